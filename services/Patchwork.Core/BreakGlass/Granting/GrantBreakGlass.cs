@@ -1,0 +1,34 @@
+namespace Patchwork.Core.BreakGlass;
+
+public sealed record GrantBreakGlass(ClientId Client, GrantId Grant, string Justification, TimeSpan? Duration = null);
+
+/// <summary>Alerts the involved practitioners and their DPOs, and enters the review queue.</summary>
+public sealed record BreakGlassGranted(GrantId Grant, ClientId Client, PractitionerId Practitioner, OrganisationId Organisation, string Justification, DateTimeOffset ExpiresAt, DateTimeOffset At);
+
+/// <summary>Any practitioner may break glass, with a written justification; partner systems never can (DESIGN.md §3).</summary>
+public static class Granting
+{
+    public const int MaxJustificationLength = 4000;
+
+    public static readonly TimeSpan DefaultDuration = TimeSpan.FromHours(4);
+
+    public static readonly TimeSpan LongestDuration = TimeSpan.FromHours(12);
+
+    public static Result<BreakGlassGranted> Decide(ClientSharing client, GrantBreakGlass command, Actor by, DateTimeOffset now)
+    {
+        var duration = command.Duration ?? DefaultDuration;
+        if (by is not Actor.Practitioner practitioner)
+        {
+            return Problem.Forbidden("only a practitioner may break glass");
+        }
+
+        var problem =
+            client.Grants.ContainsKey(command.Grant) ? Problem.Conflict("this grant is already recorded")
+            : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
+            : Text.Required(command.Justification, "justification", MaxJustificationLength)
+            ?? (duration <= TimeSpan.Zero ? Problem.Invalid("duration", "must be positive") : null)
+            ?? (duration > LongestDuration ? Problem.Invalid("duration", $"is at most {LongestDuration.TotalHours} hours; break glass again if still needed") : null);
+        return problem ?? (Result<BreakGlassGranted>)new BreakGlassGranted(
+            command.Grant, client.Client, practitioner.Id, practitioner.Organisation, command.Justification.Trim(), now + duration, now);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Patchwork.Core.Consents;
+
+public sealed record WithdrawConsent(ClientId Client, ConsentId Consent);
+
+public sealed record ConsentWithdrawn(ConsentId Consent, ClientId Client, ActedBy By, DateTimeOffset At);
+
+/// <summary>A client may tell any agency in their team that they withdraw; it takes effect at the next read.</summary>
+public static class Withdrawing
+{
+    public static Result<ConsentWithdrawn> Decide(ClientSharing client, WithdrawConsent command, Actor by, DateTimeOffset now)
+    {
+        if (!client.Consents.TryGetValue(command.Consent, out var consent))
+        {
+            return Problem.NotFound("no such consent for this client");
+        }
+
+        var problem =
+            TeamMembership.CheckOrganisationInvolved(client, by)
+            ?? (consent.WithdrawnAt is not null ? Problem.Conflict("the consent has already been withdrawn") : null);
+        return problem ?? (Result<ConsentWithdrawn>)new ConsentWithdrawn(consent.Id, client.Client, ActedBy.From(by), now);
+    }
+}

@@ -1,0 +1,57 @@
+namespace Patchwork.Core.Involvements;
+
+/// <summary>
+/// Records that the acting practitioner works with a client, which puts them in the client's team. A partner
+/// system records on behalf of one of its organisation's practitioners, or of a duty team when none is named.
+/// </summary>
+public sealed record RecordInvolvement(
+    ClientId Client,
+    InvolvementId Involvement,
+    string Role,
+    string? Service,
+    Category Category,
+    DateOnly Start,
+    ContactRoute Contact,
+    bool Undisclosed = false,
+    PractitionerId? OnBehalfOf = null);
+
+public sealed record InvolvementRecorded(
+    InvolvementId Involvement,
+    ClientId Client,
+    PractitionerId? Practitioner,
+    string Role,
+    string? Service,
+    Category Category,
+    DateOnly Start,
+    ContactRoute Contact,
+    bool Undisclosed,
+    ActedBy By,
+    DateTimeOffset At);
+
+public static class Recording
+{
+    public const int MaxRoleLength = 200;
+
+    public static Result<InvolvementRecorded> Decide(ClientSharing client, RecordInvolvement command, Actor by, CategoryList categories, DateTimeOffset now)
+    {
+        var practitioner = by is Actor.Practitioner p ? p.Id : command.OnBehalfOf;
+        var problem =
+            client.Involvements.ContainsKey(command.Involvement) ? Problem.Conflict("this involvement is already recorded")
+            : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
+            : by is Actor.Practitioner && command.OnBehalfOf is { } other && other != practitioner
+                ? Problem.Invalid("onBehalfOf", "a practitioner records their own involvement")
+            : Text.Required(command.Role, "role", MaxRoleLength)
+            ?? Text.Optional(command.Service, "service", MaxRoleLength)
+            ?? (!categories.Contains(command.Category) ? Problem.Invalid("category", "is not one of the partnership's categories") : null)
+            ?? (command.Start > Calendar.Today(now) ? Problem.Invalid("start", "cannot be in the future") : null)
+            ?? ContactRoute.Check(command.Contact, "contact")
+            ?? (command.Undisclosed && !categories.IsSensitive(command.Category)
+                ? Problem.Invalid("undisclosed", "only a sensitive involvement can be undisclosed") : null)
+            ?? (practitioner is { } someone && client.Involvements.Values.Any(i => i.Practitioner == someone && i.IsActive)
+                ? Problem.Conflict("this practitioner already has an active involvement with the client") : null);
+        return problem ?? (Result<InvolvementRecorded>)new InvolvementRecorded(
+            command.Involvement, client.Client, practitioner, command.Role.Trim(), command.Service?.Trim(),
+            categories.Find(command.Category.Name) ?? command.Category, command.Start, command.Contact, command.Undisclosed,
+            ActedBy.From(by), now);
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace Patchwork.Core;
+
+/// <summary>Whom a consent or an objection names: one organisation, or every organisation of a sector.</summary>
+public sealed record SharingScope
+{
+    [JsonConstructor]
+    private SharingScope(OrganisationId? organisation, Sector? sector)
+    {
+        Organisation = organisation;
+        Sector = sector;
+    }
+
+    public OrganisationId? Organisation { get; }
+
+    public Sector? Sector { get; }
+
+    public static SharingScope OrganisationNamed(OrganisationId organisation) => new(organisation, null);
+
+    public static SharingScope SectorNamed(Sector sector) => new(null, sector);
+
+    /// <summary>True when this scope names <paramref name="organisation"/> or the sector it belongs to.</summary>
+    public bool Names(OrganisationId organisation, Sector? sectorOfOrganisation) =>
+        Organisation == organisation || (Sector is { } sector && sector == sectorOfOrganisation);
+
+    public override string ToString() => Organisation is { } organisation ? $"organisation {organisation}" : $"sector {Sector}";
+}

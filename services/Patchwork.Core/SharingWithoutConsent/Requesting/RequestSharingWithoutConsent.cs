@@ -1,0 +1,40 @@
+namespace Patchwork.Core.SharingWithoutConsent;
+
+public sealed record RequestSharingWithoutConsent(
+    ClientId Client,
+    SharingWithoutConsentId Basis,
+    LawfulBasis LawfulBasis,
+    string Justification,
+    DateTimeOffset ExpiresAt);
+
+public sealed record SharingWithoutConsentRequested(
+    SharingWithoutConsentId Basis,
+    ClientId Client,
+    LawfulBasis LawfulBasis,
+    string Justification,
+    DateTimeOffset ExpiresAt,
+    ActedBy By,
+    DateTimeOffset At);
+
+/// <summary>A practitioner in the client's team asks; nothing is shared until a manager approves.</summary>
+public static class Requesting
+{
+    public const int MaxJustificationLength = 4000;
+
+    /// <summary>Time-limited so it is reviewed: a year at most, then it must be requested afresh.</summary>
+    public static readonly TimeSpan LongestTerm = TimeSpan.FromDays(366);
+
+    public static Result<SharingWithoutConsentRequested> Decide(ClientSharing client, RequestSharingWithoutConsent command, Actor by, DateTimeOffset now)
+    {
+        var problem =
+            client.SharingWithoutConsent.ContainsKey(command.Basis) ? Problem.Conflict("this basis is already recorded")
+            : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
+            : TeamMembership.CheckPractitionerInvolved(client, by)
+            ?? (!Enum.IsDefined(command.LawfulBasis) ? Problem.Invalid("lawfulBasis", "is not a recognised lawful basis") : null)
+            ?? Text.Required(command.Justification, "justification", MaxJustificationLength)
+            ?? (command.ExpiresAt <= now ? Problem.Invalid("expiresAt", "must be in the future") : null)
+            ?? (command.ExpiresAt > now + LongestTerm ? Problem.Invalid("expiresAt", "must be within a year, so the basis is reviewed") : null);
+        return problem ?? (Result<SharingWithoutConsentRequested>)new SharingWithoutConsentRequested(
+            command.Basis, client.Client, command.LawfulBasis, command.Justification.Trim(), command.ExpiresAt, ActedBy.From(by), now);
+    }
+}

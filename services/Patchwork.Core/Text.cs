@@ -1,0 +1,20 @@
+namespace Patchwork.Core;
+
+/// <summary>Shared checks for the few free-text fields commands carry.</summary>
+internal static class Text
+{
+    public static Problem? Required(string? value, string field, int maxLength) =>
+        string.IsNullOrWhiteSpace(value) ? Problem.Invalid(field, "is required")
+        : value.Length > maxLength ? Problem.Invalid(field, $"has at most {maxLength} characters")
+        : null;
+
+    public static Problem? Optional(string? value, string field, int maxLength) =>
+        value?.Length > maxLength ? Problem.Invalid(field, $"has at most {maxLength} characters") : null;
+}
+
+/// <summary>The partnership's calendar: the date part of the local "now" a <see cref="TimeProvider"/> gives.</summary>
+public static class Calendar
+{
+    /// <summary>The host passes TimeProvider.GetLocalNow(), so its offset already places the instant in the partnership's zone.</summary>
+    public static DateOnly Today(DateTimeOffset now) => DateOnly.FromDateTime(now.DateTime);
+}
