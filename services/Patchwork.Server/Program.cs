@@ -1,6 +1,20 @@
+using Patchwork.Server.Health;
+using Patchwork.Server.Hosting;
+using Patchwork.Server.Messaging;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddPatchworkHosting();
+builder.AddPatchworkDatabase();
+builder.AddPatchworkMessaging();
+builder.AddPatchworkHealth();
+
 var app = builder.Build();
 
-app.MapGet("/", () => "Hello World!");
+app.MapPatchworkHealth();
+app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 
 app.Run();
+
+/// <summary>The host's entry point, visible to the test host.</summary>
+public partial class Program;

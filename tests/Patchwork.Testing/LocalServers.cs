@@ -38,7 +38,7 @@ public static class LocalServers
             foreach (var line in File.ReadAllLines(file))
             {
                 var equals = line.IndexOf('=', StringComparison.Ordinal);
-                if (equals > 0) settings[line[..equals]] = line[(equals + 1)..];
+                if (equals > 0) settings[line[..equals]] = Unquote(line[(equals + 1)..]);
             }
         }
         foreach (var key in settings.Keys.ToList().Concat(["PATCHWORK_INFRA"]))
@@ -53,6 +53,10 @@ public static class LocalServers
         }
         return settings;
     }
+
+    /// <summary>The settings file single-quotes its values so that a shell can source it.</summary>
+    internal static string Unquote(string value) =>
+        value.Length >= 2 && value[0] == '\'' && value[^1] == '\'' ? value[1..^1] : value;
 
     private static string? FindSettingsFile()
     {

@@ -31,7 +31,7 @@ public sealed class PrivateBroker : IAsyncLifetime
         await StartAsync();
         _settings = (await RunAsync("env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('=', 2))
-            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
+            .ToDictionary(parts => parts[0], parts => LocalServers.Unquote(parts[1]), StringComparer.Ordinal);
     }
 
     public Task StartAsync() => RunAsync("broker", "start");

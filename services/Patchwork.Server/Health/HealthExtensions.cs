@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Patchwork.Server.Health;
+
+public static class HealthExtensions
+{
+    private const string Ready = "ready";
+
+    public static WebApplicationBuilder AddPatchworkHealth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<BrokerConnectionProbe>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresReadiness>("postgres", tags: [Ready])
+            .AddCheck<BrokerReadiness>("rabbitmq", tags: [Ready]);
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: a real query on PostgreSQL, a real
+    /// broker connection and the bus's own endpoints; 503 with Retry-After when any is down.
+    /// </summary>
+    public static WebApplication MapPatchworkHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteReport });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(Ready),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+            ResponseWriter = WriteReport,
+        });
+        return app;
+    }
+
+    private static Task WriteReport(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        if (report.Status != HealthStatus.Healthy) context.Response.Headers.RetryAfter = "5";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.Select(entry => new
+            {
+                name = entry.Key,
+                status = entry.Value.Status.ToString(),
+                description = entry.Value.Description,
+                milliseconds = Math.Round(entry.Value.Duration.TotalMilliseconds, 1),
+            }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
+    }
+}
