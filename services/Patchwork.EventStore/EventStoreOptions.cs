@@ -1,8 +1,40 @@
+using System.Text.Json;
+
 namespace Patchwork.EventStore;
 
-/// <summary>Where the store keeps its tables.</summary>
+/// <summary>Where the store keeps its tables, how it reaches them, and what runs inside each append.</summary>
 public sealed class EventStoreOptions
 {
     /// <summary>The PostgreSQL schema that holds the store's tables; each test class uses its own.</summary>
     public string Schema { get; set; } = "patchwork";
+
+    /// <summary>Connection string of the application role, which may insert and read events only.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Connection string of the owner role; when set, the schema is migrated as the host starts.</summary>
+    public string? MigrationConnectionString { get; set; }
+
+    /// <summary>The role granted use of the tables; the user of <see cref="ConnectionString"/> when unset.</summary>
+    public string? ApplicationRole { get; set; }
+
+    /// <summary>The one serializer configuration for event data.</summary>
+    public JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    public EventTypes Events { get; } = new();
+
+    public IList<IInlineProjection> InlineProjections { get; } = [];
+
+    public EventStoreOptions AddInlineProjection(IInlineProjection projection)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        if (InlineProjections.Any(p => p.Name == projection.Name))
+            throw new InvalidOperationException($"An inline projection named {projection.Name} is already registered.");
+        InlineProjections.Add(projection);
+        return this;
+    }
+
+    internal string ResolveApplicationRole() =>
+        ApplicationRole
+        ?? (ConnectionString is { } connectionString ? new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Username : null)
+        ?? throw new InvalidOperationException("Set EventStoreOptions.ApplicationRole or ConnectionString: migrations grant that role its privileges.");
 }

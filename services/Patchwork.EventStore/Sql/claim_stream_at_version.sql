@@ -1,0 +1,5 @@
+-- Claims an existing stream at the version the writer read: $1 stream id, $2 expected version, $3 number of events.
+-- The row lock serialises racing writers; a loser finds the version moved and gets no row.
+UPDATE {schema}.streams SET version = version + $3
+WHERE id = $1 AND version = $2 AND NOT archived
+RETURNING version

@@ -1,0 +1,38 @@
+using Npgsql;
+using Patchwork.Testing;
+
+namespace Patchwork.EventStore.Tests;
+
+/// <summary>A store in the test class's own schema, migrated by the owner role and used by the application role.</summary>
+internal static class TestStores
+{
+    public static async Task<EventStore> StartAsync(PostgresSchema schema, Action<EventStoreOptions>? configure = null)
+    {
+        var options = Options(schema);
+        configure?.Invoke(options);
+        await EventStoreMigrations.ApplyAsync(options);
+        return EventStore.Create(options);
+    }
+
+    public static EventStoreOptions Options(PostgresSchema schema) => new()
+    {
+        Schema = schema.Name,
+        ConnectionString = schema.AppConnectionString,
+        MigrationConnectionString = schema.OwnerConnectionString,
+    };
+
+    /// <summary>Runs SQL as the owner role, for setting up read-model tables a projection writes to.</summary>
+    public static async Task AsOwnerAsync(PostgresSchema schema, string sql)
+    {
+        await using var connection = new NpgsqlConnection(schema.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", $"\"{schema.Name}\"", StringComparison.Ordinal), connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<T> ScalarAsync<T>(EventStore store, string sql)
+    {
+        await using var command = store.DataSource.CreateCommand(sql.Replace("{schema}", $"\"{store.Schema}\"", StringComparison.Ordinal));
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
