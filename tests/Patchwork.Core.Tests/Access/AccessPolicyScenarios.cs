@@ -1,4 +1,5 @@
 using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
 using Patchwork.Core.ContactRequests;
 using static Patchwork.Core.Tests.Access.Cast;
 using static Patchwork.Core.Tests.Access.Story;
@@ -271,10 +272,10 @@ public sealed class AccessPolicyScenarios
     [Fact]
     public void A_search_shows_a_match_but_never_the_team()
     {
-        var match = Clients.SearchMatch.Of(TheClient, "Alex", "Smith", new DateOnly(2011, 3, 4), "SW1A 1AA");
+        var match = SearchMatch.Of(TheClient, "Alex", "Smith", new DateOnly(2011, 3, 4), "SW1A 1AA");
 
-        match.ShouldBe(new Clients.SearchMatch(TheClient, "Alex", "Smith", 2011, "SW1A"));
-        typeof(Clients.SearchMatch).GetProperties().Select(p => p.PropertyType)
+        match.ShouldBe(new SearchMatch(TheClient, "Alex", "Smith", 2011, "SW1A"));
+        typeof(SearchMatch).GetProperties().Select(p => p.PropertyType)
             .ShouldBe([typeof(ClientId), typeof(string), typeof(string), typeof(int), typeof(string)], ignoreOrder: true);
     }
 
