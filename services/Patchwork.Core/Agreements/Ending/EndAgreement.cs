@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Agreements;
 
 public sealed record EndAgreement(AgreementId Agreement);
 
 /// <summary>Ends the agreement at once, before its last day; what it shared stops flowing at the next read.</summary>
+[EventName(EventNames.AgreementEnded)]
 public sealed record AgreementEnded(AgreementId Agreement, ActedBy By, DateTimeOffset At);
 
 public static class Ending

@@ -1,9 +1,11 @@
 using System.Collections.Immutable;
+using Patchwork.EventStore;
 
 namespace Patchwork.Core.Agreements;
 
 public sealed record MakeAgreement(AgreementId Agreement, string Name, ImmutableHashSet<OrganisationId> Members, CategoryScope Categories, DateOnly Start, DateOnly? End);
 
+[EventName(EventNames.AgreementMade)]
 public sealed record AgreementMade(AgreementId Agreement, string Name, ImmutableHashSet<OrganisationId> Members, CategoryScope Categories, DateOnly Start, DateOnly? End, ActedBy By, DateTimeOffset At);
 
 /// <summary>Agreements are made by a partnership administrator on behalf of the signatories.</summary>

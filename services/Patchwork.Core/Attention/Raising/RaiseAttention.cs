@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Attention;
 
 /// <summary>"I am paying increased attention to this client"; the reason belongs in a message thread, not the log.</summary>
 public sealed record RaiseAttention(ClientId Client, AttentionId Attention);
 
+[EventName(EventNames.AttentionRaised)]
 public sealed record AttentionRaised(AttentionId Attention, ClientId Client, PractitionerId Practitioner, OrganisationId Organisation, DateTimeOffset At);
 
 public sealed record RaisedAttention(AttentionId Id, PractitionerId Practitioner, OrganisationId Organisation, DateTimeOffset At);

@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.BreakGlass;
 
 public sealed record GrantBreakGlass(ClientId Client, GrantId Grant, string Justification, TimeSpan? Duration = null);
 
 /// <summary>Alerts the involved practitioners and their DPOs, and enters the review queue.</summary>
+[EventName(EventNames.BreakGlassGranted)]
 public sealed record BreakGlassGranted(GrantId Grant, ClientId Client, PractitionerId Practitioner, OrganisationId Organisation, string Justification, DateTimeOffset ExpiresAt, DateTimeOffset At);
 
 /// <summary>Any practitioner may break glass, with a written justification; partner systems never can (DESIGN.md §3).</summary>

@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Categories;
 
 public sealed record AddCategory(string Name, bool IsSensitive);
 
+[EventName(EventNames.CategoryAdded)]
 public sealed record CategoryAdded(Category Category, ActedBy By, DateTimeOffset At);
 
 /// <summary>Categories are only ever added: reclassifying one would silently change who sees what.</summary>

@@ -1,3 +1,5 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Consents;
 
 public sealed record RecordConsent(
@@ -9,6 +11,7 @@ public sealed record RecordConsent(
     ConsentEvidence Evidence,
     DateTimeOffset? ExpiresAt);
 
+[EventName(EventNames.ConsentRecorded)]
 public sealed record ConsentRecorded(
     ConsentId Consent,
     ClientId Client,

@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Consents;
 
 public sealed record WithdrawConsent(ClientId Client, ConsentId Consent);
 
+[EventName(EventNames.ConsentWithdrawn)]
 public sealed record ConsentWithdrawn(ConsentId Consent, ClientId Client, ActedBy By, DateTimeOffset At);
 
 /// <summary>A client may tell any agency in their team that they withdraw; it takes effect at the next read.</summary>

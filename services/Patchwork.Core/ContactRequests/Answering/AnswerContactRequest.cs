@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.ContactRequests;
 
 public sealed record AnswerContactRequest(ClientId Client, ContactRequestId Request, ContactAnswer Answer);
 
 /// <summary>Accepted, the involvement becomes visible to the requester alone (rule <c>RevealedContact</c>) while they remain in the team.</summary>
+[EventName(EventNames.ContactRequestAnswered)]
 public sealed record ContactRequestAnswered(ContactRequestId Request, ClientId Client, InvolvementId Involvement, PractitionerId Requester, ContactAnswer Answer, ActedBy By, DateTimeOffset At);
 
 /// <summary>Only the sensitive practitioner decides whether to reveal themselves; not their manager, not a partner system.</summary>

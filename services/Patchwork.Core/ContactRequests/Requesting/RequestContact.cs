@@ -1,4 +1,5 @@
 using Patchwork.Core.Access;
+using Patchwork.EventStore;
 
 namespace Patchwork.Core.ContactRequests;
 
@@ -9,6 +10,7 @@ public sealed record RequestContact(ClientId Client, ContactRequestId Request, M
 /// Names the involvement so its practitioner can be told; it is internal to the log, and whatever notifies the
 /// requester must never copy the involvement id into their notice.
 /// </summary>
+[EventName(EventNames.ContactRequested)]
 public sealed record ContactRequested(ContactRequestId Request, ClientId Client, InvolvementId Involvement, PractitionerId Requester, OrganisationId RequesterOrganisation, DateTimeOffset At);
 
 public static class Requesting

@@ -1,9 +1,12 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Involvements;
 
 /// <summary>Changes how an involvement describes itself or how to reach it; a null field stays as it was.</summary>
 public sealed record ChangeRoleOrContact(ClientId Client, InvolvementId Involvement, string? Role, ContactRoute? Contact);
 
 /// <summary>Carries the whole new role and route so a reader never has to merge partial updates.</summary>
+[EventName(EventNames.InvolvementRoleOrContactChanged)]
 public sealed record InvolvementRoleOrContactChanged(InvolvementId Involvement, ClientId Client, string Role, ContactRoute Contact, ActedBy By, DateTimeOffset At);
 
 public static class ChangingRoleOrContact

@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Involvements;
 
 /// <summary>Ends an involvement; the practitioner leaves the client's team at once (DESIGN.md §3, refinement 5).</summary>
 public sealed record EndInvolvement(ClientId Client, InvolvementId Involvement, DateOnly End);
 
+[EventName(EventNames.InvolvementEnded)]
 public sealed record InvolvementEnded(InvolvementId Involvement, ClientId Client, DateOnly End, ActedBy By, DateTimeOffset At);
 
 public static class Ending

@@ -1,3 +1,5 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Involvements;
 
 /// <summary>
@@ -15,6 +17,7 @@ public sealed record RecordInvolvement(
     bool Undisclosed = false,
     PractitionerId? OnBehalfOf = null);
 
+[EventName(EventNames.InvolvementRecorded)]
 public sealed record InvolvementRecorded(
     InvolvementId Involvement,
     ClientId Client,

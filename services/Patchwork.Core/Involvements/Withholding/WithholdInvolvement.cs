@@ -1,3 +1,5 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Involvements;
 
 /// <summary>
@@ -6,6 +8,7 @@ namespace Patchwork.Core.Involvements;
 /// </summary>
 public sealed record WithholdInvolvement(ClientId Client, InvolvementId Involvement, bool Undisclosed);
 
+[EventName(EventNames.InvolvementWithheld)]
 public sealed record InvolvementWithheld(InvolvementId Involvement, ClientId Client, bool Undisclosed, ActedBy By, DateTimeOffset At);
 
 public static class Withholding

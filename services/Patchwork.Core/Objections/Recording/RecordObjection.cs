@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Objections;
 
 public sealed record RecordObjection(ClientId Client, ObjectionId Objection, SharingScope Scope);
 
+[EventName(EventNames.ObjectionRecorded)]
 public sealed record ObjectionRecorded(ObjectionId Objection, ClientId Client, SharingScope Scope, ActedBy By, DateTimeOffset At);
 
 public static class Recording

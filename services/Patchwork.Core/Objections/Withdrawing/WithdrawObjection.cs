@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Objections;
 
 public sealed record WithdrawObjection(ClientId Client, ObjectionId Objection);
 
+[EventName(EventNames.ObjectionWithdrawn)]
 public sealed record ObjectionWithdrawn(ObjectionId Objection, ClientId Client, ActedBy By, DateTimeOffset At);
 
 public static class Withdrawing

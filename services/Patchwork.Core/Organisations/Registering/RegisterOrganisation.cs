@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Organisations;
 
 public sealed record RegisterOrganisation(OrganisationId Organisation, string Name, Sector Sector, string? OdsCode, ContactRoute? OutOfHours);
 
+[EventName(EventNames.OrganisationRegistered)]
 public sealed record OrganisationRegistered(OrganisationId Organisation, string Name, Sector Sector, string? OdsCode, ContactRoute? OutOfHours, ActedBy By, DateTimeOffset At);
 
 /// <summary>Only a partnership administrator admits an agency to the partnership.</summary>

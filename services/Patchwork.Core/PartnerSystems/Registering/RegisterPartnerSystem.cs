@@ -1,8 +1,11 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.PartnerSystems;
 
 /// <summary>Registers a machine client of one organisation; its credentials are issued by the host, not recorded here.</summary>
 public sealed record RegisterPartnerSystem(PartnerSystemId PartnerSystem, OrganisationId Organisation, string Name);
 
+[EventName(EventNames.PartnerSystemRegistered)]
 public sealed record PartnerSystemRegistered(PartnerSystemId PartnerSystem, OrganisationId Organisation, string Name, ActedBy By, DateTimeOffset At);
 
 public sealed record PartnerSystem(PartnerSystemId Id, OrganisationId Organisation, string Name)

@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.Practitioners;
 
 public sealed record RegisterPractitioner(PractitionerId Practitioner, OrganisationId Organisation, string Name, string JobTitle, ContactRoute Contact, Roles Roles, string? Team = null);
 
+[EventName(EventNames.PractitionerRegistered)]
 public sealed record PractitionerRegistered(PractitionerId Practitioner, OrganisationId Organisation, string Name, string JobTitle, ContactRoute Contact, Roles Roles, string? Team, ActedBy By, DateTimeOffset At);
 
 /// <summary>An organisation administrator onboards their own staff; only a partnership administrator may grant partnership administration.</summary>

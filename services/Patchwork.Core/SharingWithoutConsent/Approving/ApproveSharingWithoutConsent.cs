@@ -1,7 +1,10 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.SharingWithoutConsent;
 
 public sealed record ApproveSharingWithoutConsent(ClientId Client, SharingWithoutConsentId Basis);
 
+[EventName(EventNames.SharingWithoutConsentApproved)]
 public sealed record SharingWithoutConsentApproved(SharingWithoutConsentId Basis, ClientId Client, ActedBy By, DateTimeOffset At);
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Patchwork.EventStore;
+
 namespace Patchwork.Core.SharingWithoutConsent;
 
 public sealed record RequestSharingWithoutConsent(
@@ -7,6 +9,7 @@ public sealed record RequestSharingWithoutConsent(
     string Justification,
     DateTimeOffset ExpiresAt);
 
+[EventName(EventNames.SharingWithoutConsentRequested)]
 public sealed record SharingWithoutConsentRequested(
     SharingWithoutConsentId Basis,
     ClientId Client,
