@@ -75,10 +75,18 @@ public sealed class AccessPolicyProperties
     [Fact]
     public void An_involvement_ended_long_enough_ago_is_never_visible_through_rule_2() => Holds(history =>
     {
-        var options = Options;
-        var stale = history.Client.Involvements.Values.Where(i => i.IsActive).Aggregate(history, (h, i) => h.Then(new InvolvementEnded(
-            i.Id, TheClient, i.Start, Admin, h.Now))) with { Now = history.Now.AddDays(options.EndedVisibilityDays + 510) };
-        return stale.View().Visible.All(v => v.Rule is SharingRule.OwnOrganisation or SharingRule.BreakGlass);
+        // Everyone else's involvement ends exactly the window's length ago; the viewer's own stay as they were.
+        var lastVisibleDay = Calendar.Today(history.Now).AddDays(-Options.EndedVisibilityDays);
+        var own = history.ViewersOwnActiveInvolvements.Select(i => i.Id).ToHashSet();
+        var others = history.Facts.OfType<InvolvementRecorded>().Where(i => !own.Contains(i.Involvement)).Select(i => i.Involvement).ToHashSet();
+        var stale = history with
+        {
+            Facts = [.. history.Facts.Select(e => e is InvolvementRecorded i && others.Contains(i.Involvement) && i.Start > lastVisibleDay ? i with { Start = lastVisibleDay } : e)],
+            FollowUps = [.. history.FollowUps.Where(e => e is not InvolvementEnded ended || !others.Contains(ended.Involvement))
+                .Concat(others.Select(i => new InvolvementEnded(i, TheClient, lastVisibleDay, Admin, history.Now)))],
+        };
+        return stale.View().Visible.Where(v => others.Contains(v.Involvement.Id))
+            .All(v => v.Rule is SharingRule.OwnOrganisation or SharingRule.BreakGlass);
     });
 
     [Fact]
