@@ -18,7 +18,7 @@ public sealed class IdentityVaultFixture : IAsyncLifetime
     {
         await Schema.InitializeAsync();
         await using var owner = NpgsqlDataSource.Create(Schema.OwnerConnectionString);
-        await PersonalDataSchema.MigrateAsync(owner, Schema.Name, CancellationToken.None);
+        await CoreSchema.MigrateAsync(owner, Schema.Name, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

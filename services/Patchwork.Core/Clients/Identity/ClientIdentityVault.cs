@@ -47,7 +47,7 @@ public sealed class ClientIdentityVault
         _database = database;
         _protector = protection.CreateProtector("Patchwork.ClientIdentity.v1");
         _index = index;
-        _schema = PersonalDataSchema.Quote(options.Schema);
+        _schema = CoreSchema.Quote(options.Schema);
     }
 
     /// <summary>

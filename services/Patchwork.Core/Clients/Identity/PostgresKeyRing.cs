@@ -10,7 +10,7 @@ namespace Patchwork.Core.Clients;
 /// </summary>
 public sealed class PostgresKeyRing(NpgsqlDataSource database, string schema) : IXmlRepository
 {
-    private readonly string _table = PersonalDataSchema.Quote(schema) + ".data_protection_keys";
+    private readonly string _table = CoreSchema.Quote(schema) + ".data_protection_keys";
 
     public IReadOnlyCollection<XElement> GetAllElements()
     {

@@ -19,18 +19,30 @@ public sealed class PersonalDataOptions
     public string KeyRingCertificatePassword { get; set; } = "";
 }
 
-/// <summary>Creates the personal data tables, idempotently, as the owner role.</summary>
-public static class PersonalDataSchema
+/// <summary>Creates the domain's own tables (personal data, read models), idempotently, as the owner role.</summary>
+public static class CoreSchema
 {
+    private static readonly string[] Scripts =
+    [
+        "Patchwork.Core.Clients.Identity.personal_data.sql",
+        "Patchwork.Core.Clients.GettingClientTeam.read_models.sql",
+    ];
+
     public static async Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken)
     {
-        await using var stream = typeof(PersonalDataSchema).Assembly.GetManifestResourceStream(
-            "Patchwork.Core.Clients.Identity.personal_data.sql") ?? throw new InvalidOperationException("personal_data.sql is not embedded");
-        using var reader = new StreamReader(stream);
-        var sql = (await reader.ReadToEndAsync(cancellationToken)).Replace("{schema}", Quote(schema), StringComparison.Ordinal);
+        ArgumentNullException.ThrowIfNull(owner);
         await using var connection = await owner.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)};" + sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}", connection))
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var script in Scripts)
+        {
+            await using var stream = typeof(CoreSchema).Assembly.GetManifestResourceStream(script)
+                ?? throw new InvalidOperationException($"{script} is not embedded");
+            using var reader = new StreamReader(stream);
+            var sql = (await reader.ReadToEndAsync(cancellationToken)).Replace("{schema}", Quote(schema), StringComparison.Ordinal);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>A schema name as a quoted identifier; names are ours (configuration, tests), never user input.</summary>

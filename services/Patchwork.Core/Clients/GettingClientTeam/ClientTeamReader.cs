@@ -1,0 +1,69 @@
+using Patchwork.Core.Access;
+using Patchwork.EventStore;
+
+namespace Patchwork.Core.Clients;
+
+/// <summary>
+/// "Who is involved with client C, as V may see it": one round trip reads the client's row and the partnership's
+/// version, then the access policy decides in memory at this instant. Every channel reads teams through here.
+/// </summary>
+public sealed class ClientTeamReader
+{
+    private readonly EventStore.EventStore _store;
+    private readonly EventLog _log;
+    private readonly TimeProvider _clock;
+    private readonly PolicyOptions _policy;
+    private readonly string _sql;
+    private readonly string _partnershipSql;
+    private volatile CachedPartnership _partnership = new(-1, Partnership.Empty);
+
+    public ClientTeamReader(EventStore.EventStore store, EventStoreOptions options, TimeProvider clock, PolicyOptions policy)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _log = new EventLog(options);
+        _clock = clock;
+        _policy = policy;
+        var schema = CoreSchema.Quote(options.Schema);
+        _sql = $"SELECT t.events::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0) " +
+               $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client";
+        _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
+    }
+
+    /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
+    public async Task<(ClientSharing? Client, Partnership Partnership)> LoadAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        string? events;
+        long partnershipVersion;
+        await using (var command = _store.DataSource.CreateCommand(_sql))
+        {
+            command.Parameters.AddWithValue("client", client.Value);
+            await using var row = await command.ExecuteReaderAsync(cancellationToken);
+            await row.ReadAsync(cancellationToken);
+            events = row.IsDBNull(0) ? null : row.GetString(0);
+            partnershipVersion = row.GetInt64(1);
+        }
+        var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
+        return (events is null ? null : ClientSharing.From(client, _log.Read(events)), partnership);
+    }
+
+    /// <summary>The team as <paramref name="viewer"/> may see it now; null when there is no such client.</summary>
+    public async Task<TeamView?> TeamAsync(ClientId client, Viewer viewer, CancellationToken cancellationToken)
+    {
+        var (sharing, partnership) = await LoadAsync(client, cancellationToken);
+        return sharing is null ? null : AccessPolicy.TeamOf(sharing, partnership, viewer, _clock.GetUtcNow(), _policy);
+    }
+
+    private async Task<Partnership> ReloadPartnershipAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand(_partnershipSql);
+        await using var row = await command.ExecuteReaderAsync(cancellationToken);
+        var loaded = await row.ReadAsync(cancellationToken)
+            ? new CachedPartnership(row.GetInt64(1), Partnership.From(_log.Read(row.GetString(0))))
+            : new CachedPartnership(0, Partnership.Empty);
+        _partnership = loaded;
+        return loaded.State;
+    }
+
+    private sealed record CachedPartnership(long Version, Partnership State);
+}

@@ -1,0 +1,18 @@
+-- Read models kept by inline projections, in the append's transaction ({schema} is the quoted schema name).
+-- client_team: one row per client holding the client's sharing events, so "the team of C as seen by V" is one
+-- primary-key read followed by the access policy in memory.
+CREATE TABLE IF NOT EXISTS {schema}.client_team (
+    client_id  uuid   PRIMARY KEY,
+    events     jsonb  NOT NULL,
+    version    bigint NOT NULL
+);
+
+-- partnership: the one row of partnership-wide facts (organisations, agreements, categories); readers cache it by version.
+CREATE TABLE IF NOT EXISTS {schema}.partnership (
+    id       smallint PRIMARY KEY CHECK (id = 1),
+    events   jsonb    NOT NULL,
+    version  bigint   NOT NULL
+);
+
+GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.client_team, {schema}.partnership TO patchwork_app;

@@ -1,0 +1,111 @@
+using System.Reflection;
+using Npgsql;
+using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Tests.Access;
+using Patchwork.EventStore;
+using Patchwork.Testing;
+using static Patchwork.Core.Tests.Access.Cast;
+
+namespace Patchwork.Core.Tests.GettingClientTeam;
+
+/// <summary>
+/// The team read through the inline projections must be exactly what the pure policy decides over the same
+/// history, for every viewer: the read model may make the read fast, never different.
+/// </summary>
+public sealed class ClientTeamReaderTests
+{
+    private static readonly PolicyOptions Options = new(MaskingKey.Generate());
+    private static readonly Guid PartnershipStream = Named.Guid("the partnership");
+
+    public static TheoryData<string> Stories => [.. NamedStories.Keys];
+
+    private static readonly Dictionary<string, Func<Story>> NamedStories = new()
+    {
+        ["social worker and police, no consent"] = () => Story.ClientWithSocialWorkerAndPolice(),
+        ["consent to the police"] = () => Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police),
+        ["consent to the police, withdrawn"] = () => Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police).Withdrawn(),
+        ["sector consent, sexual health nurse"] = () => Story.ClientWithSocialWorkerPoliceAndSexualHealthNurse().ConsentTo(Sector.Police),
+        ["sharing without consent over an objection"] = () => Story.ClientWithSocialWorkerPoliceAndSexualHealthNurse().ObjectionTo(Police).SharingWithoutConsentApproved(),
+        ["agreement ended"] = () => Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police).AgreementEnded(),
+        ["undisclosed refuge worker and break-glass"] = () => Story.ClientWithSocialWorkerAndPolice().WithRefugeWorkerUndisclosed().BreakGlass(Teacher),
+        ["ended 91 days ago"] = () => Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police).Ended(SocialWorkersInvolvement, 91),
+    };
+
+    [Theory]
+    [MemberData(nameof(Stories))]
+    public async Task The_read_model_shows_every_viewer_exactly_what_the_policy_decides(string story)
+    {
+        var told = NamedStories[story]();
+        var schema = new PostgresSchema();
+        await schema.InitializeAsync();
+        try
+        {
+            await using var store = await StartStoreAsync(schema);
+            var session = store.Store.OpenSession();
+            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
+            session.StartStream(TheClient.Value, "client", told.ClientEvents);
+            await session.SaveChangesAsync();
+            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+
+            foreach (var viewer in Viewers)
+            {
+                var read = await reader.TeamAsync(TheClient, viewer, default);
+                var decided = AccessPolicy.TeamOf(told.ClientState, told.PartnershipState, viewer, told.Now, Options);
+
+                read.ShouldNotBeNull();
+                read.Visible.Select(v => (v.Involvement, v.Rule)).ShouldBe(decided.Visible.Select(v => (v.Involvement, v.Rule)), $"{viewer} in '{story}'");
+                read.Masked.ShouldBe(decided.Masked, $"{viewer} in '{story}'");
+            }
+            (await reader.TeamAsync(ClientId.New(), SocialWorker.AsViewer, default)).ShouldBeNull();
+        }
+        finally
+        {
+            await schema.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Every_event_about_a_client_reaches_the_client_team_projection()
+    {
+        var clientEvents = typeof(ClientSharing).Assembly.GetTypes()
+            .Where(type => type.GetCustomAttribute<EventNameAttribute>() is not null
+                           && type.GetProperties().Any(property => property.Name == "Client" && property.PropertyType == typeof(ClientId)))
+            .Select(type => type.GetCustomAttribute<EventNameAttribute>()!.Name)
+            .ToList();
+
+        clientEvents.ShouldNotBeEmpty();
+        new ClientTeamProjection(new EventStoreOptions()).EventNames.ShouldBe(clientEvents, ignoreOrder: true);
+    }
+
+    private static IEnumerable<Viewer> Viewers =>
+        new[] { SocialWorker, SocialWorkersManager, PoliceOfficer, PoliceColleague, TransportPoliceOfficer, SexualHealthNurse, Teacher, RefugeWorker }
+            .Select(member => member.AsViewer)
+            .Concat(Agencies.Select(agency => agency.PartnerSystem));
+
+    internal static async Task<StartedStore> StartStoreAsync(PostgresSchema schema)
+    {
+        var options = new EventStoreOptions
+        {
+            Schema = schema.Name,
+            ConnectionString = schema.AppConnectionString,
+            MigrationConnectionString = schema.OwnerConnectionString,
+        };
+        options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
+        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options));
+        await EventStoreMigrations.ApplyAsync(options);
+        await using (var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString))
+            await CoreSchema.MigrateAsync(owner, schema.Name, default);
+        return new StartedStore(EventStore.EventStore.Create(options), options);
+    }
+
+    internal sealed record StartedStore(EventStore.EventStore Store, EventStoreOptions Options) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Store.DisposeAsync();
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now.ToUniversalTime();
+    }
+}
