@@ -15,6 +15,9 @@ internal static class Text
 /// <summary>The partnership's calendar: the date part of the local "now" a <see cref="TimeProvider"/> gives.</summary>
 public static class Calendar
 {
-    /// <summary>The host passes TimeProvider.GetLocalNow(), so its offset already places the instant in the partnership's zone.</summary>
-    public static DateOnly Today(DateTimeOffset now) => DateOnly.FromDateTime(now.DateTime);
+    /// <summary>The partnership works on UK local dates, whatever offset the instant was given in (UTC from the clock, say).</summary>
+    public static readonly TimeZoneInfo Partnership = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+
+    /// <summary>The UK date at this instant: 00:30 UTC on a summer night is already tomorrow in the partnership.</summary>
+    public static DateOnly Today(DateTimeOffset now) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Partnership).DateTime);
 }

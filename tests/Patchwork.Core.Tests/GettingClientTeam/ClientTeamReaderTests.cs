@@ -109,3 +109,16 @@ public sealed class ClientTeamReaderTests
         public override DateTimeOffset GetUtcNow() => now.ToUniversalTime();
     }
 }
+
+public sealed class CalendarTests
+{
+    [Fact]
+    public void Half_past_midnight_in_a_British_summer_is_already_the_next_day_whatever_offset_the_clock_gives()
+    {
+        var instant = new DateTimeOffset(2026, 6, 30, 23, 30, 0, TimeSpan.Zero);
+
+        Calendar.Today(instant).ShouldBe(new DateOnly(2026, 7, 1));
+        Calendar.Today(instant.ToOffset(TimeSpan.FromHours(-5))).ShouldBe(new DateOnly(2026, 7, 1));
+        Calendar.Today(new DateTimeOffset(2026, 12, 31, 23, 30, 0, TimeSpan.Zero)).ShouldBe(new DateOnly(2026, 12, 31));
+    }
+}
