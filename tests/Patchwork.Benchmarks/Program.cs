@@ -1,1 +1,11 @@
-﻿Console.WriteLine("Hello, World!");
+using Patchwork.Benchmarks;
+using Patchwork.Testing;
+
+// ./patchwork bench [q1] [--reseed] [--clients N]: each benchmark prints its figures beside a raw baseline from the same run.
+var only = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+bool Wanted(string name) => only.Count == 0 || only.Contains(name);
+var clientsIndex = Array.IndexOf(args, "--clients");
+var clients = clientsIndex >= 0 ? int.Parse(args[clientsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+
+if (Wanted("q1"))
+    await TeamReadBenchmark.RunAsync(LocalServers.PostgresApp, LocalServers.PostgresOwner, clients, args.Contains("--reseed"));
