@@ -1,3 +1,4 @@
+using Patchwork.Server.Domain;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
@@ -5,7 +6,7 @@ using Patchwork.Server.Messaging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPatchworkHosting();
-builder.AddPatchworkDatabase();
+builder.AddPatchworkDomain();
 builder.AddPatchworkMessaging();
 builder.AddPatchworkHealth();
 

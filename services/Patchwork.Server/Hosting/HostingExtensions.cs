@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace Patchwork.Server.Hosting;
 
 public static class HostingExtensions
@@ -19,16 +17,6 @@ public static class HostingExtensions
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(timeout));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
-        return builder;
-    }
-
-    /// <summary>One pooled data source for the application role; the owner role is only for migrations.</summary>
-    public static WebApplicationBuilder AddPatchworkDatabase(this WebApplicationBuilder builder)
-    {
-        var connectionString = builder.Configuration.GetConnectionString("Patchwork");
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new InvalidOperationException("ConnectionStrings:Patchwork is not set (see README, Configuration).");
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         return builder;
     }
 }

@@ -32,7 +32,10 @@ public static class CoreSchema
     {
         ArgumentNullException.ThrowIfNull(owner);
         await using var connection = await owner.OpenConnectionAsync(cancellationToken);
-        await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}", connection))
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Several nodes (or test hosts) may start at once: the lock makes them migrate one after another.
+        await using (var create = new NpgsqlCommand(
+            $"SELECT pg_advisory_xact_lock(hashtextextended('patchwork-core-migrations/{schema}', 0)); CREATE SCHEMA IF NOT EXISTS {Quote(schema)}", connection, transaction))
             await create.ExecuteNonQueryAsync(cancellationToken);
         foreach (var script in Scripts)
         {
@@ -40,9 +43,10 @@ public static class CoreSchema
                 ?? throw new InvalidOperationException($"{script} is not embedded");
             using var reader = new StreamReader(stream);
             var sql = (await reader.ReadToEndAsync(cancellationToken)).Replace("{schema}", Quote(schema), StringComparison.Ordinal);
-            await using var command = new NpgsqlCommand(sql, connection);
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>A schema name as a quoted identifier; names are ours (configuration, tests), never user input.</summary>

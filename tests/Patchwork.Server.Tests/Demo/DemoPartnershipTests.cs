@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
+using Patchwork.Server.Demo;
+using Patchwork.Testing;
+
+namespace Patchwork.Server.Tests.Demo;
+
+public sealed class DemoPartnershipTests(PostgresSchema schema) : IClassFixture<PostgresSchema>
+{
+    [Fact]
+    public async Task The_demo_county_is_seeded_once_with_teams_consents_and_a_sensitive_involvement_the_police_see_only_masked()
+    {
+        await using (var first = Node())
+        {
+            var reader = first.Services.GetRequiredService<ClientTeamReader>();
+            var officer = Viewer.ForPractitioner(DemoPartnership.PoliceOfficer.Id, DemoPartnership.Police.Id);
+
+            var team = (await reader.TeamAsync(DemoPartnership.Ellie, officer, default)).ShouldNotBeNull();
+
+            team.Visible.Select(v => v.Involvement.Practitioner).ShouldBe(
+                [DemoPartnership.SocialWorker.Id, DemoPartnership.PoliceOfficer.Id, DemoPartnership.Teacher.Id], ignoreOrder: true);
+            team.Visible.Single(v => v.Involvement.Practitioner == DemoPartnership.SocialWorker.Id).Rule.ShouldBe(SharingRule.TeamMemberWithConsent);
+            team.Masked.Length.ShouldBe(1);
+
+            var nurse = Viewer.ForPractitioner(DemoPartnership.SexualHealthNurse.Id, DemoPartnership.Health.Id);
+            (await reader.TeamAsync(DemoPartnership.Ellie, nurse, default))!.Visible
+                .ShouldContain(v => v.Involvement.Category == Category.SexualHealth && v.Rule == SharingRule.OwnOrganisation);
+
+            var vault = first.Services.GetRequiredService<ClientIdentityVault>();
+            (await vault.SearchAsync(new IdentitySearch.ByNameAndBirth("marsh whitfield", new DateOnly(2011, 4, 17)), default))
+                .Single().ShouldBe(new SearchMatch(DemoPartnership.Ellie, "Ellie", "Marsh-Whitfield", 2011, "WX1"));
+        }
+
+        await using var second = Node();
+        var again = second.Services.GetRequiredService<ClientTeamReader>();
+        var (ellie, partnership) = await again.LoadAsync(DemoPartnership.Ellie, default);
+        ellie.ShouldNotBeNull().Involvements.Count.ShouldBe(4);
+        partnership.Organisations.Count.ShouldBe(5);
+    }
+
+    private WebApplicationFactory<Program> Node()
+    {
+        var node = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Patchwork", LocalServers.PostgresApp)
+            .UseSetting("ConnectionStrings:PatchworkOwner", LocalServers.PostgresOwner)
+            .UseSetting("EventStore:Schema", schema.Name)
+            .UseSetting("PersonalData:BlindIndexKey", LocalServers.Get("PersonalData__BlindIndexKey"))
+            .UseSetting("PersonalData:KeyRingCertificatePath", LocalServers.Get("PersonalData__KeyRingCertificatePath"))
+            .UseSetting("PersonalData:KeyRingCertificatePassword", LocalServers.Get("PersonalData__KeyRingCertificatePassword"))
+            .UseSetting("Policy:MaskingKey", LocalServers.Get("Policy__MaskingKey"))
+            .UseSetting("Demo:Seed", "true")
+            .UseSetting("RabbitMq:Host", LocalServers.RabbitHost)
+            .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .UseSetting("RabbitMq:VirtualHost", "patchwork")
+            .UseSetting("RabbitMq:Username", LocalServers.RabbitUsername)
+            .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword));
+        _ = node.Server; // starts the host: migrations, then the seed
+        return node;
+    }
+}
