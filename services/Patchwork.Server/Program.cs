@@ -2,6 +2,7 @@ using Patchwork.Server.Domain;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
+using Patchwork.Server.Tokens;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -9,10 +10,12 @@ builder.AddPatchworkHosting();
 builder.AddPatchworkDomain();
 builder.AddPatchworkMessaging();
 builder.AddPatchworkHealth();
+builder.AddPatchworkTokens();
 
 var app = builder.Build();
 
 app.MapPatchworkHealth();
+app.MapPatchworkTokens();
 app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 
 app.Run();
