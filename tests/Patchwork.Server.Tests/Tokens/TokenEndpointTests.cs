@@ -151,15 +151,17 @@ public sealed class TokenEndpointTests(TokenServer server) : IClassFixture<Token
     {
         var partner = await server.GivenPartnerAsync(PartnerScopes.Read);
         var jti = Guid.NewGuid().ToString();
+        var assertion = partner.Assertion(token => token.Claims["jti"] = jti);
 
-        var first = await server.RequestTokenAsync(partner.Assertion(token => token.Claims["jti"] = jti));
-        var sameAssertionAgain = partner.Assertion(token => token.Claims["jti"] = jti);
-        var replayed = await server.RequestTokenAsync(sameAssertionAgain);
+        var first = await server.RequestTokenAsync(assertion);
+        var replayed = await server.RequestTokenAsync(assertion);
+        var sameJtiFreshlySigned = await server.RequestTokenAsync(partner.Assertion(token => token.Claims["jti"] = jti));
         var withoutJti = await server.RequestTokenAsync(partner.Assertion(token => token.Claims.Remove("jti")));
 
         first.StatusCode.ShouldBe(HttpStatusCode.OK);
         replayed.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await Partner.ErrorOf(replayed)).ShouldBe("invalid_client");
+        (await Partner.ErrorOf(sameJtiFreshlySigned)).ShouldBe("invalid_client");
         (await Partner.ErrorOf(withoutJti)).ShouldBe("invalid_client");
     }
 
