@@ -99,7 +99,7 @@ public sealed class EventSession
         _pending.Add(new PendingStream(streamId, streamType, expected, list));
     }
 
-    /// <summary>One statement, no explicit transaction: the claim and the insert commit together in one round trip.</summary>
+    /// <summary>One round trip, no explicit transaction: the batch's implicit transaction commits the claim and the events together.</summary>
     private async Task<SaveResult> AppendAloneAsync(NpgsqlConnection connection, StreamWrite write, DateTimeOffset recordedAt, CancellationToken cancellationToken)
     {
         var written = await ClaimAndInsertAsync(connection, null, write, recordedAt, cancellationToken);
@@ -152,10 +152,14 @@ public sealed class EventSession
             0 => _store.Sql.AppendToNewStream,
             _ => _store.Sql.AppendAtVersion,
         };
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        AddEventParameters(command.Parameters, write, ClaimArgument(write), recordedAt);
-        await command.PrepareAsync(cancellationToken);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(LockStreams([write]));
+        var append = new NpgsqlBatchCommand(sql);
+        AddEventParameters(append.Parameters, write, ClaimArgument(write), recordedAt);
+        batch.BatchCommands.Add(append);
+        await batch.PrepareAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         var rows = await ReadWrittenAsync(reader, write.Events.Count, cancellationToken);
         return rows.Count == 0 ? null : rows;
     }
@@ -163,6 +167,7 @@ public sealed class EventSession
     private async Task<long?[]> ClaimAllAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<StreamWrite> writes, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(LockStreams(writes));
         foreach (var write in writes)
         {
             var claim = new NpgsqlBatchCommand(write.Expected.Value switch
@@ -180,7 +185,7 @@ public sealed class EventSession
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         for (var i = 0; i < writes.Count; i++)
         {
-            if (i > 0) await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
             versions[i] = await reader.ReadAsync(cancellationToken) ? reader.GetInt64(0) : null;
         }
         return versions;
@@ -225,6 +230,16 @@ public sealed class EventSession
             : write.Expected == ExpectedVersion.NoStream ? new AppendRejection.StreamAlreadyExists(write.StreamId, actual)
             : new AppendRejection.VersionConflict(write.StreamId, write.Expected.Value ?? actual, actual);
     }
+
+    /// <summary>Runs first in every append; see lock_streams.sql for why.</summary>
+    private NpgsqlBatchCommand LockStreams(IEnumerable<StreamWrite> writes) => new(_store.Sql.LockStreams)
+    {
+        Parameters =
+        {
+            new NpgsqlParameter { Value = _store.Sql.StreamLockNamePrefix, NpgsqlDbType = NpgsqlDbType.Text },
+            new NpgsqlParameter { Value = writes.Select(w => w.StreamId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+        },
+    };
 
     private static NpgsqlParameter ClaimArgument(StreamWrite write) => write.Expected.Value is null or 0
         ? new NpgsqlParameter { Value = (object?)write.StreamType ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }

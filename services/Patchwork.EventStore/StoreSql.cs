@@ -12,12 +12,14 @@ internal sealed class StoreSql
         Schema = QuoteIdentifier(schema);
         Channel = schema + "_events";
         LockNamePrefix = schema + "/";
+        StreamLockNamePrefix = schema + "/stream/";
         AppendToNewStream = Compose("claim_new_stream.sql");
         AppendAtVersion = Compose("claim_stream_at_version.sql");
         AppendAtAnyVersion = Compose("claim_stream_at_any_version.sql");
         ClaimNewStream = Render("claim_new_stream.sql");
         ClaimAtVersion = Render("claim_stream_at_version.sql");
         ClaimAtAnyVersion = Render("claim_stream_at_any_version.sql");
+        LockStreams = Render("lock_streams.sql");
         InsertEvents = Render("insert_events.sql");
         ReadStreamVersion = Render("read_stream_version.sql");
         ReadStream = Render("read_stream.sql");
@@ -41,12 +43,15 @@ internal sealed class StoreSql
 
     public string LockNamePrefix { get; }
 
+    public string StreamLockNamePrefix { get; }
+
     public string AppendToNewStream { get; }
     public string AppendAtVersion { get; }
     public string AppendAtAnyVersion { get; }
     public string ClaimNewStream { get; }
     public string ClaimAtVersion { get; }
     public string ClaimAtAnyVersion { get; }
+    public string LockStreams { get; }
     public string InsertEvents { get; }
     public string ReadStreamVersion { get; }
     public string ReadStream { get; }

@@ -1,0 +1,80 @@
+using Patchwork.Testing;
+
+namespace Patchwork.EventStore.Tests;
+
+public sealed class SubscriptionFailureTests(PostgresSchema schema) : IClassFixture<PostgresSchema>, IAsyncLifetime
+{
+    private EventStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await TestStores.StartAsync(schema);
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact]
+    public async Task A_handler_that_keeps_failing_is_retried_with_back_off_then_parked_on_the_failing_event_for_all_to_see()
+    {
+        var notes = await AppendNotesAsync(10);
+        var poison = notes[6];
+        var handler = new SeenEvents { Refuses = e => e.Id == poison };
+        var options = RunningSubscription.Quick();
+        options.MaxAttempts = 3;
+
+        SubscriptionStatus? parked;
+        await using (new RunningSubscription(_store, "feed-relay", handler, options))
+        {
+            parked = await Eventually.Within(TimeSpan.FromSeconds(20), async () => await _store.GetSubscriptionStatusAsync("feed-relay"),
+                s => s is { State: SubscriptionState.Parked }, "the subscription to park");
+            var attemptsWhenParked = handler.Attempts;
+            // Parked means no hot loop: the runner only looks at its state each poll, it does not call the handler.
+            await Eventually.Within(TimeSpan.FromSeconds(5), async () => (await _store.GetSubscriptionStatusAsync("feed-relay"))!.HasLeader,
+                "the runner to keep leading while parked");
+            handler.Attempts.ShouldBe(attemptsWhenParked);
+        }
+
+        parked.ShouldNotBeNull();
+        parked.FailingEventId.ShouldBe(poison);
+        parked.FailingEventName.ShouldBe("test.note-recorded.v1");
+        parked.Attempts.ShouldBe(3);
+        parked.Error.ShouldNotBeNull().ShouldContain("downstream refused event");
+        parked.PendingEvents.ShouldBe(4);
+        parked.OldestPendingAt.ShouldNotBeNull();
+        handler.InOrder.Select(e => e.Id).Where(notes.Contains).ShouldBe(notes.Take(6));
+    }
+
+    [Fact]
+    public async Task A_resumed_subscription_retries_its_failing_event_and_carries_on()
+    {
+        var notes = await AppendNotesAsync(5);
+        var handler = new SeenEvents { Refuses = e => e.Id == notes[2] };
+        var options = RunningSubscription.Quick();
+        options.MaxAttempts = 2;
+        await using var running = new RunningSubscription(_store, "archive", handler, options);
+        await Eventually.Within(TimeSpan.FromSeconds(20), async () => await _store.GetSubscriptionStatusAsync("archive"),
+            s => s is { State: SubscriptionState.Parked }, "the subscription to park");
+
+        handler.Refuses = _ => false;
+        (await _store.ResumeSubscriptionAsync("archive")).ShouldBeTrue();
+
+        var caughtUp = await Eventually.Within(TimeSpan.FromSeconds(20), async () => await _store.GetSubscriptionStatusAsync("archive"),
+            s => s is { PendingEvents: 0 }, "the subscription to catch up");
+        caughtUp.ShouldNotBeNull().State.ShouldBe(SubscriptionState.Running);
+        caughtUp.Error.ShouldBeNull();
+        handler.InOrder.Select(e => e.Id).Where(notes.Contains).ShouldBe(notes);
+    }
+
+    [Fact]
+    public async Task A_subscription_that_has_never_run_reports_nothing()
+    {
+        (await _store.GetSubscriptionStatusAsync("never-started")).ShouldBeNull();
+    }
+
+    /// <summary>Other tests in this class append to the same log; each test looks only at its own notes.</summary>
+    private async Task<List<Guid>> AppendNotesAsync(int count)
+    {
+        var stream = Guid.CreateVersion7();
+        var session = _store.OpenSession();
+        session.StartStream(stream, "notes", Enumerable.Range(0, count).Select(n => new NoteRecorded(0, n)));
+        await session.SaveChangesAsync();
+        return (await _store.OpenSession().FetchStreamAsync(stream)).Select(e => e.Id).ToList();
+    }
+}

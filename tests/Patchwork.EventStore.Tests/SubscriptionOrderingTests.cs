@@ -1,0 +1,65 @@
+using Patchwork.Testing;
+
+namespace Patchwork.EventStore.Tests;
+
+public sealed class SubscriptionOrderingTests(PostgresSchema schema) : IClassFixture<PostgresSchema>, IAsyncLifetime
+{
+    private const int Writers = 64;
+    private const int EventsEach = 200;
+    private const int Streams = 500;
+    private static readonly TimeSpan HeldOpenFor = TimeSpan.FromSeconds(2);
+    private EventStore _store = null!;
+
+    public async Task InitializeAsync() =>
+        _store = await TestStores.StartAsync(schema, options => options.AddInlineProjection(new SlowCommit()));
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact]
+    public async Task Every_subscription_sees_every_event_once_and_each_stream_in_order_while_64_writers_commit_out_of_order()
+    {
+        var streams = Enumerable.Range(0, Streams).Select(_ => Guid.CreateVersion7()).ToArray();
+        var (audit, relay) = (new SeenEvents(), new SeenEvents());
+        await using var auditing = new RunningSubscription(_store, "audit", audit);
+        await using var relaying = new RunningSubscription(_store, "relay", relay);
+
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(writer => Task.Run(async () =>
+        {
+            var random = new Random(writer);
+            for (var number = 0; number < EventsEach; number++)
+            {
+                // Every 16th writer holds two of its transactions open for seconds after writing: late committers.
+                object note = writer % 16 == 0 && number % 100 == 50 ? new SlowNoteRecorded(writer, number) : new NoteRecorded(writer, number);
+                var session = _store.OpenSession();
+                session.Append(streams[random.Next(Streams)], ExpectedVersion.Any, note);
+                (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+            }
+        })));
+
+        const int Total = Writers * EventsEach;
+        await Eventually.Within(TimeSpan.FromSeconds(60), () => Task.FromResult(audit.Count == Total && relay.Count == Total),
+            $"both subscriptions to see {Total} events");
+        var committed = await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.events");
+        committed.ShouldBe(Total);
+        foreach (var seen in new[] { audit, relay })
+        {
+            seen.TimesSeen.Values.ShouldAllBe(times => times == 1);
+            seen.OutOfOrder.ShouldBeEmpty();
+        }
+        var slow = audit.InOrder.Where(e => e.Data is SlowNoteRecorded).ToList();
+        slow.Count.ShouldBe(8);
+    }
+
+    /// <summary>Holds the append's transaction open after its events are written, as a slow writer would.</summary>
+    private sealed class SlowCommit : IInlineProjection
+    {
+        public string Name => "slow-commit";
+
+        public IReadOnlySet<string> EventNames { get; } = new HashSet<string> { EventNameAttribute.Of<SlowNoteRecorded>() };
+
+        public Task ApplyAsync(ProjectionContext context, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken) =>
+            Task.Delay(HeldOpenFor, cancellationToken);
+
+        public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
