@@ -1,7 +1,7 @@
 using Patchwork.Benchmarks;
 using Patchwork.Testing;
 
-// ./patchwork bench [q1] [--reseed] [--clients N]: each benchmark prints its figures beside a raw baseline from the same run.
+// ./patchwork bench [q1] [store] [--reseed] [--clients N]: each benchmark prints its figures beside a raw baseline from the same run.
 var only = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 bool Wanted(string name) => only.Count == 0 || only.Contains(name);
 var clientsIndex = Array.IndexOf(args, "--clients");
@@ -9,3 +9,6 @@ var clients = clientsIndex >= 0 ? int.Parse(args[clientsIndex + 1], System.Globa
 
 if (Wanted("q1"))
     await TeamReadBenchmark.RunAsync(LocalServers.PostgresApp, LocalServers.PostgresOwner, clients, args.Contains("--reseed"));
+
+if (Wanted("store"))
+    await EventStoreBenchmark.RunAsync();

@@ -74,7 +74,10 @@ internal sealed class PostgresPartnerClientDirectory(NpgsqlDataSource database, 
             new JsonWebKeySet(row.GetString(3)).Keys.ToList(),
             secretHash is not null,
             row.GetBoolean(5),
-            row.GetFieldValue<DateTimeOffset>(6)) { SecretHash = secretHash };
+            row.GetFieldValue<DateTimeOffset>(6))
+        {
+            SecretHash = secretHash,
+        };
     }
 
     public async Task<string> AddPublicKeyAsync(PartnerSystemId clientId, string publicJwk, CancellationToken cancellationToken)

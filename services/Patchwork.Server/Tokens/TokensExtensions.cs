@@ -108,7 +108,8 @@ internal sealed class TokenKeyMaintenance(IConfiguration configuration, TokenOpt
             {
                 await keys.CurrentAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            // A database outage must not stop the host: the next tick, or the next token request, tries again.
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogError(e, "Token signing keys could not be refreshed; retrying in {Interval}", options.SigningKeyRefreshInterval);
             }

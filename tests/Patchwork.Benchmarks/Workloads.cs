@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Patchwork.EventStore;
+using Patchwork.Testing;
+
+namespace Patchwork.Benchmarks;
+
+/// <summary>An involvement-sized event of the benchmark's own, so the figures do not move when Core's events change.</summary>
+[EventName("bench.involvement-noted.v1")]
+public sealed record InvolvementNoted(Guid Involvement, Guid Client, Guid Practitioner, Guid Organisation, string Role, string Category, DateOnly Start);
+
+/// <summary>Appends through the store, and the same rows through plain INSERTs into a table of the same shape.</summary>
+internal sealed class Appends(EventStore.EventStore store, string schema, int writers, int eventsPerAppend)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly EventMetadata Metadata = new(Guid.CreateVersion7(), Guid.CreateVersion7(),
+        new ActingPrincipal(PrincipalKind.PartnerSystem, Guid.CreateVersion7()), Guid.CreateVersion7());
+
+    public async Task<double> StoreAsync(TimeSpan window)
+    {
+        return await RunAsync(window, async (writer, until) =>
+        {
+            long written = 0, version = 0;
+            var stream = Guid.CreateVersion7();
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                if (eventsPerAppend > 1 || version >= 50) (stream, version) = (Guid.CreateVersion7(), 0);
+                var session = store.OpenSession(Metadata);
+                session.Append(stream, ExpectedVersion.Exactly(version), Events());
+                var saved = await session.SaveChangesAsync();
+                if (!saved.IsSaved) throw new InvalidOperationException($"Benchmark append refused: {saved.Rejection}");
+                version += eventsPerAppend;
+                written += eventsPerAppend;
+            }
+            return written;
+        });
+    }
+
+    public async Task<double> RawAsync(TimeSpan window)
+    {
+        var rows = string.Join(", ", Enumerable.Range(0, eventsPerAppend).Select(r =>
+            "(" + string.Join(", ", Enumerable.Range(1, 11).Select(c => $"${r * 11 + c}")) + ")"));
+        var sql = $"""
+            INSERT INTO "{schema}".raw_events (id, stream_id, version, name, data, correlation_id, causation_id, actor_kind, actor_id, organisation_id, recorded_at)
+            VALUES {rows}
+            """;
+        return await RunAsync(window, async (writer, until) =>
+        {
+            long written = 0, version = 0;
+            var stream = Guid.CreateVersion7();
+            await using var connection = await store.DataSource.OpenConnectionAsync();
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                if (eventsPerAppend > 1 || version >= 50) (stream, version) = (Guid.CreateVersion7(), 0);
+                await using var command = new NpgsqlCommand(sql, connection);
+                foreach (var e in Events())
+                {
+                    version++;
+                    command.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7(), NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = stream, NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = version, NpgsqlDbType = NpgsqlDbType.Bigint });
+                    command.Parameters.Add(new NpgsqlParameter { Value = EventNameAttribute.Of<InvolvementNoted>(), NpgsqlDbType = NpgsqlDbType.Text });
+                    command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(e, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CorrelationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CausationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = "partner-system", NpgsqlDbType = NpgsqlDbType.Text });
+                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.ActedBy!.Id, NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.OrganisationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+                    command.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.UtcNow, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                }
+                await command.PrepareAsync();
+                await command.ExecuteNonQueryAsync();
+                written += eventsPerAppend;
+            }
+            return written;
+        });
+    }
+
+    private List<InvolvementNoted> Events() =>
+        Enumerable.Range(0, eventsPerAppend).Select(_ => new InvolvementNoted(Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(),
+            Guid.CreateVersion7(), "allocated social worker", "general", new DateOnly(2026, 11, 2))).ToList();
+
+    private async Task<double> RunAsync(TimeSpan window, Func<int, long, Task<long>> writer)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var until = started + (long)(window.TotalSeconds * Stopwatch.Frequency);
+        var written = await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() => writer(w, until))));
+        return written.Sum() / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+}
+
+/// <summary>A fresh subscription reading the whole log, and a plain keyset-paged SELECT of the same rows.</summary>
+internal sealed class CatchUp(EventStore.EventStore store, string schema)
+{
+    public async Task<double> SubscriptionAsync()
+    {
+        var total = await Sql.ScalarAsync<long>(store.DataSource, $"""SELECT count(*) FROM "{schema}".events""");
+        var counter = new Counter(total);
+        var runner = store.CreateSubscriptionRunner("bench-catch-up-" + Guid.NewGuid().ToString("N")[..6], counter, new SubscriptionOptions
+        {
+            PageSize = 1_000,
+            PollInterval = TimeSpan.FromMilliseconds(100),
+        });
+        using var stop = new CancellationTokenSource();
+        var started = Stopwatch.GetTimestamp();
+        var running = runner.RunAsync(stop.Token);
+        await counter.AllSeen.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await stop.CancelAsync();
+        await running;
+        return total / elapsed.TotalSeconds;
+    }
+
+    public async Task<double> RawAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        long after = 0, read = 0;
+        await using var connection = await store.DataSource.OpenConnectionAsync();
+        while (true)
+        {
+            await using var command = new NpgsqlCommand($"""
+                SELECT seq, id, stream_id, version, name, data::text, correlation_id, causation_id, actor_kind, actor_id, organisation_id, recorded_at, tx_id
+                FROM "{schema}".events WHERE seq > $1 ORDER BY seq LIMIT 1000
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = after });
+            await using var reader = await command.ExecuteReaderAsync();
+            var page = 0;
+            while (await reader.ReadAsync())
+            {
+                after = reader.GetInt64(0);
+                _ = JsonSerializer.Deserialize<InvolvementNoted>(reader.GetString(5), new JsonSerializerOptions(JsonSerializerDefaults.Web));
+                page++;
+            }
+            if (page == 0) break;
+            read += page;
+        }
+        return read / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    private sealed class Counter(long total) : ISubscriptionHandler
+    {
+        private long _seen;
+
+        public TaskCompletionSource AllSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
+        {
+            if ((_seen += page.Events.Count) >= total) AllSeen.TrySetResult();
+            return Task.CompletedTask;
+        }
+    }
+}
+
+internal static class Sql
+{
+    public static async Task AsOwnerAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public static async Task<string> DurabilityAsync(NpgsqlDataSource dataSource) =>
+        $"fsync={await ScalarAsync<string>(dataSource, "SHOW fsync")}, synchronous_commit={await ScalarAsync<string>(dataSource, "SHOW synchronous_commit")}";
+}
