@@ -168,6 +168,25 @@ public sealed class IdentityVaultTests(IdentityVaultFixture fixture) : IClassFix
         (await vault.EraseAsync(client, default)).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task The_scan_finds_plaintext_even_inside_a_binary_column()
+    {
+        await using (var owner = NpgsqlDataSource.Create(fixture.Schema.OwnerConnectionString))
+        await using (var plant = owner.CreateCommand(
+            $"CREATE TABLE \"{fixture.Schema.Name}\".scan_check (b bytea); INSERT INTO \"{fixture.Schema.Name}\".scan_check VALUES (convert_to('{{\"name\":\"Plainly-Visible\"}}', 'UTF8'))"))
+            await plant.ExecuteNonQueryAsync();
+        try
+        {
+            (await EveryRowAsText()).ShouldContain(row => row.Contains("Plainly-Visible"));
+        }
+        finally
+        {
+            await using var owner = NpgsqlDataSource.Create(fixture.Schema.OwnerConnectionString);
+            await using var drop = owner.CreateCommand($"DROP TABLE \"{fixture.Schema.Name}\".scan_check");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     [Theory]
     [InlineData("", "Smith", "2010-01-01", null, null, "givenNames")]
     [InlineData("Sam", " ", "2010-01-01", null, null, "familyName")]
@@ -186,25 +205,5 @@ public sealed class IdentityVaultTests(IdentityVaultFixture fixture) : IClassFix
         IReadOnlyDictionary<OrganisationId, string>? references = null) =>
         ClientIdentity.Create(given, family, born, nhs, postcode, references, Today).Value;
 
-    private async Task<List<string>> EveryRowAsText()
-    {
-        await using var database = NpgsqlDataSource.Create(fixture.Schema.OwnerConnectionString);
-        var tables = new List<string>();
-        await using (var list = database.CreateCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = @schema"))
-        {
-            list.Parameters.AddWithValue("schema", fixture.Schema.Name);
-            await using var rows = await list.ExecuteReaderAsync();
-            while (await rows.ReadAsync()) tables.Add(rows.GetString(0));
-        }
-        var text = new List<string>();
-        foreach (var table in tables)
-        {
-            // bytea renders as hex; encode(…, 'escape') also shows any readable bytes, in case ciphertext were plaintext.
-            await using var dump = database.CreateCommand(
-                $"SELECT t::text, encode(convert_to(t::text, 'UTF8'), 'escape') FROM \"{fixture.Schema.Name}\".\"{table}\" t");
-            await using var rows = await dump.ExecuteReaderAsync();
-            while (await rows.ReadAsync()) text.Add(rows.GetString(0));
-        }
-        return text;
-    }
+    private Task<IReadOnlyList<string>> EveryRowAsText() => DatabaseScan.EveryRowAsTextAsync(fixture.Schema.OwnerConnectionString, fixture.Schema.Name);
 }

@@ -35,10 +35,24 @@ public sealed class DemoPartnershipTests(PostgresSchema schema) : IClassFixture<
         }
 
         await using var second = Node();
+        await NoIdentityInClearAnywhereAsync();
         var again = second.Services.GetRequiredService<ClientTeamReader>();
         var (ellie, partnership) = await again.LoadAsync(DemoPartnership.Ellie, default);
         ellie.ShouldNotBeNull().Involvements.Count.ShouldBe(4);
         partnership.Organisations.Count.ShouldBe(5);
+    }
+
+    /// <summary>
+    /// Every table the running system wrote in its schema — events, read models, identity vault, key ring, tokens —
+    /// scanned for the demo client's identity in the forms a person or a program would write it.
+    /// </summary>
+    private async Task NoIdentityInClearAnywhereAsync()
+    {
+        var everything = await DatabaseScan.EveryRowAsTextAsync(schema.OwnerConnectionString, schema.Name);
+        everything.ShouldContain(row => row.StartsWith("client_identity: ", StringComparison.Ordinal));
+        everything.ShouldContain(row => row.Contains(DemoPartnership.Ellie.Value.ToString()), "the scan reads the events");
+        foreach (var secret in new[] { "Ellie", "Marsh-Whitfield", "Whitfield", "2011-04-17", "17/04/2011", "9434765919", "943 476 5919", "WX1 2AB", "WX12AB", "Jayden", "O'Connor", "4010232137" })
+            everything.ShouldNotContain(row => row.Contains(secret, StringComparison.OrdinalIgnoreCase), $"'{secret}' is stored in clear");
     }
 
     private WebApplicationFactory<Program> Node()
