@@ -99,7 +99,7 @@ public sealed class EventSession
         _pending.Add(new PendingStream(streamId, streamType, expected, list));
     }
 
-    /// <summary>One round trip, no explicit transaction: the batch's implicit transaction commits the claim and the events together.</summary>
+    /// <summary>One statement, one round trip, no explicit transaction: the claim and the events commit together.</summary>
     private async Task<SaveResult> AppendAloneAsync(NpgsqlConnection connection, StreamWrite write, DateTimeOffset recordedAt, CancellationToken cancellationToken)
     {
         var written = await ClaimAndInsertAsync(connection, null, write, recordedAt, cancellationToken);
@@ -152,14 +152,11 @@ public sealed class EventSession
             0 => _store.Sql.AppendToNewStream,
             _ => _store.Sql.AppendAtVersion,
         };
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(LockStreams([write]));
-        var append = new NpgsqlBatchCommand(sql);
-        AddEventParameters(append.Parameters, write, ClaimArgument(write), recordedAt);
-        batch.BatchCommands.Add(append);
-        await batch.PrepareAsync(cancellationToken);
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        AddEventParameters(command.Parameters, write, ClaimArgument(write), recordedAt);
+        command.Parameters.Add(new NpgsqlParameter { Value = _store.Sql.StreamLockNamePrefix, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.PrepareAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = await ReadWrittenAsync(reader, write.Events.Count, cancellationToken);
         return rows.Count == 0 ? null : rows;
     }

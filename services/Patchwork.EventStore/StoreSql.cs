@@ -91,9 +91,13 @@ internal sealed class StoreSql
     private const string ResourcePrefix = "Patchwork.EventStore.Sql.";
 
     private string Compose(string claim) =>
-        Render("append_events.sql").Replace("{claim}", Render(claim), StringComparison.Ordinal);
+        Render("append_events.sql").Replace("{claim}", Load(claim).Replace("{locked}", LockInClaim, StringComparison.Ordinal), StringComparison.Ordinal)
+            .Replace("{schema}", Schema, StringComparison.Ordinal);
 
-    private string Render(string file) => Load(file).Replace("{schema}", Schema, StringComparison.Ordinal);
+    /// <summary>A claim on its own runs after lock_streams.sql; inside append_events.sql it takes the lock itself.</summary>
+    private const string LockInClaim = "(SELECT true FROM (SELECT pg_advisory_xact_lock(hashtextextended($13 || $1::text, 0))) AS stream_lock)";
+
+    private string Render(string file) => Load(file).Replace("{schema}", Schema, StringComparison.Ordinal).Replace("{locked}", "true", StringComparison.Ordinal);
 
     private static string Load(string file)
     {

@@ -1,7 +1,9 @@
 -- Claims the stream and writes its events in one statement, so a writer that loses the claim never
 -- reaches the insert and draws no sequence number. The claim is one of the claim_*.sql statements.
 -- $1 stream id, $2 stream type or expected version, $3 number of events, $4 ids, $5 names, $6 data,
--- $7 correlation id, $8 causation id, $9 actor kind, $10 actor id, $11 organisation id, $12 recorded at.
+-- $7 correlation id, $8 causation id, $9 actor kind, $10 actor id, $11 organisation id, $12 recorded at,
+-- $13 stream lock name prefix. The claim first takes the stream's lock, as lock_streams.sql explains, inside
+-- its WHERE clause: that runs before the row is written, so before this transaction draws its id.
 WITH claimed AS (
 {claim}
 ), appended AS (
