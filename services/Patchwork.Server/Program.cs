@@ -2,6 +2,7 @@ using Patchwork.Server.Domain;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
+using Patchwork.Server.PartnerBus;
 using Patchwork.Server.Tokens;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddPatchworkDomain();
 builder.AddPatchworkMessaging();
 builder.AddPatchworkHealth();
 builder.AddPatchworkTokens();
+builder.AddPatchworkPartnerBus();
 
 var app = builder.Build();
 

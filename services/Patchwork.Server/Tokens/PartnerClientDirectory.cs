@@ -27,6 +27,9 @@ public interface IPartnerClientDirectory
 
     /// <summary>The organisation of an enabled client, or null when it is unknown or disabled; cached briefly.</summary>
     Task<OrganisationId?> ActiveOrganisationAsync(PartnerSystemId clientId, CancellationToken cancellationToken);
+
+    /// <summary>Every organisation with at least one enabled partner client: the organisations the partner relay notifies.</summary>
+    Task<IReadOnlySet<OrganisationId>> OrganisationsWithActiveClientsAsync(CancellationToken cancellationToken);
 }
 
 internal sealed class PostgresPartnerClientDirectory(NpgsqlDataSource database, TokenOptions options, TimeProvider clock) : IPartnerClientDirectory
@@ -122,6 +125,15 @@ internal sealed class PostgresPartnerClientDirectory(NpgsqlDataSource database, 
         var organisation = await command.ExecuteScalarAsync(cancellationToken) is Guid guid ? new OrganisationId(guid) : (OrganisationId?)null;
         _status[clientId] = (organisation, now + options.ClientStatusCacheDuration);
         return organisation;
+    }
+
+    public async Task<IReadOnlySet<OrganisationId>> OrganisationsWithActiveClientsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand($"SELECT DISTINCT organisation_id FROM {_table} WHERE NOT disabled");
+        var organisations = new HashSet<OrganisationId>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) organisations.Add(new OrganisationId(rows.GetGuid(0)));
+        return organisations;
     }
 
     private async Task ChangeKeysAsync(PartnerSystemId clientId, Func<IReadOnlyList<JsonWebKey>, IReadOnlyList<JsonWebKey>> change,

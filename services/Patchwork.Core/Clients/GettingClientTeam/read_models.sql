@@ -16,3 +16,14 @@ CREATE TABLE IF NOT EXISTS {schema}.partnership (
 
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.client_team, {schema}.partnership TO patchwork_app;
+
+-- partner_told: which involvements each partner organisation has been told it can see, so that "no longer shared"
+-- goes only to those that were told, and a withdrawal caught up before delivery tells nobody anything.
+CREATE TABLE IF NOT EXISTS {schema}.partner_told (
+    organisation_id  uuid NOT NULL,
+    involvement_id   uuid NOT NULL,
+    client_id        uuid NOT NULL,
+    PRIMARY KEY (organisation_id, involvement_id)
+);
+CREATE INDEX IF NOT EXISTS partner_told_client ON {schema}.partner_told (client_id);
+GRANT SELECT, INSERT, DELETE ON {schema}.partner_told TO patchwork_app;

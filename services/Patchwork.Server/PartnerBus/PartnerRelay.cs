@@ -1,0 +1,168 @@
+using System.Security.Cryptography;
+using System.Text;
+using MassTransit;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Attention;
+using Patchwork.Core.BreakGlass;
+using Patchwork.Core.Clients;
+using Patchwork.Core.ContactRequests;
+using Patchwork.Core.Involvements;
+using Patchwork.EventStore;
+using Patchwork.Server.Tokens;
+using V1 = Patchwork.Contracts.V1;
+
+namespace Patchwork.Server.PartnerBus;
+
+/// <summary>
+/// Tails the log and tells each partner organisation what changed about its clients, organisation-level, as the
+/// access policy decides at the moment of delivery: a notice whose involvement the organisation can no longer see
+/// is not sent, so nothing queued in the log leaks after a withdrawal. Each notice's message id is derived from the
+/// event, the organisation and the involvement, so a redelivery after a crash is recognisably the same notice; the
+/// subscription's checkpoint moves only after the broker has confirmed every send of the page.
+/// </summary>
+public sealed class PartnerRelay(
+    EventStore.EventStore store,
+    ClientTeamReader teams,
+    IPartnerClientDirectory partners,
+    IBus endpoints,
+    PolicyOptions policy,
+    TimeProvider clock) : ISubscriptionHandler
+{
+    public const string SubscriptionName = "partner-relay";
+
+    public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var clientEvents = page.Events.Where(e => ClientEventNames.Contains(e.Name)).ToList();
+        if (clientEvents.Count == 0) return;
+        var organisations = await partners.OrganisationsWithActiveClientsAsync(cancellationToken);
+        if (organisations.Count == 0) return;
+
+        var told = await ToldAsync(page, clientEvents.Select(e => e.StreamId).Distinct().ToArray(), cancellationToken);
+        var notices = new List<(OrganisationId Organisation, Guid Id, object Notice)>();
+        foreach (var stream in clientEvents.GroupBy(e => e.StreamId))
+        {
+            var client = new ClientId(stream.Key);
+            var history = await store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
+            var (_, partnership) = await teams.LoadAsync(client, cancellationToken);
+            var now = clock.GetUtcNow();
+            var current = ClientSharing.From(client, history.Select(e => e.Data));
+            foreach (var recorded in stream.OrderBy(e => e.Version))
+            {
+                var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
+                var after = ClientSharing.Evolve(before, recorded.Data);
+                foreach (var organisation in organisations)
+                {
+                    var viewer = Viewer.ForOrganisation(organisation);
+                    var seenBefore = VisibleIds(before, partnership, viewer, now);
+                    var seenAfter = VisibleIds(after, partnership, viewer, now);
+                    var seenNow = VisibleIds(current, partnership, viewer, now);
+                    foreach (var notice in NoticesFor(recorded, organisation, client, seenBefore, seenAfter, seenNow, current, told))
+                        notices.Add((organisation, notice.Id, notice.Notice));
+                }
+            }
+        }
+
+        await RememberAsync(page, notices, cancellationToken);
+
+        // Sends are awaited (publisher confirms) before the page returns, so the checkpoint follows the broker.
+        foreach (var (organisation, id, notice) in notices)
+        {
+            var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(organisation.Value).NoticeExchange}"));
+            await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, cancellationToken);
+        }
+    }
+
+    private static IEnumerable<(Guid Id, object Notice)> NoticesFor(RecordedEvent recorded, OrganisationId organisation, ClientId client,
+        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current,
+        HashSet<(OrganisationId, InvolvementId)> told)
+    {
+        var position = recorded.Sequence;
+        var at = recorded.RecordedAt;
+        Guid Id(string kind, Guid subject) => NoticeId(recorded.Id, organisation, kind, subject);
+
+        foreach (var gained in seenAfter.Except(seenBefore).Where(seenNow.Contains))
+        {
+            told.Add((organisation, gained));
+            yield return (Id("visible", gained.Value), new V1.InvolvementBecameVisible(Id("visible", gained.Value), position, client.Value, gained.Value, at));
+        }
+        // Only an organisation that was told of an involvement is told it is gone: otherwise the notice itself would disclose it.
+        foreach (var lost in seenBefore.Except(seenAfter).Where(i => !seenNow.Contains(i) && told.Remove((organisation, i))))
+            yield return (Id("unshared", lost.Value), new V1.InvolvementNoLongerShared(Id("unshared", lost.Value), position, client.Value, lost.Value, at));
+
+        var involvedNow = current.Involvements.Values.Any(i => i.IsActive && i.Organisation == organisation);
+        switch (recorded.Data)
+        {
+            case InvolvementRoleOrContactChanged changed when seenBefore.Contains(changed.Involvement) && seenNow.Contains(changed.Involvement):
+                yield return (Id("changed", changed.Involvement.Value),
+                    new V1.InvolvementChanged(Id("changed", changed.Involvement.Value), position, client.Value, changed.Involvement.Value, at));
+                break;
+            case InvolvementEnded ended when seenAfter.Contains(ended.Involvement) && seenNow.Contains(ended.Involvement):
+                yield return (Id("ended", ended.Involvement.Value),
+                    new V1.InvolvementEnded(Id("ended", ended.Involvement.Value), position, client.Value, ended.Involvement.Value, ended.End, at));
+                break;
+            case AttentionRaised raised when involvedNow:
+                yield return (Id("attention", raised.Attention.Value), new V1.AttentionRaised(Id("attention", raised.Attention.Value), position, client.Value, at));
+                break;
+            case BreakGlassGranted granted when involvedNow:
+                yield return (Id("break-glass", granted.Grant.Value),
+                    new V1.BreakGlassUsed(Id("break-glass", granted.Grant.Value), position, client.Value, granted.Grant.Value, granted.ExpiresAt, at));
+                break;
+            case ContactRequested asked when current.Involvements.TryGetValue(asked.Involvement, out var wanted) && wanted.Organisation == organisation:
+                yield return (Id("contact", asked.Request.Value),
+                    new V1.ContactRequested(Id("contact", asked.Request.Value), position, client.Value, asked.Request.Value, asked.Involvement.Value, at));
+                break;
+            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request)
+                                                      && request.RequesterOrganisation == organisation:
+                yield return (Id("answered", answered.Request.Value),
+                    new V1.ContactRequestAnswered(Id("answered", answered.Request.Value), position, client.Value, answered.Request.Value, at));
+                break;
+        }
+    }
+
+    private string ToldTable => CoreSchema.Quote(store.Schema) + ".partner_told";
+
+    private async Task<HashSet<(OrganisationId, InvolvementId)>> ToldAsync(SubscriptionPage page, Guid[] clients, CancellationToken cancellationToken)
+    {
+        var told = new HashSet<(OrganisationId, InvolvementId)>();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"SELECT organisation_id, involvement_id FROM {ToldTable} WHERE client_id = ANY(@clients)", page.Connection, page.Transaction);
+        command.Parameters.AddWithValue("clients", clients);
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) told.Add((new OrganisationId(rows.GetGuid(0)), new InvolvementId(rows.GetGuid(1))));
+        return told;
+    }
+
+    /// <summary>Written in the page's transaction, so what was told commits with the checkpoint.</summary>
+    private async Task RememberAsync(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice)> notices, CancellationToken cancellationToken)
+    {
+        foreach (var (organisation, _, notice) in notices)
+        {
+            var (sql, involvement) = notice switch
+            {
+                V1.InvolvementBecameVisible visible => ($"INSERT INTO {ToldTable} (organisation_id, involvement_id, client_id) VALUES (@organisation, @involvement, @client) ON CONFLICT DO NOTHING", visible.InvolvementId),
+                V1.InvolvementNoLongerShared unshared => ($"DELETE FROM {ToldTable} WHERE organisation_id = @organisation AND involvement_id = @involvement", unshared.InvolvementId),
+                _ => (null, Guid.Empty),
+            };
+            if (sql is null) continue;
+            await using var command = new Npgsql.NpgsqlCommand(sql, page.Connection, page.Transaction);
+            command.Parameters.AddWithValue("organisation", organisation.Value);
+            command.Parameters.AddWithValue("involvement", involvement);
+            command.Parameters.AddWithValue("client", ((V1.IPartnerNotice)notice).ClientId);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private IReadOnlySet<InvolvementId> VisibleIds(ClientSharing state, Partnership partnership, Viewer viewer, DateTimeOffset now) =>
+        AccessPolicy.TeamOf(state, partnership, viewer, now, policy).Visible.Select(v => v.Involvement.Id).ToHashSet();
+
+    /// <summary>The same event, organisation, kind and subject always give the same id: the receiver's dedupe key.</summary>
+    private static Guid NoticeId(Guid eventId, OrganisationId organisation, string kind, Guid subject)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"patchwork.partner-notice.v1|{eventId:N}|{organisation.Value:N}|{kind}|{subject:N}"));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+
+    private static readonly IReadOnlySet<string> ClientEventNames = new ClientTeamProjection(new EventStoreOptions()).EventNames;
+}
