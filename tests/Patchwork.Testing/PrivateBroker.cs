@@ -18,6 +18,9 @@ public sealed class PrivateBroker : IAsyncLifetime
     public string VirtualHost => _settings["RabbitMq__VirtualHost"];
     public string Username => _settings["RabbitMq__Username"];
     public string Password => _settings["RabbitMq__Password"];
+    public Uri ManagementUrl => new(_settings["RabbitMq__ManagementUrl"]);
+    public string AdminUsername => _settings["RabbitMq__AdminUsername"];
+    public string AdminPassword => _settings["RabbitMq__AdminPassword"];
 
     public async Task InitializeAsync()
     {
@@ -34,10 +37,21 @@ public sealed class PrivateBroker : IAsyncLifetime
             .ToDictionary(parts => parts[0], parts => LocalServers.Unquote(parts[1]), StringComparer.Ordinal);
     }
 
-    public Task StartAsync() => RunAsync("broker", "start");
+    /// <summary>False between <see cref="KillAsync"/> and the next <see cref="StartAsync"/>.</summary>
+    public bool IsRunning { get; private set; }
+
+    public async Task StartAsync()
+    {
+        await RunAsync("broker", "start");
+        IsRunning = true;
+    }
 
     /// <summary>kill -9 of the broker's Erlang VM: no goodbye to any client.</summary>
-    public Task KillAsync() => RunAsync("broker", "kill");
+    public async Task KillAsync()
+    {
+        await RunAsync("broker", "kill");
+        IsRunning = false;
+    }
 
     public async Task DisposeAsync()
     {

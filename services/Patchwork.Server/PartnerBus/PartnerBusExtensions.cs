@@ -11,7 +11,13 @@ public static class PartnerBusExtensions
     public static WebApplicationBuilder AddPatchworkPartnerBus(this WebApplicationBuilder builder)
     {
         if (builder.Configuration.GetValue("PartnerBus:Relay", true))
-            builder.Services.AddEventSubscription<PartnerRelay>(PartnerRelay.SubscriptionName);
+            builder.Services.AddEventSubscription<PartnerRelay>(PartnerRelay.SubscriptionName, options =>
+            {
+                var chosen = PartnerRelay.Options();
+                options.MaxAttempts = chosen.MaxAttempts;
+                options.FirstRetryDelay = chosen.FirstRetryDelay;
+                options.MaxRetryDelay = chosen.MaxRetryDelay;
+            });
         return builder;
     }
 }

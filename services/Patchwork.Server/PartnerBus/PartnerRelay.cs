@@ -31,6 +31,18 @@ public sealed class PartnerRelay(
 {
     public const string SubscriptionName = "partner-relay";
 
+    /// <summary>
+    /// A broker outage fails every send until the broker returns; that must delay notices, never park the relay,
+    /// so it retries for hours (backing off to 10 s) before parking — long enough for any outage an operator fixes.
+    /// </summary>
+    public static SubscriptionOptions Options(TimeSpan? pollInterval = null) => new()
+    {
+        MaxAttempts = 2_000,
+        FirstRetryDelay = TimeSpan.FromMilliseconds(250),
+        MaxRetryDelay = TimeSpan.FromSeconds(10),
+        PollInterval = pollInterval ?? TimeSpan.FromSeconds(2),
+    };
+
     public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(page);

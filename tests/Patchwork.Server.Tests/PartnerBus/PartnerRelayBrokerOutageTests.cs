@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Patchwork.Core;
+using Patchwork.EventStore;
+using Patchwork.Server.PartnerBus;
+using Patchwork.Server.Tokens;
+using Patchwork.Testing;
+using static Patchwork.Server.Tests.PartnerBus.PartnerRelayRig;
+
+namespace Patchwork.Server.Tests.PartnerBus;
+
+/// <summary>DESIGN.md §7: broker killed mid-run → 0 events lost, 0 duplicate effects. On a broker node of its own.</summary>
+public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, PrivateBroker broker)
+    : IClassFixture<PostgresSchema>, IClassFixture<PrivateBroker>
+{
+    private const int Appends = 2_000;
+
+    [Fact]
+    public async Task With_the_broker_killed_for_20_s_during_2000_appends_every_notice_arrives_and_repeats_are_recognisable()
+    {
+        var rig = new PartnerRelayRig(schema, new BrokerAddress(broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password,
+            broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword));
+        await using var store = await rig.StartStoreAsync();
+        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
+        var police = await rig.ProvisionAsync(Police);
+        using var host = rig.RelayHost(store, directory);
+        await host.StartAsync();
+        using var stop = new CancellationTokenSource();
+        var running = store.CreateSubscriptionRunner(PartnerRelay.SubscriptionName, host.Services.GetRequiredService<PartnerRelay>(),
+            PartnerRelay.Options(TimeSpan.FromMilliseconds(200))).RunAsync(stop.Token);
+        try
+        {
+            // Each append records a police officer's involvement with a new client: one notice each for the police.
+            var expected = new HashSet<Guid>();
+            var outage = Stopwatch.StartNew();
+            for (var i = 0; i < Appends; i++)
+            {
+                if (i == 200) { await broker.KillAsync(); outage.Restart(); }
+                if (i >= 200 && outage.Elapsed >= TimeSpan.FromSeconds(20) && !broker.IsRunning) await broker.StartAsync();
+                var client = ClientId.New();
+                var involvement = InvolvementId.New();
+                expected.Add(involvement.Value);
+                await AppendAsync(store, client, Involvement(client, involvement, Police));
+            }
+            if (!broker.IsRunning)
+            {
+                await Eventually.Within(TimeSpan.FromSeconds(25), () => Task.FromResult(outage.Elapsed >= TimeSpan.FromSeconds(20)), "20 s of outage");
+                await broker.StartAsync();
+            }
+
+            await using var queue = await rig.OpenQueueAsync(police);
+            var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= Appends,
+                "every notice after the broker came back", TimeSpan.FromSeconds(120));
+
+            heard.Select(n => n.Involvement!.Value).ToHashSet().SetEquals(expected).ShouldBeTrue("0 lost, none about anything else");
+            heard.GroupBy(n => n.Involvement).ShouldAllBe(g => g.Select(n => n.NoticeId).Distinct().Count() == 1,
+                "a redelivered notice carries the same id, so the receiver's dedupe absorbs it");
+            heard.ShouldAllBe(n => n.MessageId == n.NoticeId.ToString());
+            (await store.GetSubscriptionStatusAsync(PartnerRelay.SubscriptionName))!.State.ShouldBe(SubscriptionState.Running);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.ContinueWith(_ => { }, TaskScheduler.Default);
+            await host.StopAsync();
+        }
+    }
+}

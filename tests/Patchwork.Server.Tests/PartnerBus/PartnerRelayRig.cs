@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Agreements;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Consents;
+using Patchwork.Core.Involvements;
+using Patchwork.Core.Organisations;
+using Patchwork.EventStore;
+using Patchwork.Server.Messaging;
+using Patchwork.Server.PartnerBus;
+using Patchwork.Server.Tokens;
+using Patchwork.Testing;
+using RabbitMQ.Client;
+
+namespace Patchwork.Server.Tests.PartnerBus;
+
+/// <summary>Where a test's broker is: the shared node's virtual host of the class, or a private node a test may kill.</summary>
+public sealed record BrokerAddress(string Host, int Port, string VirtualHost, string Username, string Password, Uri ManagementUrl, string AdminUsername, string AdminPassword);
+
+/// <summary>A county of three agencies in a schema of its own, the relay's host, and partners' queues read as a partner would.</summary>
+public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
+{
+    public static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    public static readonly DateOnly Today = Calendar.Today(Now);
+    public static readonly OrganisationId SocialCare = OrganisationId.New();
+    public static readonly OrganisationId Police = OrganisationId.New();
+    public static readonly OrganisationId HealthTrust = OrganisationId.New();
+    public static readonly ActedBy Admin = new(SocialCare, null, null);
+
+    public async Task<PartnerBrokerCredentials> ProvisionAsync(OrganisationId organisation)
+    {
+        using var management = PartnerBrokerTopology.ManagementClient(broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword);
+        return await new PartnerBrokerTopology(management, broker.VirtualHost).ProvisionAsync(Guid.CreateVersion7(), organisation.Value, default);
+    }
+
+    public Task<PartnerQueue> OpenQueueAsync(PartnerBrokerCredentials partner) => PartnerQueue.OpenAsync(broker, partner);
+
+    public IHost RelayHost(EventStore.EventStore store, IPartnerClientDirectory directory)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(directory);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new PolicyOptions(MaskingKey.Generate()));
+        builder.Services.AddSingleton(provider => new ClientTeamReader(store, StoreOptions(), TimeProvider.System, provider.GetRequiredService<PolicyOptions>()));
+        builder.Services.AddSingleton<PartnerRelay>();
+        builder.Services.AddPatchworkBus(new RabbitMqOptions
+        {
+            Host = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, Username = broker.Username, Password = broker.Password,
+        });
+        return builder.Build();
+    }
+
+    public async Task<EventStore.EventStore> StartStoreAsync()
+    {
+        var options = StoreOptions();
+        await EventStoreMigrations.ApplyAsync(options);
+        await using (var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString))
+        {
+            await CoreSchema.MigrateAsync(owner, schema.Name, default);
+            await TokensSchema.MigrateAsync(owner, schema.Name, default);
+        }
+        var store = EventStore.EventStore.Create(options);
+        var session = store.OpenSession();
+        session.StartStream(Guid.CreateVersion7(), "partnership",
+            new OrganisationRegistered(SocialCare, "Children's Social Care", Sector.SocialCare, null, null, Admin, Now),
+            new OrganisationRegistered(Police, "Constabulary", Sector.Police, null, null, Admin, Now),
+            new OrganisationRegistered(HealthTrust, "Health Trust", Sector.Health, null, null, Admin, Now),
+            new AgreementMade(AgreementId.New(), "County agreement", [SocialCare, Police, HealthTrust], CategoryScope.GeneralOnly, Today.AddYears(-1), null, Admin, Now));
+        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        return store;
+    }
+
+    private EventStoreOptions StoreOptions()
+    {
+        var options = new EventStoreOptions { Schema = schema.Name, ConnectionString = schema.AppConnectionString, MigrationConnectionString = schema.OwnerConnectionString };
+        options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
+        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options));
+        return options;
+    }
+
+    public static async Task AppendAsync(EventStore.EventStore store, ClientId client, params object[] events)
+    {
+        var session = store.OpenSession();
+        session.Append(client.Value, ExpectedVersion.Any, events);
+        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+    }
+
+    public static InvolvementRecorded Involvement(ClientId client, InvolvementId id, OrganisationId organisation) =>
+        new(id, client, PractitionerId.New(), "key worker", null, Category.General, Today.AddDays(-10), new ContactRoute("01632 960000", null), false,
+            new ActedBy(organisation, null, null), Now);
+
+    public static ConsentRecorded ConsentTo(ClientId client, ConsentId id, Sector sector) =>
+        new(id, client, SharingScope.SectorNamed(sector), CategoryScope.GeneralOnly, ConsentGiver.Client, new ConsentEvidence(EvidenceKind.Written, "form"), null, Admin, Now);
+
+    public sealed record Heard(string Type, Guid Client, Guid? Involvement, Guid NoticeId, string? MessageId);
+
+    /// <summary>A partner's notice queue read with its own credentials and a plain AMQP client.</summary>
+    public sealed class PartnerQueue : IAsyncDisposable
+    {
+        private readonly IConnection _connection;
+        private readonly IChannel _channel;
+        private readonly string _queue;
+        private readonly List<Heard> _heard = [];
+
+        private PartnerQueue(IConnection connection, IChannel channel, string queue) => (_connection, _channel, _queue) = (connection, channel, queue);
+
+        public static async Task<PartnerQueue> OpenAsync(BrokerAddress broker, PartnerBrokerCredentials partner)
+        {
+            var connection = await new ConnectionFactory
+            {
+                HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = partner.Username, Password = partner.Password,
+            }.CreateConnectionAsync();
+            return new PartnerQueue(connection, await connection.CreateChannelAsync(), partner.Names.NoticeQueue);
+        }
+
+        public async Task<List<Heard>> UntilAsync(Func<List<Heard>, bool> done, string what, TimeSpan? deadline = null) =>
+            await Eventually.Within(deadline ?? TimeSpan.FromSeconds(30), async () => { _heard.AddRange(await DrainAsync()); return _heard.ToList(); }, done, what);
+
+        public async Task<List<Heard>> DrainAsync()
+        {
+            var drained = new List<Heard>();
+            while (await _channel.BasicGetAsync(_queue, autoAck: true) is { } delivery)
+            {
+                using var envelope = JsonDocument.Parse(delivery.Body);
+                var type = envelope.RootElement.GetProperty("messageType")[0].GetString()!;
+                type.ShouldStartWith("urn:message:Patchwork.Contracts.V1:");
+                var message = envelope.RootElement.GetProperty("message");
+                drained.Add(new Heard(type["urn:message:Patchwork.Contracts.V1:".Length..], message.GetProperty("clientId").GetGuid(),
+                    message.TryGetProperty("involvementId", out var involvement) ? involvement.GetGuid() : null,
+                    message.GetProperty("noticeId").GetGuid(), delivery.BasicProperties.MessageId));
+            }
+            return drained;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _channel.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
+    }
+}
