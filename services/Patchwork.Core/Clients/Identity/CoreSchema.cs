@@ -1,4 +1,5 @@
 using Npgsql;
+using Patchwork.EventStore;
 
 namespace Patchwork.Core.Clients;
 
@@ -28,30 +29,8 @@ public static class CoreSchema
         "Patchwork.Core.Clients.GettingClientTeam.read_models.sql",
     ];
 
-    public static async Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(owner);
-        await using var connection = await owner.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Several nodes (or test hosts) may start at once: the lock makes them migrate one after another.
-        await using (var create = new NpgsqlCommand(
-            $"SELECT pg_advisory_xact_lock(hashtextextended('patchwork-core-migrations/{schema}', 0)); CREATE SCHEMA IF NOT EXISTS {Quote(schema)}", connection, transaction))
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        foreach (var script in Scripts)
-        {
-            await using var stream = typeof(CoreSchema).Assembly.GetManifestResourceStream(script)
-                ?? throw new InvalidOperationException($"{script} is not embedded");
-            using var reader = new StreamReader(stream);
-            var sql = (await reader.ReadToEndAsync(cancellationToken)).Replace("{schema}", Quote(schema), StringComparison.Ordinal);
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public static Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken) =>
+        SchemaScripts.ApplyAsync(owner, schema, "core", typeof(CoreSchema).Assembly, Scripts, cancellationToken);
 
-    /// <summary>A schema name as a quoted identifier; names are ours (configuration, tests), never user input.</summary>
-    public static string Quote(string schema) =>
-        schema.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') && schema.Length is > 0 and < 64
-            ? $"\"{schema}\""
-            : throw new ArgumentException($"'{schema}' is not a valid schema name.", nameof(schema));
+    public static string Quote(string schema) => SchemaScripts.Quote(schema);
 }
