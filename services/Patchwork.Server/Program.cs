@@ -1,3 +1,4 @@
+using Patchwork.Server.Api;
 using Patchwork.Server.Domain;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
@@ -13,11 +14,13 @@ builder.AddPatchworkMessaging();
 builder.AddPatchworkHealth();
 builder.AddPatchworkTokens();
 builder.AddPatchworkPartnerBus();
+builder.AddPatchworkApi();
 
 var app = builder.Build();
 
 app.MapPatchworkHealth();
 app.MapPatchworkTokens();
+app.MapPatchworkApi();
 app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 
 app.Run();

@@ -28,7 +28,8 @@ public static class DomainExtensions
             store.ConnectionString = application;
             store.MigrationConnectionString = string.IsNullOrWhiteSpace(owner) ? null : owner;
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-            store.AddInlineProjection(new ClientTeamProjection(store)).AddInlineProjection(new PartnershipProjection(store));
+            store.AddInlineProjection(new ClientTeamProjection(store)).AddInlineProjection(new PartnershipProjection(store))
+                .AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
         });
         // One pool for the application role: the store's.
         builder.Services.AddSingleton(provider => provider.GetRequiredService<EventStore.EventStore>().DataSource);

@@ -18,6 +18,8 @@ public static class PartnerBusExtensions
                 options.FirstRetryDelay = chosen.FirstRetryDelay;
                 options.MaxRetryDelay = chosen.MaxRetryDelay;
             });
+        builder.Services.AddSingleton<PartnerInboundEndpoints>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<PartnerInboundEndpoints>());
         return builder;
     }
 }

@@ -31,13 +31,25 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     public static readonly OrganisationId HealthTrust = OrganisationId.New();
     public static readonly ActedBy Admin = new(SocialCare, null, null);
 
-    public async Task<PartnerBrokerCredentials> ProvisionAsync(OrganisationId organisation)
+    public async Task<PartnerBrokerCredentials> ProvisionAsync(OrganisationId organisation, Guid? partnerSystem = null)
     {
         using var management = PartnerBrokerTopology.ManagementClient(broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword);
-        return await new PartnerBrokerTopology(management, broker.VirtualHost).ProvisionAsync(Guid.CreateVersion7(), organisation.Value, default);
+        return await new PartnerBrokerTopology(management, broker.VirtualHost).ProvisionAsync(partnerSystem ?? Guid.CreateVersion7(), organisation.Value, default);
     }
 
     public Task<PartnerQueue> OpenQueueAsync(PartnerBrokerCredentials partner) => PartnerQueue.OpenAsync(broker, partner);
+
+    /// <summary>An AMQP connection as the partner's own broker user, as a partner system in any language would open.</summary>
+    public Task<IConnection> ConnectAsAsync(PartnerBrokerCredentials partner) => new ConnectionFactory
+    {
+        HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = partner.Username, Password = partner.Password,
+    }.CreateConnectionAsync();
+
+    /// <summary>A connection as the application, to look at queues partners may not read.</summary>
+    public Task<IConnection> ConnectAsApplicationAsync() => new ConnectionFactory
+    {
+        HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = broker.Username, Password = broker.Password,
+    }.CreateConnectionAsync();
 
     public IHost RelayHost(EventStore.EventStore store, IPartnerClientDirectory directory)
     {
@@ -79,7 +91,8 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     {
         var options = new EventStoreOptions { Schema = schema.Name, ConnectionString = schema.AppConnectionString, MigrationConnectionString = schema.OwnerConnectionString };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options));
+        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options))
+            .AddInlineProjection(new PartnerInboxProjection(options));
         return options;
     }
 

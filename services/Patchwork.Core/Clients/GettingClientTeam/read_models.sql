@@ -27,3 +27,13 @@ CREATE TABLE IF NOT EXISTS {schema}.partner_told (
 );
 CREATE INDEX IF NOT EXISTS partner_told_client ON {schema}.partner_told (client_id);
 GRANT SELECT, INSERT, DELETE ON {schema}.partner_told TO patchwork_app;
+
+-- partner_inbox: the commands each partner organisation's inbound endpoint has handled, by AMQP message id; written by
+-- an inline projection in the same transaction as the command's events, so a redelivered command changes nothing.
+CREATE TABLE IF NOT EXISTS {schema}.partner_inbox (
+    organisation_id  uuid        NOT NULL,
+    message_id       uuid        NOT NULL,
+    handled_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (organisation_id, message_id)
+);
+GRANT SELECT, INSERT ON {schema}.partner_inbox TO patchwork_app;

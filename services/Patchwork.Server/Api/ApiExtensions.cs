@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Patchwork.Server.Api.Alerts;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Clients;
+using Patchwork.Server.Api.Involvements;
+using Patchwork.Server.Api.Sharing;
+
+namespace Patchwork.Server.Api;
+
+public static class ApiExtensions
+{
+    public const string Prefix = "/api/v1";
+
+    /// <summary>The versioned domain API: handlers, the audit trail and its tables, idempotency, the caller policy, JSON, limits and OpenAPI.</summary>
+    public static WebApplicationBuilder AddPatchworkApi(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddHostedService<ApiSchema>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<RequestAudit>();
+        services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<ClientCommands>();
+        services.AddSingleton<ClientReads>();
+        services.AddSingleton<ClientRecords>();
+        services.AddSingleton<IStartupFilter, SecurityHeaders>();
+
+        services.AddSingleton<IAuthorizationHandler, ApiAuthorization.CallerHandler>();
+        services.AddSingleton<IConfigureOptions<AuthorizationOptions>, ApiAuthorization.ConfigurePolicy>();
+        // Binding failures throw, so RequestGuard can answer them as problems naming the field instead of a bare 400.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false)));
+        var searches = builder.Configuration.GetValue("Api:SearchesPerMinute", 30);
+        services.AddRateLimiter(limiter => limiter.AddPolicy(ClientsApi.SearchRateLimit, new SearchRateLimit(searches)));
+        services.AddOpenApi("v1");
+        return builder;
+    }
+
+    /// <summary>Maps <c>/api/v1</c> (one Map…Api per slice area) behind the caller policy, and the OpenAPI document at <c>/openapi/v1.json</c>.</summary>
+    public static WebApplication MapPatchworkApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), api => api
+            .UseMiddleware<RequestGuard>()
+            .UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey(IdempotentPosts.Header),
+                posts => posts.UseMiddleware<IdempotentPosts>()));
+
+        var api = app.MapGroup(Prefix).RequireAuthorization(ApiAuthorization.Policy).DisableAntiforgery();
+        api.MapClientsApi();
+        api.MapInvolvementsApi();
+        api.MapAuditApi();
+        api.MapSharingApi();
+        api.MapAlertsApi();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        return app;
+    }
+}

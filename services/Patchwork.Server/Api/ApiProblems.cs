@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Patchwork.Core;
+
+namespace Patchwork.Server.Api;
+
+/// <summary>Domain refusals and request faults as RFC 9457 problem details, each naming its field where there is one.</summary>
+public static class ApiProblems
+{
+    public static IResult From(Problem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return problem.Kind switch
+        {
+            ProblemKind.Invalid => Invalid(problem.Field ?? "request", problem.Detail),
+            ProblemKind.Conflict => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict"),
+            ProblemKind.NotFound => NotFound(problem.Detail),
+            ProblemKind.Forbidden => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"),
+            _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Kind, "an unknown kind of problem"),
+        };
+    }
+
+    public static IResult Invalid(string field, string reason) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: $"{field}: {reason}");
+
+    public static IResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static IResult NoSuchClient() => NotFound("no such client");
+
+    public static IResult Stale() => TypedResults.Problem("the client's record has changed since the version in If-Match; read it again",
+        statusCode: StatusCodes.Status412PreconditionFailed, title: "Precondition failed");
+
+    public static IResult ConcurrentChange() => TypedResults.Problem("someone else changed the client's record at the same moment; read it again and retry",
+        statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    public static IResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
+
+    /// <summary>The JSON path of a binding failure as the field name a form would show: <c>$.contact.email</c> becomes <c>contact.email</c>.</summary>
+    internal static string FieldOf(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is JsonException { Path: { Length: > 0 } path }) return path.TrimStart('$').TrimStart('.') is { Length: > 0 } field ? field : "body";
+        }
+        return "body";
+    }
+}

@@ -1,0 +1,48 @@
+using System.Buffers.Text;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+
+namespace Patchwork.Server.Api.Audit;
+
+public sealed record AuditEntryResponse(
+    Guid Id, DateTimeOffset At, Guid? PractitionerId, Guid? PartnerSystemId, Guid OrganisationId, string Action, Guid? ClientId, AuditChannel Channel,
+    string? Purpose, AuditOutcome Outcome, string? Rule, Guid? CorrelationId)
+{
+    public static AuditEntryResponse From(AuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return new(entry.Id, entry.At, entry.Actor.Kind == EventStore.PrincipalKind.Practitioner ? entry.Actor.Id : null,
+            entry.Actor.Kind == EventStore.PrincipalKind.PartnerSystem ? entry.Actor.Id : null, entry.Organisation.Value, entry.Action, entry.Client?.Value,
+            entry.Channel, entry.Purpose, entry.Outcome, entry.Rule, entry.CorrelationId);
+    }
+}
+
+public sealed record AuditPageResponse(IReadOnlyList<AuditEntryResponse> Entries, string? NextCursor);
+
+public static class AuditApi
+{
+    public static RouteGroupBuilder MapAuditApi(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
+                records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
+            .WithName("WhoViewedClient");
+        api.MapGet("/clients/{clientId}/export", (Guid clientId, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
+                records.ExportAsync(http, me, new ClientId(clientId), ct))
+            .WithName("ExportClient");
+        return api;
+    }
+
+    /// <summary>Opaque to callers: the last entry's id, base64url.</summary>
+    internal static string Cursor(Guid after) => Base64Url.EncodeToString(after.ToByteArray(bigEndian: true));
+
+    internal static bool TryReadCursor(string? cursor, out Guid? after)
+    {
+        after = null;
+        if (string.IsNullOrEmpty(cursor)) return true;
+        var bytes = new byte[16];
+        if (cursor.Length != 22 || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 16) return false;
+        after = new Guid(bytes, bigEndian: true);
+        return true;
+    }
+}

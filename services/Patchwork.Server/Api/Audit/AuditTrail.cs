@@ -1,0 +1,115 @@
+using Npgsql;
+using NpgsqlTypes;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+using Patchwork.EventStore;
+
+namespace Patchwork.Server.Api.Audit;
+
+public enum AuditChannel
+{
+    Api,
+    Bus,
+    Hub,
+    Web,
+}
+
+public enum AuditOutcome
+{
+    Allowed,
+    Denied,
+}
+
+/// <summary>
+/// One access to client data: who, acting for which organisation, did what to which client, when, through which
+/// channel, for what stated purpose, with what outcome and the policy's rule or reason.
+/// </summary>
+public sealed record AuditEntry(
+    Guid Id,
+    DateTimeOffset At,
+    ActingPrincipal Actor,
+    OrganisationId Organisation,
+    string Action,
+    ClientId? Client,
+    AuditChannel Channel,
+    string? Purpose,
+    AuditOutcome Outcome,
+    string? Rule,
+    Guid? CorrelationId);
+
+/// <summary>The append-only audit trail; the only code that knows the audit table's SQL.</summary>
+public sealed class AuditTrail
+{
+    private const string Columns = "id, at, practitioner_id, partner_system_id, organisation_id, action, client_id, channel, purpose, outcome, rule, correlation_id";
+    private readonly NpgsqlDataSource _database;
+    private readonly string _table;
+
+    public AuditTrail(NpgsqlDataSource database, EventStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _database = database;
+        _table = CoreSchema.Quote(options.Schema) + ".audit_entries";
+    }
+
+    public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var command = _database.CreateCommand(
+            $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)");
+        command.Parameters.AddWithValue("id", entry.Id);
+        command.Parameters.AddWithValue("at", entry.At.UtcDateTime);
+        command.Parameters.Add(Uuid("practitioner", entry.Actor.Kind == PrincipalKind.Practitioner ? entry.Actor.Id : null));
+        command.Parameters.Add(Uuid("partner", entry.Actor.Kind == PrincipalKind.PartnerSystem ? entry.Actor.Id : null));
+        command.Parameters.AddWithValue("organisation", entry.Organisation.Value);
+        command.Parameters.AddWithValue("action", entry.Action);
+        command.Parameters.Add(Uuid("client", entry.Client?.Value));
+        command.Parameters.AddWithValue("channel", entry.Channel.ToString().ToLowerInvariant());
+        command.Parameters.Add(new NpgsqlParameter("purpose", NpgsqlDbType.Text) { Value = (object?)entry.Purpose ?? DBNull.Value });
+        command.Parameters.AddWithValue("outcome", entry.Outcome.ToString().ToLowerInvariant());
+        command.Parameters.Add(new NpgsqlParameter("rule", NpgsqlDbType.Text) { Value = (object?)entry.Rule ?? DBNull.Value });
+        command.Parameters.Add(Uuid("correlation", entry.CorrelationId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>One page of a client's entries, newest first, after the entry <paramref name="before"/>; only <paramref name="organisation"/>'s when given.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> PageAsync(ClientId client, OrganisationId? organisation, Guid? before, int count, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND (@organisation IS NULL OR organisation_id = @organisation) " +
+            "AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @count");
+        command.Parameters.AddWithValue("client", client.Value);
+        command.Parameters.Add(Uuid("organisation", organisation?.Value));
+        command.Parameters.Add(Uuid("before", before));
+        command.Parameters.AddWithValue("count", count);
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>Every entry about the client, oldest first, for subject access.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand($"SELECT {Columns} FROM {_table} WHERE client_id = @client ORDER BY id");
+        command.Parameters.AddWithValue("client", client.Value);
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<AuditEntry>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var entries = new List<AuditEntry>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            var actor = rows.IsDBNull(2)
+                ? new ActingPrincipal(PrincipalKind.PartnerSystem, rows.GetGuid(3))
+                : new ActingPrincipal(PrincipalKind.Practitioner, rows.GetGuid(2));
+            entries.Add(new AuditEntry(
+                rows.GetGuid(0), new DateTimeOffset(rows.GetFieldValue<DateTime>(1), TimeSpan.Zero), actor, new OrganisationId(rows.GetGuid(4)),
+                rows.GetString(5), rows.IsDBNull(6) ? null : new ClientId(rows.GetGuid(6)),
+                Enum.Parse<AuditChannel>(rows.GetString(7), ignoreCase: true), rows.IsDBNull(8) ? null : rows.GetString(8),
+                Enum.Parse<AuditOutcome>(rows.GetString(9), ignoreCase: true), rows.IsDBNull(10) ? null : rows.GetString(10),
+                rows.IsDBNull(11) ? null : rows.GetGuid(11)));
+        }
+        return entries;
+    }
+
+    private static NpgsqlParameter Uuid(string name, Guid? value) => new(name, NpgsqlDbType.Uuid) { Value = (object?)value ?? DBNull.Value };
+}

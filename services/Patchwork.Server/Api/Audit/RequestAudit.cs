@@ -1,0 +1,23 @@
+using Patchwork.Core;
+
+namespace Patchwork.Server.Api.Audit;
+
+/// <summary>Writes the one audit entry of an API request, with the request's correlation id and the clock's now.</summary>
+public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
+{
+    public Task AllowedAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null) =>
+        WriteAsync(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
+
+    public Task DeniedAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, string? reason, string? purpose = null) =>
+        WriteAsync(http, caller, action, client, AuditOutcome.Denied, reason, purpose);
+
+    private Task WriteAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, AuditOutcome outcome, string? rule, string? purpose)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(caller);
+        var now = clock.GetUtcNow();
+        // Not the request's abort token: a client that hangs up must not leave an access unrecorded.
+        return trail.RecordAsync(new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
+            AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http)), CancellationToken.None);
+    }
+}

@@ -1,0 +1,40 @@
+-- The audit trail and the API's idempotency keys (issue 5). {schema} is replaced by the quoted schema name;
+-- every statement is idempotent.
+
+-- Append-only: the application role may insert and read entries, never change or remove them.
+CREATE TABLE IF NOT EXISTS {schema}.audit_entries (
+    id                 uuid        PRIMARY KEY,
+    at                 timestamptz NOT NULL,
+    practitioner_id    uuid,
+    partner_system_id  uuid,
+    organisation_id    uuid        NOT NULL,
+    action             text        NOT NULL,
+    client_id          uuid,
+    channel            text        NOT NULL CHECK (channel IN ('api', 'bus', 'hub', 'web')),
+    purpose            text,
+    outcome            text        NOT NULL CHECK (outcome IN ('allowed', 'denied')),
+    rule               text,
+    correlation_id     uuid,
+    CHECK ((practitioner_id IS NULL) <> (partner_system_id IS NULL))
+);
+CREATE INDEX IF NOT EXISTS audit_entries_by_client ON {schema}.audit_entries (client_id, id DESC);
+
+-- One row per (caller, key): the request's hash and, once it succeeded, the response to replay.
+CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
+    caller        text        NOT NULL,
+    key           text        NOT NULL,
+    request_hash  bytea       NOT NULL,
+    status        integer,
+    content_type  text,
+    location      text,
+    etag          text,
+    body          bytea,
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (caller, key)
+);
+
+GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
+REVOKE ALL ON {schema}.audit_entries FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_entries FROM patchwork_app;
+GRANT SELECT, INSERT ON {schema}.audit_entries TO patchwork_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.idempotency_keys TO patchwork_app;

@@ -1,0 +1,112 @@
+using System.Globalization;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
+using Patchwork.EventStore;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Clients;
+
+namespace Patchwork.Server.Api;
+
+/// <summary>One command on a client's stream, as an endpoint describes it.</summary>
+public sealed record ClientCommand(HttpContext Http, CurrentActor Caller, ClientId Client, string Action)
+{
+    /// <summary>The involvement the command names; someone the policy does not let see it gets 404, as if it did not exist.</summary>
+    public InvolvementId? Involvement { get; init; }
+
+    /// <summary>
+    /// For acts a practitioner may take on a client found by search (recording an involvement, breaking glass): the
+    /// client need only exist. Every other act needs the caller to see something of the client, or it is a 404.
+    /// </summary>
+    public bool OpenToAnyone { get; init; }
+
+    /// <summary>The purpose the caller stated, for the audit entry.</summary>
+    public string? Purpose { get; init; }
+}
+
+/// <summary>
+/// The command pipeline for client slices: load the client's stream and the partnership, hide what the policy hides,
+/// check If-Match, decide with the clock's now, append at the loaded version, audit, and answer with the new ETag.
+/// </summary>
+public sealed class ClientCommands(
+    EventStore.EventStore store, ClientTeamReader reader, PolicyOptions policy, TimeProvider clock, RequestAudit audit, IServiceProvider services)
+{
+    public async Task<IResult> HandleAsync<TEvent>(ClientCommand command, Func<ClientSharing, Partnership, DateTimeOffset, Result<TEvent>> decide,
+        Func<TEvent, IResult> respond, CancellationToken cancellationToken) where TEvent : notnull
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(decide);
+        ArgumentNullException.ThrowIfNull(respond);
+        var (http, caller, client) = (command.Http, command.Caller, command.Client);
+        if (!TryReadIfMatch(http.Request, out var ifMatch)) return ApiProblems.Invalid("If-Match", "give one strong ETag from this API, such as \"3\"");
+
+        var now = clock.GetUtcNow();
+        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
+        var stream = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, cancellationToken);
+        var (_, partnership) = await reader.LoadAsync(client, cancellationToken);
+
+        if (await HiddenAsync(command, stream, partnership, now, cancellationToken) is { } hidden)
+            return await DeniedAsync(command, hidden.Reason, ApiProblems.NotFound(hidden.Detail));
+        if (ifMatch is { } expected && expected != stream.Version)
+            return await DeniedAsync(command, "PreconditionFailed", ApiProblems.Stale());
+
+        var decision = decide(stream.State, partnership, now);
+        if (decision.Problem is { } problem)
+            return await DeniedAsync(command, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}", ApiProblems.From(problem));
+
+        if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
+        else session.StartStream(client.Value, "client", decision.Value);
+        var saved = await session.SaveChangesAsync(cancellationToken);
+        if (saved.Rejection is not null)
+            return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());
+
+        var version = saved.Streams.Single(s => s.StreamId == client.Value).Version;
+        await audit.AllowedAsync(http, caller, command.Action, client, null, command.Purpose);
+        http.Response.Headers.ETag = ETag(version);
+        return respond(decision.Value);
+    }
+
+    public static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
+
+    private async Task<IResult> DeniedAsync(ClientCommand command, string reason, IResult answer)
+    {
+        await audit.DeniedAsync(command.Http, command.Caller, command.Action, command.Client, reason, command.Purpose);
+        return answer;
+    }
+
+    private async Task<(string Reason, string Detail)?> HiddenAsync(ClientCommand command, StreamState<ClientSharing> stream, Partnership partnership,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var viewer = command.Caller.Viewer;
+        if (!stream.Exists)
+        {
+            var vault = services.GetService<ClientIdentityVault>();
+            var registered = command.OpenToAnyone && vault is not null && await vault.ReadAsync(command.Client, cancellationToken) is not null;
+            return registered ? null : ("NoSuchClient", "no such client");
+        }
+        if (!command.OpenToAnyone)
+        {
+            var team = AccessPolicy.TeamOf(stream.State, partnership, viewer, now, policy);
+            if (team.Visible.IsEmpty && team.Masked.IsEmpty)
+                return (TeamReads.Reasons(AccessPolicy.DecideAll(stream.State, partnership, viewer, now, policy)), "no such client");
+        }
+        if (command.Involvement is { } involvement && AccessPolicy.Decide(stream.State, partnership, viewer, involvement, now, policy) is not { IsVisible: true })
+            return ("InvolvementNotVisible", "no such involvement with this client");
+        return null;
+    }
+
+    /// <summary>Absent is null; a strong ETag is its version; anything else is refused rather than guessed at.</summary>
+    private static bool TryReadIfMatch(HttpRequest request, out long? version)
+    {
+        version = null;
+        var header = request.Headers.IfMatch.ToString();
+        if (header.Length == 0) return true;
+        if (header.Length > 2 && header[0] == '"' && header[^1] == '"' &&
+            long.TryParse(header.AsSpan(1, header.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            version = parsed;
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
+using Patchwork.Server.Api.Audit;
+
+namespace Patchwork.Server.Api.Clients;
+
+/// <summary>The policy's decisions on a read, summarised for its audit entry.</summary>
+public static class TeamReads
+{
+    /// <summary>Why nothing (or some things) were hidden: the distinct HiddenBecause reasons, in a stable order.</summary>
+    public static string Reasons(ImmutableArray<AccessDecision> decisions) =>
+        decisions.IsEmpty ? "NoInvolvements"
+        : string.Join(',', decisions.SelectMany(d => d.HiddenBecause).Distinct().Order().Select(r => r.ToString())) is { Length: > 0 } reasons ? reasons
+        : "Hidden";
+
+    /// <summary>Which rules allowed what was shown, with masked and hidden counts.</summary>
+    public static string Rules(ImmutableArray<AccessDecision> decisions) =>
+        string.Join(',', decisions.GroupBy(d => d.Rule).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"));
+}
+
+/// <summary>Registering, finding and reading clients: each read goes through the policy and leaves one audit entry.</summary>
+public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, TimeProvider clock, RequestAudit audit, IServiceProvider services)
+{
+    public const int MaxPurposeLength = 500;
+
+    public async Task<IResult> RegisterAsync(HttpContext http, CurrentActor caller, RegisterClientRequest body, CancellationToken cancellationToken)
+    {
+        if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
+        var references = body.LocalReference is { } reference ? new Dictionary<OrganisationId, string> { [caller.Organisation] = reference } : null;
+        var identity = ClientIdentity.Create(body.GivenNames, body.FamilyName, body.DateOfBirth, body.NhsNumber, body.Postcode, references,
+            Calendar.Today(clock.GetUtcNow()));
+        if (identity.Problem is { } invalid)
+        {
+            await audit.DeniedAsync(http, caller, "client.register", null, $"Invalid:{invalid.Field}");
+            return ApiProblems.From(invalid);
+        }
+
+        var client = ClientId.New();
+        var registered = await vault.RegisterAsync(client, identity.Value, body.CandidatesSeen, cancellationToken);
+        if (registered.Problem is { } problem)
+        {
+            await audit.DeniedAsync(http, caller, "client.register", null, problem.Kind.ToString());
+            return ApiProblems.From(problem);
+        }
+        switch (registered.Value)
+        {
+            case IdentityRegistration.LikelyDuplicates duplicates:
+                await audit.DeniedAsync(http, caller, "client.register", null, $"LikelyDuplicates:{duplicates.Candidates.Count}");
+                return TypedResults.Problem(
+                    "someone already registered looks like this client: check the candidates, then register again with candidatesSeen if this is someone else",
+                    statusCode: StatusCodes.Status409Conflict, title: "Likely duplicate",
+                    extensions: new Dictionary<string, object?> { ["candidates"] = duplicates.Candidates.Select(SearchMatchResponse.From).ToList() });
+            default:
+                await audit.AllowedAsync(http, caller, "client.register", client, null);
+                return TypedResults.Created($"/api/v1/clients/{client.Value}/team", new RegisteredClientResponse(client.Value));
+        }
+    }
+
+    public async Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(query.Purpose) || query.Purpose.Length > MaxPurposeLength)
+            return ApiProblems.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
+        if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
+        var search = query.ToSearch(caller.Organisation);
+        if (search.Problem is { } problem)
+        {
+            await audit.DeniedAsync(http, caller, "client.search", null, $"Invalid:{problem.Field}", query.Purpose);
+            return ApiProblems.From(problem);
+        }
+
+        var matches = await vault.SearchAsync(search.Value, cancellationToken);
+        // One entry per search; it names the client when the search found exactly one, so "who viewed" shows it.
+        await audit.AllowedAsync(http, caller, "client.search", matches.Count == 1 ? matches[0].Client : null, $"Matches:{matches.Count}", query.Purpose);
+        return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)]));
+    }
+
+    /// <summary>
+    /// 404 when the client does not exist, and equally when the caller sees nothing at all of the team: no visible and no
+    /// masked involvement means no relationship and no own-organisation record, so even the client's existence is not theirs
+    /// to learn here (search tells them a match exists, and nothing more). The caller's own involvement is always visible.
+    /// </summary>
+    public async Task<IResult> TeamAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
+    {
+        if (purpose?.Length > MaxPurposeLength) return ApiProblems.Invalid("purpose", $"has at most {MaxPurposeLength} characters");
+        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+        if (sharing is null)
+        {
+            await audit.DeniedAsync(http, caller, "client.team.read", client, "NoSuchClient", purpose);
+            return ApiProblems.NoSuchClient();
+        }
+
+        var now = clock.GetUtcNow();
+        var team = AccessPolicy.TeamOf(sharing, partnership, caller.Viewer, now, policy);
+        var decisions = AccessPolicy.DecideAll(sharing, partnership, caller.Viewer, now, policy);
+        if (team.Visible.IsEmpty && team.Masked.IsEmpty)
+        {
+            await audit.DeniedAsync(http, caller, "client.team.read", client, TeamReads.Reasons(decisions), purpose);
+            return ApiProblems.NoSuchClient();
+        }
+        await audit.AllowedAsync(http, caller, "client.team.read", client, TeamReads.Rules(decisions), purpose);
+        return TypedResults.Ok(TeamResponse.From(team, partnership));
+    }
+}

@@ -1,0 +1,26 @@
+using Patchwork.Core;
+using Patchwork.Server.Tokens;
+
+namespace Patchwork.Server.Api.Clients;
+
+public static class ClientsApi
+{
+    public const string SearchRateLimit = "patchwork-api-search";
+
+    public static RouteGroupBuilder MapClientsApi(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapPost("/clients", (RegisterClientRequest body, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
+                clients.RegisterAsync(http, me, body, ct))
+            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("RegisterClient");
+
+        api.MapGet("/clients", ([AsParameters] ClientSearchQuery query, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
+                clients.SearchAsync(http, me, query, ct))
+            .AllowPartnerWith(PartnerScopes.Read).RequireRateLimiting(SearchRateLimit).WithName("SearchClients");
+
+        api.MapGet("/clients/{clientId}/team", (Guid clientId, string? purpose, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
+                clients.TeamAsync(http, me, new ClientId(clientId), purpose, ct))
+            .AllowPartnerWith(PartnerScopes.Read).WithName("GetClientTeam");
+        return api;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace Patchwork.Server.Api;
+
+/// <summary>
+/// Holds API bodies to a small size and turns every binding failure (bad JSON, wrong types, unparseable ids) into a
+/// 400 problem naming the field, so malformed input never reaches a handler and never becomes a 5xx.
+/// </summary>
+internal sealed partial class RequestGuard(RequestDelegate next)
+{
+    /// <summary>Commands carry a few short fields; 64 KB is generous and keeps a flood of bytes out of memory.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            await TooLarge().ExecuteAsync(context);
+            return;
+        }
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            // Buffered whole so the size is enforced without trusting Content-Length, and so idempotency can hash it.
+            var buffer = new MemoryStream();
+            var chunk = new byte[8192];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > MaxBodyBytes)
+                {
+                    await TooLarge().ExecuteAsync(context);
+                    return;
+                }
+                buffer.Write(chunk, 0, read);
+            }
+            buffer.Position = 0;
+            context.Request.Body = buffer;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException failure) when (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            var result = failure.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? TooLarge()
+                : ApiProblems.Invalid(FieldOf(failure), failure.InnerException is System.Text.Json.JsonException
+                    ? "is not valid here: check the JSON syntax and the value's type"
+                    : "is missing or not in the expected form");
+            await result.ExecuteAsync(context);
+        }
+    }
+
+    private static string FieldOf(BadHttpRequestException failure)
+    {
+        var field = ApiProblems.FieldOf(failure);
+        return field == "body" && ParameterName().Match(failure.Message) is { Success: true } match ? match.Groups[1].Value : field;
+    }
+
+    private static IResult TooLarge() => TypedResults.Problem($"the request body is larger than {MaxBodyBytes / 1024} KB",
+        statusCode: StatusCodes.Status413PayloadTooLarge, title: "Content too large");
+
+    [GeneratedRegex(@"parameter ""[^""\s]+ (\w+)""")]
+    private static partial Regex ParameterName();
+}

@@ -1,0 +1,85 @@
+using MassTransit;
+using Npgsql;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Involvements;
+using Patchwork.EventStore;
+using Patchwork.Server.Tokens;
+using V1 = Patchwork.Contracts.V1;
+
+namespace Patchwork.Server.PartnerBus;
+
+/// <summary>A partner command the domain refused; it goes to the endpoint's error queue and is not retried.</summary>
+public sealed class PartnerCommandRejected(string field, string reason) : Exception($"{field}: {reason}")
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// Carries out commands arriving on one partner organisation's inbound queue. The organisation is the queue's; the
+/// partner system is the broker user the broker vouched for in the AMQP <c>user_id</c> property (RabbitMQ refuses a
+/// message whose <c>user_id</c> is not the connection's own user); nothing in the body can change either.
+/// </summary>
+public sealed class PartnerCommandConsumer(
+    OrganisationId organisation,
+    EventStore.EventStore store,
+    ClientTeamReader teams,
+    IPartnerClientDirectory partners,
+    TimeProvider clock) : IConsumer<V1.RecordInvolvement>, IConsumer<V1.EndInvolvement>
+{
+    public async Task Consume(ConsumeContext<V1.RecordInvolvement> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var message = context.Message;
+        var (_, partnership) = await teams.LoadAsync(new ClientId(message.ClientId), context.CancellationToken);
+        var category = partnership.Categories.Find(message.Category) ?? throw new PartnerCommandRejected("category", "is not one of the partnership's categories");
+        var command = new RecordInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.Role, message.Service,
+            category, message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail),
+            OnBehalfOf: message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : null);
+        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now));
+    }
+
+    public async Task Consume(ConsumeContext<V1.EndInvolvement> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var message = context.Message;
+        var command = new EndInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.End);
+        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Ending.Decide(state, command, by, now));
+    }
+
+    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, ClientId client, Func<ClientSharing, Actor, DateTimeOffset, Result<TEvent>> decide)
+        where TEvent : notnull
+    {
+        var messageId = context.MessageId ?? throw new PartnerCommandRejected("message_id", "every command needs an AMQP message id");
+        if (await PartnerInboxProjection.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
+        var by = await SenderAsync(context);
+
+        var session = store.OpenSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
+            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value));
+        var current = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, context.CancellationToken);
+        var decided = decide(current.State, by, clock.GetUtcNow());
+        if (decided.Problem is { } problem) throw new PartnerCommandRejected(problem.Field ?? "command", problem.Detail);
+        session.Append(client.Value, current.ExpectedVersion, decided.Value);
+        try
+        {
+            var saved = await session.SaveChangesAsync(context.CancellationToken);
+            // A concurrent writer moved the stream: the retry policy runs the command again on the new state.
+            if (!saved.IsSaved) throw new InvalidOperationException($"The client's record changed while the command ran: {saved.Rejection}");
+        }
+        catch (PostgresException duplicate) when (duplicate.SqlState == PostgresErrorCodes.UniqueViolation && duplicate.ConstraintName == "partner_inbox_pkey")
+        {
+            // The same message was handled by another delivery meanwhile; this one changes nothing.
+        }
+    }
+
+    private async Task<Actor.PartnerSystem> SenderAsync(ConsumeContext context)
+    {
+        var user = context.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
+        if (user is null || !user.StartsWith("partner-", StringComparison.Ordinal) || !Guid.TryParseExact(user["partner-".Length..], "N", out var id))
+            throw new PartnerCommandRejected("user_id", "set the AMQP user_id property to your broker username");
+        var system = new PartnerSystemId(id);
+        if (await partners.ActiveOrganisationAsync(system, context.CancellationToken) != organisation)
+            throw new PartnerCommandRejected("user_id", "this partner system may not act for the organisation of this queue");
+        return new Actor.PartnerSystem(system, organisation);
+    }
+}

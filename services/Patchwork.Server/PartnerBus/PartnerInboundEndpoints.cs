@@ -1,0 +1,56 @@
+using MassTransit;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+using Patchwork.Server.Tokens;
+
+namespace Patchwork.Server.PartnerBus;
+
+/// <summary>
+/// Listens on the inbound queue of every organisation with an enabled partner system. Refused commands go to the
+/// queue's <c>_error</c> queue at once; only a stream that moved under a command is retried, a few times.
+/// </summary>
+public sealed class PartnerInboundEndpoints(
+    IReceiveEndpointConnector connector,
+    IPartnerClientDirectory partners,
+    EventStore.EventStore store,
+    ClientTeamReader teams,
+    TimeProvider clock,
+    ILogger<PartnerInboundEndpoints> log) : IHostedService
+{
+    private readonly Dictionary<OrganisationId, HostReceiveEndpointHandle> _listening = [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var organisation in await partners.OrganisationsWithActiveClientsAsync(cancellationToken))
+            await ListenAsync(organisation, cancellationToken);
+    }
+
+    /// <summary>Starts listening for one organisation (at start, and when its first partner system is provisioned).</summary>
+    public async Task ListenAsync(OrganisationId organisation, CancellationToken cancellationToken)
+    {
+        if (_listening.ContainsKey(organisation)) return;
+        var names = new PartnerBrokerNames(organisation.Value);
+        var handle = connector.ConnectReceiveEndpoint(names.InboundQueue, (_, endpoint) =>
+        {
+            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            {
+                rabbit.SetQuorumQueue();
+                rabbit.ConfigureConsumeTopology = false;
+            }
+            endpoint.UseMessageRetry(retry =>
+            {
+                retry.Ignore<PartnerCommandRejected>();
+                retry.Intervals(100, 500, 1000);
+            });
+            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners, clock));
+        });
+        await handle.Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        _listening[organisation] = handle;
+        log.LogInformation("Listening for partner commands on {Queue}", names.InboundQueue);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var handle in _listening.Values) await handle.StopAsync(cancellationToken);
+    }
+}
