@@ -4,6 +4,7 @@ using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
+using Patchwork.Server.SignIn;
 using Patchwork.Server.Tokens;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,13 +14,18 @@ builder.AddPatchworkDomain();
 builder.AddPatchworkMessaging();
 builder.AddPatchworkHealth();
 builder.AddPatchworkTokens();
+builder.AddPatchworkSignIn();
 builder.AddPatchworkPartnerBus();
 builder.AddPatchworkApi();
 
 var app = builder.Build();
 
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
 app.MapPatchworkHealth();
 app.MapPatchworkTokens();
+app.MapPatchworkSignIn();
 app.MapPatchworkApi();
 app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 

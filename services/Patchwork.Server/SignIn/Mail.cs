@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Net.Mail;
+using System.Text;
+
+namespace Patchwork.Server.SignIn;
+
+/// <summary>Outgoing mail settings (section <c>Mail</c>). Only pickup-directory delivery exists; the Smtp* keys are reserved for production.</summary>
+public sealed class MailOptions
+{
+    public const string Section = "Mail";
+
+    /// <summary>Where .eml files are written; relative paths are under the content root.</summary>
+    public string PickupDirectory { get; set; } = Path.Combine(".local", "mail");
+
+    public string From { get; set; } = "Patchwork <no-reply@patchwork.invalid>";
+
+    public string SmtpHost { get; set; } = "";
+
+    public int SmtpPort { get; set; } = 587;
+
+    public string SmtpUsername { get; set; } = "";
+
+    public string SmtpPassword { get; set; } = "";
+
+    public override string ToString() => $"Mail(PickupDirectory={PickupDirectory}, From={From}, SmtpHost={SmtpHost}:{SmtpPort})";
+}
+
+public sealed record OutgoingMail(string ToName, string ToAddress, string Subject, string Body);
+
+/// <summary>Sends one message; the one seam a production SMTP sender replaces.</summary>
+public interface IMailSender
+{
+    Task SendAsync(OutgoingMail mail, CancellationToken cancellationToken);
+}
+
+/// <summary>Writes each message as an RFC 5322 .eml file into the pickup directory, readable by the owner only.</summary>
+internal sealed class PickupDirectoryMailSender(MailOptions options, IHostEnvironment environment, TimeProvider clock) : IMailSender
+{
+    public string Directory { get; } = Path.GetFullPath(options.PickupDirectory, environment.ContentRootPath);
+
+    public async Task SendAsync(OutgoingMail mail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mail);
+        var from = new MailAddress(options.From);
+        var to = new MailAddress(mail.ToAddress, mail.ToName);
+        var now = clock.GetUtcNow();
+        var message = new StringBuilder()
+            .Append("From: ").Append(Address(from)).Append("\r\n")
+            .Append("To: ").Append(Address(to)).Append("\r\n")
+            .Append("Subject: ").Append(Encoded(mail.Subject)).Append("\r\n")
+            .Append("Date: ").Append(now.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append("Message-ID: <").Append(Guid.CreateVersion7().ToString("N")).Append('@').Append(from.Host).Append(">\r\n")
+            .Append("MIME-Version: 1.0\r\n")
+            .Append("Content-Type: text/plain; charset=utf-8\r\n")
+            .Append("Content-Transfer-Encoding: 8bit\r\n\r\n")
+            .Append(mail.Body.ReplaceLineEndings("\r\n")).Append("\r\n");
+
+        System.IO.Directory.CreateDirectory(Directory);
+        var name = $"{now:yyyyMMddTHHmmssfff}-{Guid.NewGuid():N}";
+        var partial = Path.Combine(Directory, name + ".tmp");
+        // Invitation links are secrets: owner-only on Unix; renamed into place so a pickup agent never reads half a file.
+        var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var stream = new FileStream(partial, file))
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(message.ToString()), cancellationToken);
+        File.Move(partial, Path.Combine(Directory, name + ".eml"));
+    }
+
+    private static string Address(MailAddress address) =>
+        string.IsNullOrEmpty(address.DisplayName) ? $"<{address.Address}>" : $"{Encoded(address.DisplayName)} <{address.Address}>";
+
+    /// <summary>RFC 2047 for anything outside printable ASCII; header text never carries a line break.</summary>
+    private static string Encoded(string text)
+    {
+        var flat = text.ReplaceLineEndings(" ");
+        return flat.All(c => c is >= ' ' and <= '~') ? flat : $"=?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(flat))}?=";
+    }
+}

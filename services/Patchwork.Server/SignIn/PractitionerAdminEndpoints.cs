@@ -1,0 +1,87 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwork.Core;
+
+namespace Patchwork.Server.SignIn;
+
+/// <summary>The signed-in practitioner as the session's claims describe them.</summary>
+public sealed record SignedInPractitioner(PractitionerId Practitioner, OrganisationId Organisation, Roles Roles)
+{
+    public static SignedInPractitioner? From(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (!Guid.TryParse(user.FindFirstValue(PatchworkClaims.Practitioner), out var practitioner) ||
+            !Guid.TryParse(user.FindFirstValue(PatchworkClaims.Organisation), out var organisation)) return null;
+        var roles = user.FindAll(PatchworkClaims.Role).Aggregate(Roles.None,
+            (held, claim) => Enum.TryParse<Roles>(claim.Value, ignoreCase: false, out var role) && Enum.IsDefined(role) ? held | role : held);
+        return new SignedInPractitioner(new PractitionerId(practitioner), new OrganisationId(organisation), roles);
+    }
+
+    public bool AdministersOrganisation(Guid organisation) => Organisation.Value == organisation && Roles.HasFlag(Roles.OrganisationAdmin);
+}
+
+/// <summary>The practitioner probe, invitations and disabling accounts, under /api/v1 (cookie sessions past the second factor only).</summary>
+internal static class PractitionerAdminEndpoints
+{
+    public sealed record Me(Guid PractitionerId, Guid OrganisationId, IReadOnlyList<string> Roles);
+
+    public sealed record InvitationRequest(string? Name, string? Email, string[]? Roles, Guid? PractitionerId);
+
+    public sealed record InvitationSent(Guid InvitationId, Guid PractitionerId, DateTimeOffset ExpiresAt);
+
+    public static void MapPractitionerAdmin(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").RequireAuthorization(PatchworkClaims.PractitionerPolicy);
+        api.MapGet("/me", WhoAmI);
+        api.MapPost("/organisations/{organisation:guid}/invitations", Invite).RequireAntiforgeryToken();
+        api.MapPost("/practitioners/{practitioner:guid}/disable", Disable).RequireAntiforgeryToken();
+    }
+
+    private static Results<Ok<Me>, UnauthorizedHttpResult> WhoAmI(ClaimsPrincipal user) =>
+        SignedInPractitioner.From(user) is { } me
+            ? TypedResults.Ok(new Me(me.Practitioner.Value, me.Organisation.Value, PractitionerPrincipalFactory.RoleNames(me.Roles).ToList()))
+            : TypedResults.Unauthorized();
+
+    private static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
+        Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
+        PractitionerSignInOptions options, CancellationToken cancellationToken)
+    {
+        if (SignedInPractitioner.From(user) is not { } admin || !admin.AdministersOrganisation(organisation)) return TypedResults.Forbid();
+
+        var errors = new Dictionary<string, string[]>();
+        var name = body.Name?.Trim() ?? "";
+        if (name.Length is 0 or > 200 || name.Any(char.IsControl)) errors["name"] = ["Give the practitioner's name (at most 200 characters)."];
+        if (!PractitionerAccounts.IsEmail(body.Email)) errors["email"] = ["Give a valid email address."];
+        var roles = Roles.Practitioner;
+        foreach (var requested in body.Roles ?? [])
+        {
+            if (Enum.TryParse<Roles>(requested, ignoreCase: false, out var role) && role != Roles.None && Enum.IsDefined(role)) roles |= role;
+            else errors["roles"] = [$"'{requested}' is not a role."];
+        }
+        // An organisation admin cannot mint a partnership admin: no one grants more than they hold.
+        if (roles.HasFlag(Roles.PartnershipAdmin) && !admin.Roles.HasFlag(Roles.PartnershipAdmin))
+            errors["roles"] = ["Only a partnership admin can grant PartnershipAdmin."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var linkBase = options.PublicBaseUrl.Length > 0
+            ? new Uri(options.PublicBaseUrl.TrimEnd('/') + "/")
+            : new Uri($"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/");
+        var sent = await accounts.InviteAsync(new OrganisationId(organisation), admin.Practitioner,
+            new NewInvitation(body.PractitionerId is { } id ? new PractitionerId(id) : null, name, body.Email!, roles), linkBase, cancellationToken);
+        if (sent.Status == StatusCodes.Status409Conflict)
+            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 409, Title = "Already has an account", Detail = sent.Errors[0] });
+        var invitation = sent.Value!;
+        return TypedResults.Created($"/api/v1/organisations/{organisation}/invitations/{invitation.InvitationId}",
+            new InvitationSent(invitation.InvitationId, invitation.Practitioner.Value, invitation.ExpiresAt));
+    }
+
+    /// <summary>Another organisation's practitioner is "not found": an admin learns nothing about accounts outside their own.</summary>
+    private static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Disable(Guid practitioner, ClaimsPrincipal user,
+        PractitionerAccounts accounts, CancellationToken cancellationToken)
+    {
+        if (SignedInPractitioner.From(user) is not { } admin || !admin.Roles.HasFlag(Roles.OrganisationAdmin)) return TypedResults.Forbid();
+        return await accounts.DisableAsync(new PractitionerId(practitioner), admin.Organisation, cancellationToken)
+            ? TypedResults.NoContent()
+            : TypedResults.NotFound();
+    }
+}

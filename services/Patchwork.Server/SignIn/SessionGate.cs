@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Patchwork.Server.SignIn;
+
+/// <summary>
+/// Checks every cookie-authenticated request against the account's current security stamp and disabled flag, so sign
+/// out everywhere and disabling end sessions at the next request instead of at Identity's next stamp validation. A small
+/// cache keeps this to one primary-key read per user per few seconds; changes made through this node evict at once.
+/// </summary>
+public sealed class SessionGate(PractitionerSignInOptions options, IOptions<IdentityOptions> identity) : IDisposable
+{
+    private sealed record AccountState(string? SecurityStamp, bool Disabled);
+
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+
+    public async Task<bool> IsCurrentAsync(ClaimsPrincipal principal, SignInDbContext database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(database);
+        if (!principal.HasClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor)) return false;
+        if (!Guid.TryParse(principal.FindFirstValue(identity.Value.ClaimsIdentity.UserIdClaimType), out var userId)) return false;
+        var stamp = principal.FindFirstValue(identity.Value.ClaimsIdentity.SecurityStampClaimType);
+        if (stamp is null) return false;
+
+        if (_cache.TryGetValue(userId, out AccountState? cached) && cached is not null && cached.SecurityStamp == stamp)
+            return !cached.Disabled;
+        // A miss or a different stamp: read the row, since the cached stamp may be the stale one.
+        var current = await database.Users.AsNoTracking().Where(u => u.Id == userId)
+            .Select(u => new AccountState(u.SecurityStamp, u.Disabled)).SingleOrDefaultAsync(cancellationToken);
+        if (current is null) return false;
+        _cache.Set(userId, current, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = options.SessionCheckCacheDuration });
+        return current.SecurityStamp == stamp && !current.Disabled;
+    }
+
+    /// <summary>Called after this node changes an account's stamp or disabled flag.</summary>
+    public void Forget(Guid userId) => _cache.Remove(userId);
+
+    public void Dispose() => _cache.Dispose();
+}

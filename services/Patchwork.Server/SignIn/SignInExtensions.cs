@@ -1,0 +1,144 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Patchwork.Server.SignIn;
+
+public static class SignInExtensions
+{
+    /// <summary>
+    /// Practitioner sign-in: ASP.NET Core Identity on PostgreSQL (tables <c>identity_*</c> in the event store's schema),
+    /// the session cookie as the host's default scheme, a required TOTP second factor, lockout, rate limits, invitations
+    /// by pickup-directory mail and a per-request session check that ends disabled or signed-out-everywhere sessions.
+    /// </summary>
+    public static WebApplicationBuilder AddPatchworkSignIn(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var options = configuration.GetSection(PractitionerSignInOptions.Section).Get<PractitionerSignInOptions>() ?? new PractitionerSignInOptions();
+        options.Validate();
+        var mail = configuration.GetSection(MailOptions.Section).Get<MailOptions>() ?? new MailOptions();
+        var application = configuration.GetConnectionString("Patchwork") is { Length: > 0 } connection ? connection
+            : throw new InvalidOperationException("ConnectionStrings:Patchwork is not set (see README, Configuration).");
+        var schema = new SignInSchema(configuration["EventStore:Schema"] is { Length: > 0 } configured ? configured : "patchwork");
+        Tokens.TokensSchema.Quote(schema.Name);
+
+        services.AddSingleton(options);
+        services.AddSingleton(mail);
+        services.AddSingleton(schema);
+        services.AddSingleton<SessionGate>();
+        services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
+        services.AddScoped<PractitionerAccounts>();
+        if (configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
+            services.AddHostedService(_ => new SignInSchemaMigration(owner, schema));
+        services.AddDbContext<SignInDbContext>(database => database
+            .UseNpgsql(application)
+            .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>());
+
+        services.AddIdentityCore<ApplicationUser>(identity =>
+            {
+                // NIST SP 800-63B: length, not composition rules.
+                identity.Password.RequiredLength = 12;
+                identity.Password.RequireDigit = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Password.RequiredUniqueChars = 4;
+                identity.Lockout.MaxFailedAccessAttempts = options.MaxFailedAttempts;
+                identity.Lockout.DefaultLockoutTimeSpan = options.LockoutDuration;
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.User.RequireUniqueEmail = true;
+                identity.ClaimsIdentity.RoleClaimType = PatchworkClaims.Role;
+            })
+            .AddSignInManager<PractitionerSignInManager>()
+            .AddClaimsPrincipalFactory<PractitionerPrincipalFactory>()
+            .AddEntityFrameworkStores<SignInDbContext>()
+            .AddDefaultTokenProviders();
+
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            Harden(cookie, "patchwork-session");
+            cookie.ExpireTimeSpan = options.SessionIdleTimeout;
+            cookie.SlidingExpiration = true;
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                var services = context.HttpContext.RequestServices;
+                if (context.Principal is null || !await services.GetRequiredService<SessionGate>().IsCurrentAsync(
+                        context.Principal, services.GetRequiredService<SignInDbContext>(), context.HttpContext.RequestAborted))
+                {
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(IdentityConstants.ApplicationScheme);
+                    return;
+                }
+                await SecurityStampValidator.ValidatePrincipalAsync(context);
+            };
+        });
+        services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorUserIdScheme, cookie => Harden(cookie, "patchwork-second-factor"));
+        services.Configure<SecurityStampValidatorOptions>(stamp =>
+        {
+            stamp.ValidationInterval = options.SecurityStampValidationInterval;
+            // Identity rebuilds the principal from the store; the second-factor proof is not in the store, so carry it over.
+            stamp.OnRefreshingPrincipal = refreshing =>
+            {
+                if (refreshing.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity fresh &&
+                    !fresh.HasClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor) &&
+                    refreshing.CurrentPrincipal?.HasClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor) == true)
+                    fresh.AddClaim(new System.Security.Claims.Claim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor));
+                return Task.CompletedTask;
+            };
+        });
+        services.AddAuthorizationBuilder().AddPolicy(PatchworkClaims.PractitionerPolicy, policy => policy
+            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(PatchworkClaims.Practitioner)
+            .RequireClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor));
+
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "patchwork-antiforgery";
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddRateLimiter(limiter => limiter.AddPolicy(SignInRateLimit.Policy, new SignInRateLimit(options)));
+        return builder;
+    }
+
+    /// <summary>Maps /account (sign-in, second factor, invitations, sign out) and the practitioner endpoints under /api/v1.</summary>
+    public static WebApplication MapPatchworkSignIn(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapAccount();
+        app.MapPractitionerAdmin();
+        return app;
+    }
+
+    /// <summary>
+    /// HttpOnly, SameSite=Strict (every step of sign-in is a same-site post; the emailed invitation link needs no session),
+    /// Secure when the request is, and <c>__Host-</c> under HTTPS. API and /account callers get 401/403, pages a redirect.
+    /// </summary>
+    private static void Harden(CookieAuthenticationOptions cookie, string name)
+    {
+        cookie.Cookie.Name = name;
+        cookie.Cookie.HttpOnly = true;
+        cookie.Cookie.SameSite = SameSiteMode.Strict;
+        cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        cookie.Cookie.Path = "/";
+        cookie.CookieManager = new HostPrefixCookieManager();
+        cookie.Events.OnRedirectToLogin = context => StatusOrRedirect(context, StatusCodes.Status401Unauthorized);
+        cookie.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
+    }
+
+    private static Task StatusOrRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/account"))
+            context.Response.StatusCode = status;
+        else
+            context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}

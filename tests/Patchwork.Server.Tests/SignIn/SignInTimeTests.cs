@@ -1,0 +1,82 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Patchwork.Core;
+using Patchwork.Server.SignIn;
+
+namespace Patchwork.Server.Tests.SignIn;
+
+public sealed class MovableClockServer : SignInServer
+{
+    protected override bool UsesMovableClock => true;
+}
+
+public sealed class InvitationExpiryTests(MovableClockServer server) : IClassFixture<MovableClockServer>
+{
+    [Fact]
+    public async Task An_invitation_link_expires_after_72_hours()
+    {
+        var organisation = new OrganisationId(Guid.CreateVersion7());
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var accounts = scope.ServiceProvider.GetRequiredService<PractitionerAccounts>();
+            (await accounts.InviteAsync(organisation, new PractitionerId(Guid.CreateVersion7()),
+                new NewInvitation(null, "Late Larkin", "late@example.org", Roles.Practitioner), new Uri("https://patchwork.test/"), default))
+                .Status.ShouldBe(200);
+            (await accounts.InviteAsync(organisation, new PractitionerId(Guid.CreateVersion7()),
+                new NewInvitation(null, "Prompt Pryce", "prompt@example.org", Roles.Practitioner), new Uri("https://patchwork.test/"), default))
+                .Status.ShouldBe(200);
+        }
+        var late = Token(server.MailTo("late@example.org").Single());
+        var prompt = Token(server.MailTo("prompt@example.org").Single());
+        using var browser = server.NewBrowser();
+
+        server.Clock.Advance(TimeSpan.FromHours(71.9));
+        (await browser.PostFormAsync($"/account/invitations/{prompt}", new() { ["password"] = SignInServer.StrongPassword })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        server.Clock.Advance(TimeSpan.FromHours(0.2));
+        (await browser.PostFormAsync($"/account/invitations/{late}", new() { ["password"] = SignInServer.StrongPassword })).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    private static string Token(string mail) =>
+        mail[(mail.IndexOf("/account/invitations/", StringComparison.Ordinal) + "/account/invitations/".Length)..].Split('\r', '\n')[0];
+}
+
+public sealed class TightSignInLimitServer : SignInServer
+{
+    protected override int AttemptsPerWindow => 3;
+}
+
+public sealed class SignInRateLimitTests(TightSignInLimitServer server) : IClassFixture<TightSignInLimitServer>
+{
+    [Fact]
+    public async Task Sign_in_attempts_beyond_the_limit_get_429_with_Retry_After()
+    {
+        using var browser = server.NewBrowser();
+        var form = new Dictionary<string, string> { ["email"] = "nobody@example.org", ["password"] = "whatever it is here" };
+        for (var attempt = 0; attempt < 3; attempt++)
+            (await browser.PostFormAsync("/account/sign-in", new(form))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        var limited = await browser.PostFormAsync("/account/sign-in", new(form));
+
+        limited.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+        limited.Headers.RetryAfter.ShouldNotBeNull();
+        (await browser.MeAsync()).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "other endpoints are not limited by the sign-in policy");
+    }
+}
+
+public sealed class SignInSchemaTests(SignInServer server) : IClassFixture<SignInServer>
+{
+    [Fact]
+    public async Task The_identity_tables_migrate_again_harmlessly_and_the_application_role_reads_every_entity_through_ef()
+    {
+        await using (var owner = Npgsql.NpgsqlDataSource.Create(Patchwork.Testing.LocalServers.PostgresOwner))
+            await SignInSchemaMigration.MigrateAsync(owner, server.SchemaName, default);
+
+        await using var scope = server.Services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<SignInDbContext>();
+        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.Users);
+        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserClaims);
+        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserLogins);
+        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserTokens);
+        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.Invitations);
+    }
+}
