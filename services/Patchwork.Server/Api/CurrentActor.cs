@@ -13,9 +13,9 @@ namespace Patchwork.Server.Api;
 public sealed record CurrentActor(Actor Actor, Viewer Viewer)
 {
     /// <summary>The practitioner claims the sign-in slice issues (its PatchworkClaims names these same strings).</summary>
-    internal const string PractitionerClaim = "pw:practitioner";
-    internal const string OrganisationClaim = "pw:org";
-    internal const string RoleClaim = "pw:role";
+    internal const string PractitionerClaim = SignIn.PatchworkClaims.Practitioner;
+    internal const string OrganisationClaim = SignIn.PatchworkClaims.Organisation;
+    internal const string RoleClaim = SignIn.PatchworkClaims.Role;
 
     public OrganisationId Organisation => Actor.Organisation;
 

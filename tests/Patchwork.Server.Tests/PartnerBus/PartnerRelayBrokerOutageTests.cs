@@ -51,7 +51,7 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
 
             await using var queue = await rig.OpenQueueAsync(police);
             var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= Appends,
-                "every notice after the broker came back", TimeSpan.FromSeconds(120));
+                "every notice after the broker came back", TimeSpan.FromSeconds(240));
 
             heard.Select(n => n.Involvement!.Value).ToHashSet().SetEquals(expected).ShouldBeTrue("0 lost, none about anything else");
             heard.GroupBy(n => n.Involvement).ShouldAllBe(g => g.Select(n => n.NoticeId).Distinct().Count() == 1,

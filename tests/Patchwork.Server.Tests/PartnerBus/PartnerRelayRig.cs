@@ -132,7 +132,7 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         }
 
         public async Task<List<Heard>> UntilAsync(Func<List<Heard>, bool> done, string what, TimeSpan? deadline = null) =>
-            await Eventually.Within(deadline ?? TimeSpan.FromSeconds(30), async () => { _heard.AddRange(await DrainAsync()); return _heard.ToList(); }, done, what);
+            await Eventually.Within(deadline ?? TimeSpan.FromSeconds(90), async () => { _heard.AddRange(await DrainAsync()); return _heard.ToList(); }, done, what);
 
         public async Task<List<Heard>> DrainAsync()
         {

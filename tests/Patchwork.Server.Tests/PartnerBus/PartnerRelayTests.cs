@@ -57,7 +57,7 @@ public sealed class PartnerRelayTests(PostgresSchema schema, RabbitVirtualHost v
             await using var policeQueue = await rig.OpenQueueAsync(police);
             await using var healthQueue = await rig.OpenQueueAsync(health);
             var policeHeard = await policeQueue.UntilAsync(heard => heard.Count(n => n.Client == shared.Value) == 2, "the police's two notices about the shared client");
-            await Eventually.Within(TimeSpan.FromSeconds(20), async () => (await store.GetSubscriptionStatusAsync(PartnerRelay.SubscriptionName))!.PendingEvents == 0,
+            await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await store.GetSubscriptionStatusAsync(PartnerRelay.SubscriptionName))!.PendingEvents == 0,
                 "the relay to reach the end of the log");
             var healthHeard = await healthQueue.UntilAsync(heard => heard.Any(n => n.Involvement == nurse.Value), "health's notice of its own involvement");
             policeHeard.AddRange(await policeQueue.DrainAsync());
