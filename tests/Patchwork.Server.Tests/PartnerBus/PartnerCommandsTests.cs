@@ -55,12 +55,12 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
                 try { return (await look.QueueDeclarePassiveAsync(queue)).MessageCount; }
                 catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { return 0; }
             }
-            var errors = await Eventually.Within(TimeSpan.FromSeconds(30), () => MessagesIn(police.Names.InboundQueue + "_error"),
+            var errors = await Eventually.Within(TimeSpan.FromSeconds(90), () => MessagesIn(police.Names.InboundQueue + "_error"),
                 count => count == 2, "the two refused commands in the error queue");
             errors.ShouldBe(2u);
 
-            await Eventually.Within(TimeSpan.FromSeconds(30), async () => await MessagesIn(police.Names.InboundQueue) == 0, "every command handled");
-            await Eventually.Within(TimeSpan.FromSeconds(30), async () => (await reader.LoadAsync(client, default)).Client is not null, "the first command's effect");
+            await Eventually.Within(TimeSpan.FromSeconds(90), async () => await MessagesIn(police.Names.InboundQueue) == 0, "every command handled");
+            await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await reader.LoadAsync(client, default)).Client is not null, "the first command's effect");
             var (state, _) = await reader.LoadAsync(client, default);
             // Both deliveries share one message id (with different bodies, to make the dedupe visible): whichever ran first counts.
             var recorded = state.ShouldNotBeNull().Involvements.Values.ShouldHaveSingleItem("one message id, one effect; refused commands, none");
