@@ -1,4 +1,5 @@
 using Npgsql;
+using Patchwork.EventStore;
 
 namespace Patchwork.Server.SignIn;
 
@@ -13,29 +14,8 @@ internal sealed class SignInSchemaMigration(string owner, SignInSchema schema) :
         await MigrateAsync(database, schema.Name, cancellationToken);
     }
 
-    public static async Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(owner);
-        var quoted = Tokens.TokensSchema.Quote(schema);
-        await using var stream = typeof(SignInSchemaMigration).Assembly.GetManifestResourceStream(Script)
-            ?? throw new InvalidOperationException($"{Script} is not embedded");
-        using var reader = new StreamReader(stream);
-        var sql = (await reader.ReadToEndAsync(cancellationToken)).Replace("{schema}", quoted, StringComparison.Ordinal);
-
-        await using var connection = await owner.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Nodes starting together would otherwise race on CREATE ... IF NOT EXISTS.
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('patchwork.identity.migrate:' || @schema, 0))", connection, transaction))
-        {
-            lockCommand.Parameters.AddWithValue("schema", schema);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {quoted}", connection, transaction))
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(sql, connection, transaction))
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public static Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken) =>
+        SchemaScripts.ApplyAsync(owner, schema, "identity", typeof(SignInSchemaMigration).Assembly, [Script], cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
