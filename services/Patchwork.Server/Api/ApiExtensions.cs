@@ -49,7 +49,9 @@ public static class ApiExtensions
             .UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey(IdempotentPosts.Header),
                 posts => posts.UseMiddleware<IdempotentPosts>()));
 
-        var api = app.MapGroup(Prefix).RequireAuthorization(ApiAuthorization.Policy).DisableAntiforgery();
+        // The framework's form-only antiforgery is off for JSON; CookieAntiforgery checks every change made with a session.
+        var api = app.MapGroup(Prefix).RequireAuthorization(ApiAuthorization.Policy).DisableAntiforgery()
+            .AddEndpointFilter<CookieAntiforgery>();
         api.MapClientsApi();
         api.MapInvolvementsApi();
         api.MapAuditApi();

@@ -18,12 +18,14 @@ public sealed class SignedInApiTests(SignInServer server) : IClassFixture<SignIn
         (await anonymous.Http.GetAsync($"/api/v1/clients/{Guid.CreateVersion7()}/team?purpose=check")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
         var (browser, _, _) = await server.EnrolledAsync(account);
-        var registered = await browser.Http.PostAsJsonAsync("/api/v1/clients",
-            new { givenNames = "Robin", familyName = "Signed-In-" + Guid.NewGuid().ToString("N")[..8], dateOfBirth = "2015-02-03" });
+        var newClient = new { givenNames = "Robin", familyName = "Signed-In-" + Guid.NewGuid().ToString("N")[..8], dateOfBirth = "2015-02-03" };
+        var forged = await browser.PostJsonAsync("/api/v1/clients", newClient, withAntiforgery: false);
+        forged.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "a change made with the session cookie alone could come from another site");
+        var registered = await browser.PostJsonAsync("/api/v1/clients", newClient);
         registered.StatusCode.ShouldBe(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
         var client = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientId").GetGuid();
 
-        var recorded = await browser.Http.PostAsJsonAsync($"/api/v1/clients/{client}/involvements", new
+        var recorded = await browser.PostJsonAsync($"/api/v1/clients/{client}/involvements", new
         {
             role = "allocated social worker", category = "general",
             start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
