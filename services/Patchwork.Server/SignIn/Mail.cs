@@ -4,7 +4,10 @@ using System.Text;
 
 namespace Patchwork.Server.SignIn;
 
-/// <summary>Outgoing mail settings (section <c>Mail</c>). Only pickup-directory delivery exists; the Smtp* keys are reserved for production.</summary>
+/// <summary>
+/// Outgoing mail settings (section <c>Mail</c>). With <see cref="SmtpHost"/> set, mail goes to that relay over SMTP
+/// (STARTTLS required unless <see cref="SmtpRequireTls"/> is turned off); without it, into the pickup directory.
+/// </summary>
 public sealed class MailOptions
 {
     public const string Section = "Mail";
@@ -22,7 +25,16 @@ public sealed class MailOptions
 
     public string SmtpPassword { get; set; } = "";
 
-    public override string ToString() => $"Mail(PickupDirectory={PickupDirectory}, From={From}, SmtpHost={SmtpHost}:{SmtpPort})";
+    /// <summary>Invitation links are secrets: in production they never cross the network in clear.</summary>
+    public bool SmtpRequireTls { get; set; } = true;
+
+    public TimeSpan SmtpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool UsesSmtp => !string.IsNullOrWhiteSpace(SmtpHost);
+
+    /// <summary>Never includes the SMTP password.</summary>
+    public override string ToString() =>
+        $"Mail(PickupDirectory={PickupDirectory}, From={From}, SmtpHost={SmtpHost}:{SmtpPort}, SmtpUsername={SmtpUsername}, SmtpRequireTls={SmtpRequireTls})";
 }
 
 public sealed record OutgoingMail(string ToName, string ToAddress, string Subject, string Body);
@@ -31,6 +43,32 @@ public sealed record OutgoingMail(string ToName, string ToAddress, string Subjec
 public interface IMailSender
 {
     Task SendAsync(OutgoingMail mail, CancellationToken cancellationToken);
+}
+
+/// <summary>Hands each message to the configured SMTP relay (System.Net.Mail; STARTTLS and credentials as configured).</summary>
+internal sealed class SmtpMailSender(MailOptions options) : IMailSender
+{
+    public async Task SendAsync(OutgoingMail mail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mail);
+        using var message = new MailMessage(new MailAddress(options.From), new MailAddress(mail.ToAddress, mail.ToName))
+        {
+            Subject = mail.Subject.ReplaceLineEndings(" "),
+            Body = mail.Body.ReplaceLineEndings("\r\n"),
+            BodyEncoding = Encoding.UTF8,
+            // Readable by any relay, and a link on a line of its own stays intact.
+            BodyTransferEncoding = System.Net.Mime.TransferEncoding.QuotedPrintable,
+            SubjectEncoding = Encoding.UTF8,
+        };
+        using var smtp = new SmtpClient(options.SmtpHost, options.SmtpPort)
+        {
+            EnableSsl = options.SmtpRequireTls,
+            DeliveryMethod = SmtpDeliveryMethod.Network,
+            Timeout = (int)options.SmtpTimeout.TotalMilliseconds,
+        };
+        if (options.SmtpUsername.Length > 0) smtp.Credentials = new System.Net.NetworkCredential(options.SmtpUsername, options.SmtpPassword);
+        await smtp.SendMailAsync(message, cancellationToken);
+    }
 }
 
 /// <summary>Writes each message as an RFC 5322 .eml file into the pickup directory, readable by the owner only.</summary>

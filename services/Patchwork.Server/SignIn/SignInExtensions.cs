@@ -29,7 +29,8 @@ public static class SignInExtensions
         services.AddSingleton(mail);
         services.AddSingleton(schema);
         services.AddSingleton<SessionGate>();
-        services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
+        if (mail.UsesSmtp) services.AddSingleton<IMailSender, SmtpMailSender>();
+        else services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
         services.AddScoped<PractitionerAccounts>();
         if (configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
             services.AddHostedService(_ => new SignInSchemaMigration(owner, schema));
