@@ -34,6 +34,8 @@ public static class SignInExtensions
         services.AddScoped<PractitionerAccounts>();
         if (configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
             services.AddHostedService(_ => new SignInSchemaMigration(owner, schema));
+        // After the identity tables exist: demo staff are invited like real staff (Demo/DemoAccounts.cs).
+        if (configuration.GetValue<bool>("Demo:InviteStaff")) services.AddHostedService<Demo.DemoAccounts>();
         services.AddDbContext<SignInDbContext>(database => database
             .UseNpgsql(application)
             .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>());

@@ -45,6 +45,11 @@ public class SignInServer : IAsyncLifetime
     /// <summary>Only a test class that moves time uses the movable clock; the others keep real time, as authenticator codes do.</summary>
     protected virtual bool UsesMovableClock => false;
 
+    /// <summary>For a test class that needs a setting of its own.</summary>
+    protected virtual void AddSettings(Dictionary<string, string> settings)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         await _schema.InitializeAsync();
@@ -63,6 +68,7 @@ public class SignInServer : IAsyncLifetime
             ["Mail:PickupDirectory"] = MailDirectory,
             ["SignIn:AttemptsPerWindow"] = AttemptsPerWindow.ToString(CultureInfo.InvariantCulture),
         };
+        AddSettings(settings);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             foreach (var (key, value) in settings) host.UseSetting(key, value);
