@@ -12,6 +12,7 @@ public sealed class EventSession
 {
     private readonly EventStore _store;
     private readonly List<PendingStream> _pending = [];
+    private readonly List<Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task>> _alsoWrites = [];
 
     internal EventSession(EventStore store, EventMetadata metadata)
     {
@@ -23,6 +24,16 @@ public sealed class EventSession
     public EventMetadata Metadata { get; }
 
     public bool HasPendingChanges => _pending.Count > 0;
+
+    /// <summary>
+    /// Queues a write of the caller's own (an audit entry, say) to run in the transaction that saves this session's events,
+    /// after the inline projections: it commits with them or not at all. Used only when there are events to save.
+    /// </summary>
+    public void AlsoWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        _alsoWrites.Add(write);
+    }
 
     /// <summary>Queues a new stream; saving is refused if the id is already taken.</summary>
     public void StartStream(Guid streamId, string streamType, params IEnumerable<object> events)
@@ -72,14 +83,16 @@ public sealed class EventSession
         if (_pending.Count == 0) return SaveResult.Saved([]);
         // Claiming streams in id order keeps two multi-stream sessions from deadlocking each other.
         var writes = _pending.OrderBy(p => p.StreamId).Select(p => new StreamWrite(p, _store)).ToList();
+        var alsoWrites = _alsoWrites.ToList();
         _pending.Clear();
+        _alsoWrites.Clear();
         var recordedAt = _store.Clock.GetUtcNow();
         var projected = _store.Projections.Where(p => writes.Any(w => w.Names.Any(p.EventNames.Contains))).ToList();
 
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken);
-        var result = writes.Count == 1 && projected.Count == 0
+        var result = writes.Count == 1 && projected.Count == 0 && alsoWrites.Count == 0
             ? await AppendAloneAsync(connection, writes[0], recordedAt, cancellationToken)
-            : await AppendInTransactionAsync(connection, writes, projected, recordedAt, cancellationToken);
+            : await AppendInTransactionAsync(connection, writes, projected, alsoWrites, recordedAt, cancellationToken);
         if (result.IsSaved) _store.Announcer.Ring();
         return result;
     }
@@ -109,7 +122,7 @@ public sealed class EventSession
     }
 
     private async Task<SaveResult> AppendInTransactionAsync(NpgsqlConnection connection, List<StreamWrite> writes, List<IInlineProjection> projected,
-        DateTimeOffset recordedAt, CancellationToken cancellationToken)
+        List<Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task>> alsoWrites, DateTimeOffset recordedAt, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var written = new List<WrittenEvent>[writes.Count];
@@ -138,6 +151,7 @@ public sealed class EventSession
                 if (relevant.Count > 0) await projection.ApplyAsync(context, relevant, cancellationToken);
             }
         }
+        foreach (var write in alsoWrites) await write(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return SaveResult.Saved(writes.Select((w, i) => new StreamVersion(w.StreamId, written[i][^1].Version)).ToList());
     }

@@ -63,6 +63,42 @@ public sealed class InlineProjectionTests(PostgresSchema schema) : IClassFixture
     }
 
     [Fact]
+    public async Task A_write_enlisted_with_the_session_commits_with_its_events_and_a_failing_one_stores_no_event()
+    {
+        var (kept, refused) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        var session = _store.OpenSession();
+        session.StartStream(kept, "team", new TeamFormed(Guid.CreateVersion7()));
+        var nurse = Guid.CreateVersion7();
+        session.AlsoWrite((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, nurse, "enlisted", ct));
+        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        (await MembersAsync(kept)).ShouldBe([(nurse, "enlisted")]);
+
+        session.StartStream(refused, "team", new TeamFormed(Guid.CreateVersion7()));
+        session.AlsoWrite(async (connection, transaction, ct) =>
+        {
+            await using var failing = new NpgsqlCommand("SELECT 1 / 0", connection, transaction);
+            await failing.ExecuteNonQueryAsync(ct);
+        });
+        await Should.ThrowAsync<PostgresException>(() => session.SaveChangesAsync());
+        (await _store.OpenSession().FetchStreamAsync(refused)).ShouldBeEmpty();
+
+        // A refused append (a stale version) runs none of its enlisted writes.
+        session.Append(kept, 7, new PractitionerJoined(Guid.CreateVersion7(), "late"));
+        session.AlsoWrite((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, Guid.CreateVersion7(), "after a refusal", ct));
+        (await session.SaveChangesAsync()).IsSaved.ShouldBeFalse();
+        (await MembersAsync(kept)).ShouldBe([(nurse, "enlisted")]);
+    }
+
+    private async Task InsertMemberAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid team, Guid practitioner, string role, CancellationToken ct)
+    {
+        await using var insert = new NpgsqlCommand($"INSERT INTO \"{schema.Name}\".team_members (team, practitioner, role) VALUES ($1, $2, $3)", connection, transaction)
+        {
+            Parameters = { new() { Value = team }, new() { Value = practitioner }, new() { Value = role } },
+        };
+        await insert.ExecuteNonQueryAsync(ct);
+    }
+
+    [Fact]
     public async Task Rebuilding_replays_the_log_into_an_emptied_read_model()
     {
         var (first, second) = (Guid.CreateVersion7(), Guid.CreateVersion7());

@@ -25,8 +25,9 @@ public sealed record ClientCommand(HttpContext Http, CurrentActor Caller, Client
 }
 
 /// <summary>
-/// The command pipeline for client slices: load the client's stream and the partnership, hide what the policy hides,
-/// check If-Match, decide with the clock's now, append at the loaded version, audit, and answer with the new ETag.
+/// The command pipeline for client slices: load the client's state, version and the partnership in one round trip, hide
+/// what the policy hides, check If-Match, decide with the clock's now, append at the loaded version with the audit entry
+/// in the same transaction, and answer with the new ETag.
 /// </summary>
 public sealed class ClientCommands(
     EventStore.EventStore store, ClientTeamReader reader, PolicyOptions policy, TimeProvider clock, RequestAudit audit, IServiceProvider services)
@@ -42,8 +43,7 @@ public sealed class ClientCommands(
 
         var now = clock.GetUtcNow();
         var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
-        var stream = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, cancellationToken);
-        var (_, partnership) = await reader.LoadAsync(client, cancellationToken);
+        var (stream, partnership) = await reader.LoadForWritingAsync(client, cancellationToken);
 
         if (await HiddenAsync(command, stream, partnership, now, cancellationToken) is { } hidden)
             return await DeniedAsync(command, hidden.Reason, ApiProblems.NotFound(hidden.Detail));
@@ -56,12 +56,12 @@ public sealed class ClientCommands(
 
         if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
         else session.StartStream(client.Value, "client", decision.Value);
+        audit.AllowedWith(session, http, caller, command.Action, client, null, command.Purpose);
         var saved = await session.SaveChangesAsync(cancellationToken);
         if (saved.Rejection is not null)
             return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());
 
         var version = saved.Streams.Single(s => s.StreamId == client.Value).Version;
-        await audit.AllowedAsync(http, caller, command.Action, client, null, command.Purpose);
         http.Response.Headers.ETag = ETag(version);
         return respond(decision.Value);
     }

@@ -25,7 +25,7 @@ public sealed class ClientTeamReader
         _clock = clock;
         _policy = policy;
         var schema = CoreSchema.Quote(options.Schema);
-        _sql = $"SELECT t.events::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0) " +
+        _sql = $"SELECT t.events::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0), coalesce(t.version, 0) " +
                $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client";
         _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
     }
@@ -33,8 +33,19 @@ public sealed class ClientTeamReader
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
     public async Task<(ClientSharing? Client, Partnership Partnership)> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
+        var (stream, partnership) = await LoadForWritingAsync(client, cancellationToken);
+        return (stream.Exists ? stream.State : null, partnership);
+    }
+
+    /// <summary>
+    /// The client's state with its stream version, to decide a command against and append at that version, in the same
+    /// one round trip: the row is written in each append's transaction from every event of the client's stream (all of
+    /// them are <see cref="ClientTeamProjection"/>'s events), so its version is the stream's.
+    /// </summary>
+    public async Task<(StreamState<ClientSharing> Client, Partnership Partnership)> LoadForWritingAsync(ClientId client, CancellationToken cancellationToken)
+    {
         string? events;
-        long partnershipVersion;
+        long partnershipVersion, version;
         await using (var command = _store.DataSource.CreateCommand(_sql))
         {
             command.Parameters.AddWithValue("client", client.Value);
@@ -42,9 +53,11 @@ public sealed class ClientTeamReader
             await row.ReadAsync(cancellationToken);
             events = row.IsDBNull(0) ? null : row.GetString(0);
             partnershipVersion = row.GetInt64(1);
+            version = row.GetInt64(2);
         }
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
-        return (events is null ? null : ClientSharing.From(client, _log.Read(events)), partnership);
+        var state = events is null ? ClientSharing.Empty(client) : ClientSharing.From(client, _log.Read(events));
+        return (new StreamState<ClientSharing>(client.Value, state, version), partnership);
     }
 
     /// <summary>The team as <paramref name="viewer"/> may see it now; null when there is no such client.</summary>

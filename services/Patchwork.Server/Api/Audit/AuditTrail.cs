@@ -53,9 +53,22 @@ public sealed class AuditTrail
 
     public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
+        await using var command = _database.CreateCommand();
+        await InsertAsync(command, entry, cancellationToken);
+    }
+
+    /// <summary>Records the entry inside the caller's transaction: a change and its audit entry commit together or not at all.</summary>
+    public async Task RecordAsync(AuditEntry entry, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(null, connection, transaction);
+        await InsertAsync(command, entry, cancellationToken);
+    }
+
+    private async Task InsertAsync(NpgsqlCommand command, AuditEntry entry, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(entry);
-        await using var command = _database.CreateCommand(
-            $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)");
+        command.CommandText =
+            $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)";
         command.Parameters.AddWithValue("id", entry.Id);
         command.Parameters.AddWithValue("at", entry.At.UtcDateTime);
         command.Parameters.Add(Uuid("practitioner", entry.Actor.Kind == PrincipalKind.Practitioner ? entry.Actor.Id : null));

@@ -1,3 +1,4 @@
+using Patchwork.EventStore;
 using Patchwork.Core;
 
 namespace Patchwork.Server.Api.Audit;
@@ -11,13 +12,27 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
     public Task DeniedAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, string? reason, string? purpose = null) =>
         WriteAsync(http, caller, action, client, AuditOutcome.Denied, reason, purpose);
 
-    private Task WriteAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, AuditOutcome outcome, string? rule, string? purpose)
+    /// <summary>
+    /// The allowed change's entry, written in the transaction that saves the session's events: a change is never stored
+    /// without its audit entry, nor audited as allowed when its save was refused (that request is audited as denied).
+    /// </summary>
+    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
+        session.AlsoWrite((connection, transaction, _) => trail.RecordAsync(entry, connection, transaction, CancellationToken.None));
+    }
+
+    // Not the request's abort token: a client that hangs up must not leave an access unrecorded.
+    private Task WriteAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, AuditOutcome outcome, string? rule, string? purpose) =>
+        trail.RecordAsync(Entry(http, caller, action, client, outcome, rule, purpose), CancellationToken.None);
+
+    private AuditEntry Entry(HttpContext http, CurrentActor caller, string action, ClientId? client, AuditOutcome outcome, string? rule, string? purpose)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
-        // Not the request's abort token: a client that hangs up must not leave an access unrecorded.
-        return trail.RecordAsync(new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
-            AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http)), CancellationToken.None);
+        return new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
+            AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http));
     }
 }
