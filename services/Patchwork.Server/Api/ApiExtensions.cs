@@ -30,6 +30,7 @@ public static class ApiExtensions
         services.AddSingleton<IStartupFilter, SecurityHeaders>();
 
         services.AddSingleton<IAuthorizationHandler, ApiAuthorization.CallerHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedRefusals>();
         services.AddSingleton<IConfigureOptions<AuthorizationOptions>, ApiAuthorization.ConfigurePolicy>();
         // Binding failures throw, so RequestGuard can answer them as problems naming the field instead of a bare 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

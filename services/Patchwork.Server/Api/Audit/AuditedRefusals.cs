@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Patchwork.Core;
+
+namespace Patchwork.Server.Api.Audit;
+
+/// <summary>
+/// A known caller refused by the API's authorization before any handler runs (a partner system at a practitioners-only
+/// endpoint, a token without the endpoint's scope) is a denial like any other: it gets its one audit entry, naming the
+/// client when the route does. An anonymous caller is nobody to audit; the 401 is answered and nothing is written.
+/// </summary>
+internal sealed class AuditedRefusals(RequestAudit audit) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden && context.Request.Path.StartsWithSegments(ApiExtensions.Prefix) && CurrentActor.From(context.User) is { } caller)
+        {
+            var client = context.Request.RouteValues.TryGetValue("clientId", out var value) && Guid.TryParse(value?.ToString(), out var id)
+                ? new ClientId(id) : (ClientId?)null;
+            var action = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? context.Request.Path.Value ?? "";
+            await audit.DeniedAsync(context, caller, action, client, "EndpointNotForThisCaller");
+        }
+        await _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+}
