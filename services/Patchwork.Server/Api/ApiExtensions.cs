@@ -45,7 +45,9 @@ public static class ApiExtensions
     public static WebApplication MapPatchworkApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Status codes the framework answers without a body (415 for a wrong content type, 405, 401/403) get a problem document too.
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), api => api
+            .UseStatusCodePages()
             .UseMiddleware<RequestGuard>()
             .UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey(IdempotentPosts.Header),
                 posts => posts.UseMiddleware<IdempotentPosts>()));
