@@ -191,6 +191,39 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
         ((int)noBody.StatusCode).ShouldBeInRange(400, 499);
     }
 
+    [Fact]
+    public async Task The_team_carries_an_ETag_of_what_this_viewer_sees_and_an_unchanged_view_is_304()
+    {
+        var client = await server.GivenNewClientAsync("Larkspur");
+        var socialWorker = server.As(DemoPartnership.SocialWorker);
+        var officer = server.As(DemoPartnership.PoliceOfficer);
+        (await socialWorker.PostAsJsonAsync(Involvements(client), Involvement())).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await officer.PostAsJsonAsync(Involvements(client), Involvement("officer in the case"))).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        var first = await officer.GetAsync(Team(client));
+        var tag = first.Headers.ETag!.ToString();
+        first.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        (await socialWorker.GetAsync(Team(client))).Headers.ETag!.ToString().ShouldNotBe(tag, "another viewer sees another team");
+
+        var again = new HttpRequestMessage(HttpMethod.Get, Team(client));
+        again.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        var unchanged = await officer.SendAsync(again);
+        unchanged.StatusCode.ShouldBe(HttpStatusCode.NotModified);
+        (await unchanged.Content.ReadAsByteArrayAsync()).ShouldBeEmpty();
+
+        var consent = await socialWorker.PostAsJsonAsync($"/api/v1/clients/{client.Value}/consents", new
+        {
+            scope = new { sector = "police" }, categories = new { includesGeneral = true, named = Array.Empty<string>() },
+            givenBy = "client", evidence = new { kind = "verbal", reference = "at the meeting" },
+        });
+        consent.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var afterConsent = new HttpRequestMessage(HttpMethod.Get, Team(client));
+        afterConsent.Headers.TryAddWithoutValidation("If-None-Match", tag);
+        var changed = await officer.SendAsync(afterConsent);
+        changed.StatusCode.ShouldBe(HttpStatusCode.OK, "the officer now sees the social worker too");
+        changed.Headers.ETag!.ToString().ShouldNotBe(tag);
+    }
+
     private static async Task<Guid[]> TeamPractitioners(HttpClient viewer, ClientId client)
     {
         var response = await viewer.GetAsync(Team(client));

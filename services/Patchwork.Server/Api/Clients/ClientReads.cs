@@ -100,6 +100,21 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
             return ApiProblems.NoSuchClient();
         }
         await audit.AllowedAsync(http, caller, "client.team.read", client, TeamReads.Rules(decisions), purpose);
-        return TypedResults.Ok(TeamResponse.From(team, partnership));
+        var response = TeamResponse.From(team, partnership);
+        // The view depends on the viewer and on the clock (a consent can lapse with no new event), so the tag is a hash of
+        // exactly what this caller is shown: equal tags mean an identical answer, never a stale one.
+        var tag = TeamTag(response, http);
+        http.Response.Headers.ETag = tag;
+        http.Response.Headers.CacheControl = "private, no-store";
+        return http.Request.Headers.IfNoneMatch.Any(value => value is not null && value.Split(',').Any(t => t.Trim() == tag))
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(response);
+    }
+
+    private static string TeamTag(TeamResponse response, HttpContext http)
+    {
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(response,
+            http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions);
+        return $"W/\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json).AsSpan(0, 16))}\"";
     }
 }
