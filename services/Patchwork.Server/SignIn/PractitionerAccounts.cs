@@ -14,7 +14,7 @@ public sealed record SentInvitation(Guid InvitationId, PractitionerId Practition
 
 /// <summary>Creates, invites and disables practitioner accounts; used by the endpoints, tests and seeding.</summary>
 public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, SignInDbContext database, SessionGate sessions,
-    IMailSender mail, PractitionerSignInOptions options, TimeProvider clock)
+    SessionRevocations revocations, IMailSender mail, PractitionerSignInOptions options, TimeProvider clock)
 {
     public async Task<IdentityResult> CreateAsync(NewPractitionerAccount account, CancellationToken cancellationToken)
     {
@@ -48,6 +48,7 @@ public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, Sig
         var result = await users.UpdateSecurityStampAsync(user);
         if (!result.Succeeded) throw new InvalidOperationException($"Disabling {practitioner} failed: {string.Join("; ", result.Errors.Select(e => e.Code))}");
         sessions.Forget(user.Id);
+        await revocations.AnnounceAsync(user.Id, CancellationToken.None);
         return true;
     }
 
@@ -58,6 +59,7 @@ public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, Sig
         var result = await users.UpdateSecurityStampAsync(user);
         if (!result.Succeeded) throw new InvalidOperationException("The security stamp could not be changed.");
         sessions.Forget(user.Id);
+        await revocations.AnnounceAsync(user.Id, CancellationToken.None);
     }
 
     public async Task<AccountResult<SentInvitation>> InviteAsync(OrganisationId organisation, PractitionerId invitedBy, NewInvitation invitation,

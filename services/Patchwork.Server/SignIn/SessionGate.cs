@@ -9,7 +9,8 @@ namespace Patchwork.Server.SignIn;
 /// <summary>
 /// Checks every cookie-authenticated request against the account's current security stamp and disabled flag, so sign
 /// out everywhere and disabling end sessions at the next request instead of at Identity's next stamp validation. A small
-/// cache keeps this to one primary-key read per user per few seconds; changes made through this node evict at once.
+/// cache keeps this to one primary-key read per user per few seconds; a change evicts it at once on this node and, through
+/// <see cref="SessionRevocations"/>, on every other node.
 /// </summary>
 public sealed class SessionGate(PractitionerSignInOptions options, IOptions<IdentityOptions> identity) : IDisposable
 {
@@ -36,8 +37,11 @@ public sealed class SessionGate(PractitionerSignInOptions options, IOptions<Iden
         return current.SecurityStamp == stamp && !current.Disabled;
     }
 
-    /// <summary>Called after this node changes an account's stamp or disabled flag.</summary>
+    /// <summary>Called after this node changes an account's stamp or disabled flag, and when another node says it did.</summary>
     public void Forget(Guid userId) => _cache.Remove(userId);
+
+    /// <summary>When revocations from other nodes might have been missed: every next check reads the database.</summary>
+    public void ForgetAll() => _cache.Clear();
 
     public void Dispose() => _cache.Dispose();
 }

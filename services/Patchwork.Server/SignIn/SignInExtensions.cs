@@ -29,6 +29,8 @@ public static class SignInExtensions
         services.AddSingleton(mail);
         services.AddSingleton(schema);
         services.AddSingleton<SessionGate>();
+        services.AddSingleton<SessionRevocations>();
+        services.AddHostedService(provider => provider.GetRequiredService<SessionRevocations>());
         if (mail.UsesSmtp) services.AddSingleton<IMailSender, SmtpMailSender>();
         else services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
         services.AddScoped<PractitionerAccounts>();

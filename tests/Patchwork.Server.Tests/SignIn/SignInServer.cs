@@ -29,7 +29,7 @@ public class SignInServer : IAsyncLifetime
 {
     public const string StrongPassword = "correct horse battery staple";
 
-    private readonly PostgresSchema _schema = new();
+    private PostgresSchema? _schema;
     private WebApplicationFactory<Program>? _factory;
 
     public string MailDirectory { get; } = Path.Combine(Path.GetTempPath(), "patchwork-mail-" + Guid.NewGuid().ToString("N"));
@@ -38,7 +38,10 @@ public class SignInServer : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
-    public string SchemaName => _schema.Name;
+    public string SchemaName => ExistingSchema ?? _schema!.Name;
+
+    /// <summary>Set by a second node of the same deployment: it shares the first node's schema and leaves it in place.</summary>
+    protected virtual string? ExistingSchema => null;
 
     protected virtual int AttemptsPerWindow => 100_000;
 
@@ -52,13 +55,17 @@ public class SignInServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _schema.InitializeAsync();
+        if (ExistingSchema is null)
+        {
+            _schema = new PostgresSchema();
+            await _schema.InitializeAsync();
+        }
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings:Patchwork"] = LocalServers.PostgresApp,
             ["ConnectionStrings:PatchworkOwner"] = LocalServers.PostgresOwner,
-            ["EventStore:Schema"] = _schema.Name,
-            ["Tokens:Schema"] = _schema.Name,
+            ["EventStore:Schema"] = SchemaName,
+            ["Tokens:Schema"] = SchemaName,
             ["Policy:MaskingKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["RabbitMq:Host"] = LocalServers.RabbitHost,
             ["RabbitMq:Port"] = LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture),
@@ -84,7 +91,7 @@ public class SignInServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
-        await _schema.DisposeAsync();
+        if (_schema is not null) await _schema.DisposeAsync();
         if (Directory.Exists(MailDirectory)) Directory.Delete(MailDirectory, recursive: true);
     }
 
