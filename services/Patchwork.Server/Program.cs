@@ -27,6 +27,7 @@ app.MapPatchworkHealth();
 app.MapPatchworkTokens();
 app.MapPatchworkSignIn();
 app.MapPatchworkApi();
+app.MapPatchworkPartnerBus();
 app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 
 app.Run();

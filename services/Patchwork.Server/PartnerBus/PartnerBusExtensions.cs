@@ -1,4 +1,7 @@
 using Patchwork.EventStore;
+using Patchwork.Server.Messaging;
+using Patchwork.Server.PartnerBus.Registration;
+using Patchwork.Server.Tokens;
 
 namespace Patchwork.Server.PartnerBus;
 
@@ -20,6 +23,25 @@ public static class PartnerBusExtensions
             });
         builder.Services.AddSingleton<PartnerInboundEndpoints>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<PartnerInboundEndpoints>());
+
+        // Provisioning partners needs the broker's management API; without it, registration answers 503 and the rest runs.
+        var management = builder.Configuration.GetSection(RabbitMqOptions.Section);
+        builder.Services.AddSingleton(provider => new PartnerSystemRegistry(
+            provider.GetRequiredService<IPartnerClientDirectory>(),
+            Uri.TryCreate(management["ManagementUrl"], UriKind.Absolute, out var url) && management["AdminUsername"] is { Length: > 0 } admin
+                ? new PartnerBrokerTopology(PartnerBrokerTopology.ManagementClient(url, admin, management["AdminPassword"] ?? ""),
+                    provider.GetRequiredService<RabbitMqOptions>().VirtualHost)
+                : null,
+            provider.GetRequiredService<PartnerInboundEndpoints>(),
+            provider.GetRequiredService<RabbitMqOptions>(),
+            provider.GetRequiredService<ILogger<PartnerSystemRegistry>>()));
         return builder;
+    }
+
+    /// <summary>The organisation admin's partner-system endpoints.</summary>
+    public static WebApplication MapPatchworkPartnerBus(this WebApplication app)
+    {
+        app.MapPartnerSystemsApi();
+        return app;
     }
 }

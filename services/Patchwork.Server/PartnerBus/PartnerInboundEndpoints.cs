@@ -18,6 +18,7 @@ public sealed class PartnerInboundEndpoints(
     ILogger<PartnerInboundEndpoints> log) : IHostedService
 {
     private readonly Dictionary<OrganisationId, HostReceiveEndpointHandle> _listening = [];
+    private readonly SemaphoreSlim _connecting = new(1, 1);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,6 +28,20 @@ public sealed class PartnerInboundEndpoints(
 
     /// <summary>Starts listening for one organisation (at start, and when its first partner system is provisioned).</summary>
     public async Task ListenAsync(OrganisationId organisation, CancellationToken cancellationToken)
+    {
+        // Two admins registering systems at once must not connect one queue twice.
+        await _connecting.WaitAsync(cancellationToken);
+        try
+        {
+            await ConnectAsync(organisation, cancellationToken);
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private async Task ConnectAsync(OrganisationId organisation, CancellationToken cancellationToken)
     {
         if (_listening.ContainsKey(organisation)) return;
         var names = new PartnerBrokerNames(organisation.Value);

@@ -14,6 +14,9 @@ public interface IPartnerClientDirectory
 
     Task<PartnerClient?> FindAsync(PartnerSystemId clientId, CancellationToken cancellationToken);
 
+    /// <summary>Every partner client of one organisation, enabled or not, oldest first.</summary>
+    Task<IReadOnlyList<PartnerClient>> ListAsync(OrganisationId organisation, CancellationToken cancellationToken);
+
     /// <summary>Adds a public JWK for private_key_jwt and returns its key id; rotate by adding the new key, then removing the old.</summary>
     Task<string> AddPublicKeyAsync(PartnerSystemId clientId, string publicJwk, CancellationToken cancellationToken);
 
@@ -60,24 +63,38 @@ internal sealed class PostgresPartnerClientDirectory(NpgsqlDataSource database, 
         return await FindAsync(registration.ClientId, cancellationToken) ?? throw new InvalidOperationException("The client vanished as it was registered.");
     }
 
+    private const string ClientColumns = "client_id, organisation_id, display_name, allowed_scopes, public_jwks::text, secret_hash, disabled, created_at";
+
     public async Task<PartnerClient?> FindAsync(PartnerSystemId clientId, CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand(
-            "SELECT organisation_id, display_name, allowed_scopes, public_jwks::text, secret_hash, disabled, created_at " +
-            $"FROM {_table} WHERE client_id = @id");
+        await using var command = database.CreateCommand($"SELECT {ClientColumns} FROM {_table} WHERE client_id = @id");
         command.Parameters.AddWithValue("id", clientId.Value);
         await using var row = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await row.ReadAsync(cancellationToken)) return null;
-        var secretHash = row.IsDBNull(4) ? null : row.GetString(4);
+        return await row.ReadAsync(cancellationToken) ? ReadClient(row) : null;
+    }
+
+    public async Task<IReadOnlyList<PartnerClient>> ListAsync(OrganisationId organisation, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand($"SELECT {ClientColumns} FROM {_table} WHERE organisation_id = @organisation ORDER BY created_at, client_id");
+        command.Parameters.AddWithValue("organisation", organisation.Value);
+        var clients = new List<PartnerClient>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) clients.Add(ReadClient(rows));
+        return clients;
+    }
+
+    private static PartnerClient ReadClient(NpgsqlDataReader row)
+    {
+        var secretHash = row.IsDBNull(5) ? null : row.GetString(5);
         return new PartnerClient(
-            clientId,
-            new OrganisationId(row.GetGuid(0)),
-            row.GetString(1),
-            row.GetFieldValue<string[]>(2),
-            new JsonWebKeySet(row.GetString(3)).Keys.ToList(),
+            new PartnerSystemId(row.GetGuid(0)),
+            new OrganisationId(row.GetGuid(1)),
+            row.GetString(2),
+            row.GetFieldValue<string[]>(3),
+            new JsonWebKeySet(row.GetString(4)).Keys.ToList(),
             secretHash is not null,
-            row.GetBoolean(5),
-            row.GetFieldValue<DateTimeOffset>(6))
+            row.GetBoolean(6),
+            row.GetFieldValue<DateTimeOffset>(7))
         {
             SecretHash = secretHash,
         };
