@@ -1,5 +1,6 @@
 using Patchwork.Server.Api;
 using Patchwork.Server.Domain;
+using Patchwork.Server.Feed;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
@@ -11,12 +12,14 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPatchworkHosting();
 builder.AddPatchworkDomain();
-builder.AddPatchworkMessaging();
+var node = FeedExtensions.NewNodeId();
+builder.AddPatchworkMessaging(bus => bus.AddFeedConsumer(node));
 builder.AddPatchworkHealth();
 builder.AddPatchworkTokens();
 builder.AddPatchworkSignIn();
 builder.AddPatchworkPartnerBus();
 builder.AddPatchworkApi();
+builder.AddPatchworkFeed();
 
 var app = builder.Build();
 
@@ -28,6 +31,7 @@ app.MapPatchworkTokens();
 app.MapPatchworkSignIn();
 app.MapPatchworkApi();
 app.MapPatchworkPartnerBus();
+app.MapPatchworkFeed();
 app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
 
 app.Run();

@@ -8,6 +8,7 @@ using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Api.Clients;
 using Patchwork.Server.Api.Involvements;
 using Patchwork.Server.Api.Sharing;
+using Patchwork.Server.Feed;
 
 namespace Patchwork.Server.Api;
 
@@ -20,7 +21,7 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddHostedService<ApiSchema>();
+        services.AddModuleSchema("api", ModuleSchema.ApiScript);
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<RequestAudit>();
         services.AddSingleton<IdempotencyKeys>();
@@ -60,6 +61,7 @@ public static class ApiExtensions
         api.MapAuditApi();
         api.MapSharingApi();
         api.MapAlertsApi();
+        api.MapFeedApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }

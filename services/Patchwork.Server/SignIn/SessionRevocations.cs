@@ -13,6 +13,9 @@ public sealed class SessionRevocations(NpgsqlDataSource database, SignInSchema s
 {
     private string Channel => "patchwork_sessions_" + schema.Name;
 
+    /// <summary>Raised on every node for every account whose sessions ended (the live feed closes its connections).</summary>
+    public event Action<Guid>? Revoked;
+
     /// <summary>Called after the account's change has committed; this node's own cache is evicted by the caller.</summary>
     public async Task AnnounceAsync(Guid userId, CancellationToken cancellationToken)
     {
@@ -32,7 +35,9 @@ public sealed class SessionRevocations(NpgsqlDataSource database, SignInSchema s
                 await using var connection = await database.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, notice) =>
                 {
-                    if (Guid.TryParse(notice.Payload, out var userId)) sessions.Forget(userId);
+                    if (!Guid.TryParse(notice.Payload, out var userId)) return;
+                    sessions.Forget(userId);
+                    Revoked?.Invoke(userId);
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{Channel}\"", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);

@@ -1,0 +1,76 @@
+using Npgsql;
+using NpgsqlTypes;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+
+namespace Patchwork.Server.Feed;
+
+/// <summary>The notices table: the relay writes each notice once; a practitioner pages through their own after a position.</summary>
+public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStoreOptions options)
+{
+    private readonly string _table = CoreSchema.Quote(options.Schema) + ".feed_notices";
+
+    public const int LargestPage = 200;
+
+    /// <summary>Stores the notices (a redelivered one keeps its first position) and returns them with their positions.</summary>
+    public async Task<IReadOnlyList<FeedNotice>> StoreAsync(IReadOnlyList<FeedNotice> notices, long eventSequence, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (notices.Count == 0) return [];
+        await using var command = new NpgsqlCommand(
+            $"""
+            INSERT INTO {_table} (id, practitioner_id, organisation_id, kind, client_id, subject_id, event_sequence, at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[], $8::timestamptz[])
+            ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+            RETURNING id, position
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.PractitionerId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.OrganisationId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Kind).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.ClientId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.SubjectId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(_ => eventSequence).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.At).ToArray() });
+        var positions = new Dictionary<Guid, long>();
+        await using (var rows = await command.ExecuteReaderAsync(cancellationToken))
+            while (await rows.ReadAsync(cancellationToken)) positions[rows.GetGuid(0)] = rows.GetInt64(1);
+        return [.. notices.Select(n => n with { Position = positions[n.Id] })];
+    }
+
+    /// <summary>Who has been told of which of the client's involvements and not since told it is no longer shared.</summary>
+    public async Task<HashSet<(Guid Practitioner, Guid Involvement)>> ToldAsync(ClientId client, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT practitioner_id, subject_id FROM (
+                SELECT DISTINCT ON (practitioner_id, subject_id) practitioner_id, subject_id, kind FROM {_table}
+                WHERE client_id = $1 AND kind IN ('{FeedNoticeKinds.BecameVisible}', '{FeedNoticeKinds.NoLongerShared}')
+                ORDER BY practitioner_id, subject_id, position DESC) latest
+            WHERE kind = '{FeedNoticeKinds.BecameVisible}'
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = client.Value });
+        var told = new HashSet<(Guid, Guid)>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) told.Add((rows.GetGuid(0), rows.GetGuid(1)));
+        return told;
+    }
+
+    /// <summary>The practitioner's own notices after <paramref name="after"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<FeedNotice>> PageAsync(PractitionerId practitioner, long after, int count, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"SELECT id, position, practitioner_id, organisation_id, kind, client_id, subject_id, at FROM {_table} " +
+            "WHERE practitioner_id = $1 AND position > $2 ORDER BY position LIMIT $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = practitioner.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = count });
+        var page = new List<FeedNotice>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken))
+            page.Add(new FeedNotice(rows.GetGuid(0), rows.GetInt64(1), rows.GetGuid(2), rows.GetGuid(3), rows.GetString(4), rows.GetGuid(5),
+                rows.IsDBNull(6) ? null : rows.GetGuid(6), rows.GetFieldValue<DateTimeOffset>(7)));
+        return page;
+    }
+}

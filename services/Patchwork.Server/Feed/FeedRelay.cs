@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Text;
+using MassTransit;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Attention;
+using Patchwork.Core.BreakGlass;
+using Patchwork.Core.Clients;
+using Patchwork.Core.ContactRequests;
+using Patchwork.Core.Involvements;
+using Patchwork.EventStore;
+
+namespace Patchwork.Server.Feed;
+
+/// <summary>
+/// Tails the log and tells each practitioner on a client's team what changed for them (DESIGN.md §4), as the access
+/// policy decides at the moment of delivery: an involvement that is no longer visible now is not announced, so nothing
+/// queued in the log is delivered after a withdrawal. Each notice is stored in the page's transaction (the notice list
+/// the browser resynchronises from) and published on the feed fan-out with a deterministic message id; the checkpoint
+/// moves only after the broker has confirmed every publish of the page.
+/// </summary>
+public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader teams, FeedNotices notices, IBus bus, PolicyOptions policy,
+    TimeProvider clock) : ISubscriptionHandler
+{
+    public const string SubscriptionName = "feed-relay";
+
+    private static readonly IReadOnlySet<string> ClientEventNames = new ClientTeamProjection(new EventStoreOptions()).EventNames;
+
+    public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var published = new List<FeedNotice>();
+        foreach (var stream in page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId))
+        {
+            var client = new ClientId(stream.Key);
+            var history = await store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
+            var (_, partnership) = await teams.LoadAsync(client, cancellationToken);
+            var now = clock.GetUtcNow();
+            var current = ClientSharing.From(client, history.Select(e => e.Data));
+            var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);
+            foreach (var recorded in stream.OrderBy(e => e.Version))
+            {
+                var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
+                var after = ClientSharing.Evolve(before, recorded.Data);
+                var found = new List<FeedNotice>();
+                foreach (var (practitioner, organisation) in TeamOf(before, current))
+                {
+                    var viewer = Viewer.ForPractitioner(practitioner, organisation);
+                    var own = current.Involvements.Values.Where(i => i.Practitioner == practitioner).Select(i => i.Id).ToHashSet();
+                    found.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
+                        Visible(after, partnership, viewer, now), Visible(current, partnership, viewer, now), current, told));
+                }
+                published.AddRange(await notices.StoreAsync(found, recorded.Sequence, page.Connection, page.Transaction, cancellationToken));
+            }
+        }
+        // Awaited one by one with publisher confirms before the page returns, so the checkpoint follows the broker.
+        foreach (var notice in published)
+            await bus.Publish(notice, context => context.MessageId = notice.Id, cancellationToken);
+    }
+
+    /// <summary>Everyone who has (or had, within the policy's window) an involvement with the client: the people §4 tells.</summary>
+    private static IEnumerable<(PractitionerId, OrganisationId)> TeamOf(ClientSharing before, ClientSharing current) =>
+        before.Involvements.Values.Concat(current.Involvements.Values)
+            .Where(i => i.Practitioner is not null)
+            .Select(i => (i.Practitioner!.Value, i.Organisation))
+            .Distinct();
+
+    private static IEnumerable<FeedNotice> NoticesFor(RecordedEvent recorded, PractitionerId practitioner, OrganisationId organisation, ClientId client, HashSet<InvolvementId> own,
+        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current,
+        HashSet<(Guid Practitioner, Guid Involvement)> told)
+    {
+        FeedNotice Notice(string kind, Guid subject) =>
+            new(NoticeId(recorded.Id, practitioner, kind, subject), 0, practitioner.Value, organisation.Value, kind, client.Value, subject, recorded.RecordedAt);
+
+        foreach (var gained in seenAfter.Except(seenBefore).Where(i => seenNow.Contains(i) && !own.Contains(i)))
+        {
+            told.Add((practitioner.Value, gained.Value));
+            yield return Notice(FeedNoticeKinds.BecameVisible, gained.Value);
+        }
+        // Not why, nor by whom: only that an involvement they were told of is no longer shared with them. Someone never
+        // told of it hears nothing, or the notice itself would disclose the involvement.
+        foreach (var lost in seenBefore.Except(seenAfter).Where(i => !seenNow.Contains(i) && !own.Contains(i) && told.Remove((practitioner.Value, i.Value))))
+            yield return Notice(FeedNoticeKinds.NoLongerShared, lost.Value);
+
+        var onTeamNow = current.Involvements.Values.Any(i => i.Practitioner == practitioner && i.IsActive);
+        switch (recorded.Data)
+        {
+            case InvolvementRoleOrContactChanged changed when seenBefore.Contains(changed.Involvement) && seenNow.Contains(changed.Involvement) && !own.Contains(changed.Involvement):
+                yield return Notice(FeedNoticeKinds.Changed, changed.Involvement.Value);
+                break;
+            case InvolvementEnded ended when seenAfter.Contains(ended.Involvement) && seenNow.Contains(ended.Involvement) && !own.Contains(ended.Involvement):
+                yield return Notice(FeedNoticeKinds.Ended, ended.Involvement.Value);
+                break;
+            case AttentionRaised raised when onTeamNow && raised.Practitioner != practitioner:
+                yield return Notice(FeedNoticeKinds.AttentionRaised, raised.Attention.Value);
+                break;
+            case BreakGlassGranted granted when onTeamNow && granted.Practitioner != practitioner:
+                yield return Notice(FeedNoticeKinds.BreakGlass, granted.Grant.Value);
+                break;
+            case ContactRequested asked when own.Contains(asked.Involvement):
+                yield return Notice(FeedNoticeKinds.ContactRequested, asked.Request.Value);
+                break;
+            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request) && request.Requester == practitioner:
+                yield return Notice(FeedNoticeKinds.ContactAnswered, answered.Request.Value);
+                break;
+        }
+    }
+
+    private IReadOnlySet<InvolvementId> Visible(ClientSharing state, Partnership partnership, Viewer viewer, DateTimeOffset now) =>
+        AccessPolicy.TeamOf(state, partnership, viewer, now, policy).Visible.Select(v => v.Involvement.Id).ToHashSet();
+
+    /// <summary>The same event, practitioner, kind and subject always give the same id: redelivery is recognisable.</summary>
+    private static Guid NoticeId(Guid eventId, PractitionerId practitioner, string kind, Guid subject) =>
+        new(SHA256.HashData(Encoding.UTF8.GetBytes($"patchwork.feed-notice.v1|{eventId:N}|{practitioner.Value:N}|{kind}|{subject:N}")).AsSpan(0, 16));
+}
