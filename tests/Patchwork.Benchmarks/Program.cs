@@ -3,16 +3,23 @@ using Patchwork.Testing;
 namespace Patchwork.Benchmarks;
 
 /// <summary>
-/// ./patchwork bench [q1] [store] [p2] [--reseed] [--clients N]: each benchmark prints its figures beside a raw baseline
+/// ./patchwork bench [q1] [store] [p2] [feed] [--reseed] [--clients N] [--connections N]: each benchmark prints its figures beside a raw baseline
 /// from the same run. (Not top-level statements: the server's own <c>Program</c> is the type P2's host is built from.)
 /// </summary>
 internal static class BenchmarkMain
 {
     public static async Task Main(string[] args)
     {
+        // W1's baseline runs this same executable as a bare Kestrel WebSocket server in a process of its own.
+        if (args is ["--raw-websocket-server", var port])
+        {
+            await FeedBenchmark.RunRawWebSocketServerAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
         var clientsIndex = Array.IndexOf(args, "--clients");
         var clients = clientsIndex >= 0 ? int.Parse(args[clientsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-        var only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !(clientsIndex >= 0 && i == clientsIndex + 1))
+        var only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal) || args[i - 1] is "--reseed"))
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         bool Wanted(string name) => only.Count == 0 || only.Contains(name);
 
@@ -24,5 +31,11 @@ internal static class BenchmarkMain
 
         if (Wanted("p2"))
             await HttpRecordBenchmark.RunAsync();
+
+        if (Wanted("feed"))
+        {
+            var connectionsIndex = Array.IndexOf(args, "--connections");
+            await FeedBenchmark.RunAsync(connectionsIndex >= 0 ? int.Parse(args[connectionsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 10_000);
+        }
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Patchwork.Core;
 using Patchwork.Server.SignIn;
+using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.SignIn;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace Patchwork.Server.Tests.SignIn;
+namespace Patchwork.Testing;
 
 /// <summary>RFC 6238 TOTP (HMAC-SHA1, 30 s steps, 6 digits) over an RFC 4648 base32 key, as an authenticator app computes it.</summary>
 public static class Totp
