@@ -78,7 +78,7 @@ public sealed class TwoNodeFeedTests(TwoNodes nodes, Xunit.Abstractions.ITestOut
 
         // The first notice of a process pays for JIT compilation and the broker topology; the one measured is the next.
         var warmUp = await RecordOnEllieAsync(await nodes.AsAsync(DemoPartnership.TeamManager, nodes.A), "team manager");
-        (await feed.NextNoticeAsync(TimeSpan.FromSeconds(10))).GetProperty("subjectId").GetGuid().ShouldBe(warmUp);
+        (await feed.NextNoticeAsync(TimeSpan.FromSeconds(30))).GetProperty("subjectId").GetGuid().ShouldBe(warmUp);
 
         var sergeant = await nodes.AsAsync(DemoPartnership.PoliceSergeant, nodes.A);
         var committed = new Stopwatch();
@@ -174,7 +174,7 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
 
         // The relay resumes; the kept client's notice proves it has passed the withdrawn one's events.
         var heard = new List<JsonElement>();
-        await Eventually.Within(TimeSpan.FromSeconds(30), async () =>
+        await Eventually.Within(TimeSpan.FromSeconds(60), async () =>
         {
             try { heard.Add(await feed.NextNoticeAsync(TimeSpan.FromSeconds(1))); }
             catch (TimeoutException) { }
