@@ -83,13 +83,33 @@ internal static partial class FeedBenchmark
         var load = await OpenManyAsync(server.Address, nurse, connections - 1);
         var http = Browser(server.Address, worker);
         var token = await AntiforgeryAsync(http);
-        var ellie = $"/api/v1/clients/{DemoPartnership.Ellie.Value}/attention";
+        var officerHttp = Browser(server.Address, officer);
+        var officerToken = await AntiforgeryAsync(officerHttp);
+        // Twenty clients, each with the social worker and the officer on the team and consent to the police: clients of a
+        // realistic size (each notice below adds one event to one of them), not one client growing by hundreds of events.
+        var clients = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = (await SendJsonAsync(http, token, "/api/v1/clients", new
+            {
+                givenNames = "Latency", familyName = "Client" + i.ToString(CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..6],
+                dateOfBirth = "2013-03-03", candidatesSeen = true,
+            })).GetProperty("clientId").GetGuid();
+            var start = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            await SendJsonAsync(http, token, $"/api/v1/clients/{client}/involvements", new { role = "social worker", category = "general", start, contact = new { phone = "01632 960111" } });
+            await SendJsonAsync(officerHttp, officerToken, $"/api/v1/clients/{client}/involvements", new { role = "officer", category = "general", start, contact = new { phone = "01632 960222" } });
+            await SendJsonAsync(http, token, $"/api/v1/clients/{client}/consents", new
+            {
+                scope = new { sector = "police" }, categories = new { includesGeneral = true, named = Array.Empty<string>() },
+                givenBy = "client", evidence = new { kind = "verbal", reference = "benchmark" },
+            });
+            clients.Add($"/api/v1/clients/{client}/attention");
+        }
+        var next = 0;
 
         async Task<double> OneAsync()
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, ellie);
-            request.Headers.Add("RequestVerificationToken", token);
-            using var response = await http.SendAsync(request);
+            using var request = new HttpRequestMessage(HttpMethod.Post, clients[next++ % clients.Count]);            using var response = await http.SendAsync(request);
             var committed = Stopwatch.GetTimestamp();
             if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"Raising attention failed: {await response.Content.ReadAsStringAsync()}");
             var attention = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
@@ -225,6 +245,16 @@ internal static partial class FeedBenchmark
         var key = JsonDocument.Parse(step).RootElement.GetProperty("sharedKey").GetString()!;
         await PostFormAsync(http, "/account/enrolment", new() { ["code"] = Totp.Now(key) });
         return cookies;
+    }
+
+    private static async Task<JsonElement> SendJsonAsync(HttpClient http, string token, string path, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("RequestVerificationToken", token);
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     private static HttpClient Browser(Uri server, CookieContainer cookies) =>

@@ -34,7 +34,7 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
         {
             var client = new ClientId(stream.Key);
             var history = await store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
-            var (_, partnership) = await teams.LoadAsync(client, cancellationToken);
+            var partnership = await teams.PartnershipAsync(cancellationToken);
             var now = clock.GetUtcNow();
             var current = ClientSharing.From(client, history.Select(e => e.Data));
             var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);

@@ -15,6 +15,7 @@ public sealed class ClientTeamReader
     private readonly PolicyOptions _policy;
     private readonly string _sql;
     private readonly string _partnershipSql;
+    private readonly string _partnershipVersionSql;
     private volatile CachedPartnership _partnership = new(-1, Partnership.Empty);
 
     public ClientTeamReader(EventStore.EventStore store, EventStoreOptions options, TimeProvider clock, PolicyOptions policy)
@@ -28,6 +29,7 @@ public sealed class ClientTeamReader
         _sql = $"SELECT t.events::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0), coalesce(t.version, 0) " +
                $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client";
         _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
+        _partnershipVersionSql = $"SELECT version FROM {schema}.partnership WHERE id = 1";
     }
 
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
@@ -58,6 +60,14 @@ public sealed class ClientTeamReader
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
         var state = events is null ? ClientSharing.Empty(client) : ClientSharing.From(client, _log.Read(events));
         return (new StreamState<ClientSharing>(client.Value, state, version), partnership);
+    }
+
+    /// <summary>The partnership as it is now, for readers that already hold the client's events (one small read when it is cached).</summary>
+    public async Task<Partnership> PartnershipAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand(_partnershipVersionSql);
+        var version = await command.ExecuteScalarAsync(cancellationToken) is long current ? current : 0;
+        return _partnership.Version == version ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
     }
 
     /// <summary>The team as <paramref name="viewer"/> may see it now; null when there is no such client.</summary>
