@@ -21,6 +21,7 @@ public static class PartnerBusExtensions
                 options.FirstRetryDelay = chosen.FirstRetryDelay;
                 options.MaxRetryDelay = chosen.MaxRetryDelay;
             });
+        builder.Services.AddSingleton<PartnerCommandAudit>();
         builder.Services.AddSingleton<PartnerInboundEndpoints>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<PartnerInboundEndpoints>());
 

@@ -3,6 +3,7 @@ using Npgsql;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Involvements;
+using Patchwork.Server.Api.Audit;
 using Patchwork.EventStore;
 using Patchwork.Server.Tokens;
 using V1 = Patchwork.Contracts.V1;
@@ -25,11 +26,53 @@ public sealed class PartnerCommandConsumer(
     EventStore.EventStore store,
     ClientTeamReader teams,
     IPartnerClientDirectory partners,
-    TimeProvider clock) : IConsumer<V1.RecordInvolvement>, IConsumer<V1.EndInvolvement>
+    PartnerCommandAudit audit,
+    ClientIdentityVault? vault,
+    TimeProvider clock) : IConsumer<V1.RecordInvolvement>, IConsumer<V1.EndInvolvement>, IConsumer<V1.RegisterClient>
 {
-    public async Task Consume(ConsumeContext<V1.RecordInvolvement> context)
+    public Task Consume(ConsumeContext<V1.RecordInvolvement> context) => AuditedAsync(context, context.Message.ClientId, RecordAsync);
+
+    public Task Consume(ConsumeContext<V1.EndInvolvement> context) => AuditedAsync(context, context.Message.ClientId, EndAsync);
+
+    public Task Consume(ConsumeContext<V1.RegisterClient> context) => AuditedAsync(context, context.Message.ClientId, RegisterAsync);
+
+    /// <summary>A refused command leaves its audit entry before it goes to the error queue.</summary>
+    private async Task AuditedAsync<T>(ConsumeContext<T> context, Guid client, Func<ConsumeContext<T>, Task> handle) where T : class
     {
         ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            await handle(context);
+        }
+        catch (PartnerCommandRejected rejected)
+        {
+            await audit.RefusedAsync(organisation, context, typeof(T).Name, new ClientId(client), $"Invalid:{rejected.Field}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Identity goes to the vault, never the log. A redelivery finds the client it registered among the likely
+    /// duplicates and counts as done; anyone else who looks alike refuses the command, for a person to check.
+    /// </summary>
+    private async Task RegisterAsync(ConsumeContext<V1.RegisterClient> context)
+    {
+        var message = context.Message;
+        var by = await SenderAsync(context);
+        if (vault is null) throw new InvalidOperationException("The identity vault is not configured on this node.");
+        var client = new ClientId(message.ClientId);
+        var identity = ClientIdentity.Create(message.GivenNames, message.FamilyName, message.DateOfBirth, message.NhsNumber, message.Postcode,
+            new Dictionary<OrganisationId, string> { [organisation] = message.LocalReference }, Calendar.Today(clock.GetUtcNow()));
+        if (identity.Problem is { } invalid) throw new PartnerCommandRejected(invalid.Field ?? "command", invalid.Detail);
+        var registered = await vault.RegisterAsync(client, identity.Value, candidatesSeen: false, context.CancellationToken);
+        if (registered.Problem is { } problem) throw new PartnerCommandRejected("clientId", problem.Detail);
+        if (registered.Value is IdentityRegistration.LikelyDuplicates duplicates && duplicates.Candidates.All(candidate => candidate.Client != client))
+            throw new PartnerCommandRejected("identity", $"{duplicates.Candidates.Count} registered client(s) look like this one; a person must check before registering");
+        await audit.RegisteredAsync(by, context, client);
+    }
+
+    private async Task RecordAsync(ConsumeContext<V1.RecordInvolvement> context)
+    {
         var message = context.Message;
         var (_, partnership) = await teams.LoadAsync(new ClientId(message.ClientId), context.CancellationToken);
         var category = partnership.Categories.Find(message.Category) ?? throw new PartnerCommandRejected("category", "is not one of the partnership's categories");
@@ -39,9 +82,8 @@ public sealed class PartnerCommandConsumer(
         await DecideAndAppendAsync(context, command.Client, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now));
     }
 
-    public async Task Consume(ConsumeContext<V1.EndInvolvement> context)
+    private async Task EndAsync(ConsumeContext<V1.EndInvolvement> context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
         var command = new EndInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.End);
         await DecideAndAppendAsync(context, command.Client, (state, by, now) => Ending.Decide(state, command, by, now));
@@ -74,10 +116,7 @@ public sealed class PartnerCommandConsumer(
 
     private async Task<Actor.PartnerSystem> SenderAsync(ConsumeContext context)
     {
-        var user = context.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.UserId : null;
-        if (user is null || !user.StartsWith("partner-", StringComparison.Ordinal) || !Guid.TryParseExact(user["partner-".Length..], "N", out var id))
-            throw new PartnerCommandRejected("user_id", "set the AMQP user_id property to your broker username");
-        var system = new PartnerSystemId(id);
+        var system = PartnerCommandAudit.Sender(context) ?? throw new PartnerCommandRejected("user_id", "set the AMQP user_id property to your broker username");
         if (await partners.ActiveOrganisationAsync(system, context.CancellationToken) != organisation)
             throw new PartnerCommandRejected("user_id", "this partner system may not act for the organisation of this queue");
         return new Actor.PartnerSystem(system, organisation);

@@ -14,6 +14,8 @@ public sealed class PartnerInboundEndpoints(
     IPartnerClientDirectory partners,
     EventStore.EventStore store,
     ClientTeamReader teams,
+    PartnerCommandAudit audit,
+    IServiceProvider services,
     TimeProvider clock,
     ILogger<PartnerInboundEndpoints> log) : IHostedService
 {
@@ -52,12 +54,17 @@ public sealed class PartnerInboundEndpoints(
                 rabbit.SetQuorumQueue();
                 rabbit.ConfigureConsumeTopology = false;
             }
+            // No one consumes Fault<T> here, and publishing one would carry the partner's user_id too.
+            endpoint.PublishFaults = false;
+            var refusals = new PartnerErrorQueue(organisation, audit);
+            endpoint.ConfigureError(error => error.UseFilter(refusals));
+            endpoint.ConfigureDeadLetter(skipped => skipped.UseFilter(refusals));
             endpoint.UseMessageRetry(retry =>
             {
                 retry.Ignore<PartnerCommandRejected>();
                 retry.Intervals(100, 500, 1000);
             });
-            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners, clock));
+            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners, audit, services.GetService<ClientIdentityVault>(), clock));
         });
         await handle.Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         _listening[organisation] = handle;

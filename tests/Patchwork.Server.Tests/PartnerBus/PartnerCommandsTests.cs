@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
+using Patchwork.EventStore;
+using Patchwork.Server.Api.Audit;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
@@ -30,8 +32,9 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         var reader = host.Services.GetRequiredService<ClientTeamReader>();
+        var audit = new AuditTrail(store.DataSource, new EventStoreOptions { Schema = schema.Name });
         var endpoints = new PartnerInboundEndpoints(host.Services.GetRequiredService<IReceiveEndpointConnector>(), directory, store, reader,
-            TimeProvider.System, NullLogger<PartnerInboundEndpoints>.Instance);
+            new PartnerCommandAudit(audit, TimeProvider.System), host.Services, TimeProvider.System, NullLogger<PartnerInboundEndpoints>.Instance);
         await endpoints.ListenAsync(Police, default);
         try
         {
@@ -45,7 +48,13 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await SendAsync(channel, police, messageId, "RecordInvolvement", Record(client, first, "general"));
             await SendAsync(channel, police, messageId, "RecordInvolvement", Record(client, sameMessageOtherInvolvement, "general"));
             await SendAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", Record(client, InvolvementId.New(), "astrology"));
-            await SendAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", Record(client, InvolvementId.New(), "general"), userId: null);
+            var noSender = Guid.CreateVersion7();
+            await SendAsync(channel, police, noSender, "RecordInvolvement", Record(client, InvolvementId.New(), "general"), userId: null);
+            var unreadable = Guid.CreateVersion7();
+            await channel.BasicPublishAsync(police.Names.InboundExchange, "", true, new BasicProperties
+            {
+                MessageId = unreadable.ToString(), ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent, UserId = police.Username,
+            }, "{\"messageType\": [\"urn:message:Patchwork.Contracts.V1:RecordInvolvement\"], \"message\": {\"clientId\": 7"u8.ToArray());
 
             await using var application = await rig.ConnectAsApplicationAsync();
             async Task<uint> MessagesIn(string queue)
@@ -56,8 +65,19 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
                 catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { return 0; }
             }
             var errors = await Eventually.Within(TimeSpan.FromSeconds(90), () => MessagesIn(police.Names.InboundQueue + "_error"),
-                count => count == 2, "the two refused commands in the error queue");
-            errors.ShouldBe(2u);
+                count => count == 3, "the two refused commands and the unreadable one in the error queue");
+            errors.ShouldBe(3u);
+            // Each refusal is audited once, against the queue's organisation, naming the sender the broker vouched for.
+            var entries = await Eventually.Within(TimeSpan.FromSeconds(30), async () =>
+                    (await audit.AllAsync(client, default)).Concat(await UnattributedAsync()).Where(e => e.Outcome == AuditOutcome.Denied).ToList(),
+                found => found.Count >= 3, "three audit entries for the refused commands");
+            entries.Count.ShouldBe(3, string.Join("; ", entries.Select(e => $"{e.Action} {e.Rule} {e.CorrelationId}")));
+            entries.ShouldAllBe(e => e.Organisation == Police && e.Channel == AuditChannel.Bus);
+            entries.Select(e => e.Rule).Order().ShouldBe(["Invalid:category", "Invalid:user_id", "Unreadable:SerializationException"]);
+            entries.Single(e => e.Rule == "Invalid:user_id").Actor.Id.ShouldBe(Guid.Empty, "no user_id: the sender is unknown");
+            entries.Single(e => e.Rule == "Invalid:user_id").CorrelationId.ShouldBe(noSender);
+            entries.Single(e => e.Rule == "Invalid:category").Actor.Id.ShouldBe(policeSystem.Value);
+            entries.Single(e => e.Rule!.StartsWith("Unreadable", StringComparison.Ordinal)).CorrelationId.ShouldBe(unreadable);
 
             await Eventually.Within(TimeSpan.FromSeconds(90), async () => await MessagesIn(police.Names.InboundQueue) == 0, "every command handled");
             await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await reader.LoadAsync(client, default)).Client is not null, "the first command's effect");
@@ -71,6 +91,21 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         {
             await host.StopAsync();
         }
+    }
+
+    private async Task<List<AuditEntry>> UnattributedAsync()
+    {
+        // An unreadable command names no client; its entry is found by organisation and action.
+        await using var connection = new Npgsql.NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"SELECT rule, partner_system_id, correlation_id FROM \"{schema.Name}\".audit_entries WHERE client_id IS NULL AND action = 'partner-command'", connection);
+        var entries = new List<AuditEntry>();
+        await using var rows = await command.ExecuteReaderAsync();
+        while (await rows.ReadAsync())
+            entries.Add(new AuditEntry(Guid.Empty, default, new ActingPrincipal(PrincipalKind.PartnerSystem, rows.GetGuid(1)), Police, "partner-command", null,
+                AuditChannel.Bus, null, AuditOutcome.Denied, rows.GetString(0), rows.IsDBNull(2) ? null : rows.GetGuid(2)));
+        return entries;
     }
 
     private static object Record(ClientId client, InvolvementId involvement, string category) => new

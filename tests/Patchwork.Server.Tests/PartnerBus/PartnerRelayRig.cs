@@ -75,6 +75,7 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         {
             await CoreSchema.MigrateAsync(owner, schema.Name, default);
             await TokensSchema.MigrateAsync(owner, schema.Name, default);
+            await SchemaScripts.ApplyAsync(owner, schema.Name, "api", typeof(Patchwork.Server.Api.Audit.AuditTrail).Assembly, ["Patchwork.Server.Api.Audit.api.sql"], default);
         }
         var store = EventStore.EventStore.Create(options);
         var session = store.OpenSession();
