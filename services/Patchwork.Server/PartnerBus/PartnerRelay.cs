@@ -170,7 +170,7 @@ public sealed class PartnerRelay(
         AccessPolicy.TeamOf(state, partnership, viewer, now, policy).Visible.Select(v => v.Involvement.Id).ToHashSet();
 
     /// <summary>The same event, organisation, kind and subject always give the same id: the receiver's dedupe key.</summary>
-    private static Guid NoticeId(Guid eventId, OrganisationId organisation, string kind, Guid subject)
+    internal static Guid NoticeId(Guid eventId, OrganisationId organisation, string kind, Guid subject)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"patchwork.partner-notice.v1|{eventId:N}|{organisation.Value:N}|{kind}|{subject:N}"));
         return new Guid(hash.AsSpan(0, 16));
