@@ -14,6 +14,7 @@ public static class PartnerBusExtensions
     public static WebApplicationBuilder AddPatchworkPartnerBus(this WebApplicationBuilder builder)
     {
         if (builder.Configuration.GetValue("PartnerBus:Relay", true))
+        {
             builder.Services.AddEventSubscription<PartnerRelay>(PartnerRelay.SubscriptionName, options =>
             {
                 var chosen = PartnerRelay.Options();
@@ -21,6 +22,9 @@ public static class PartnerBusExtensions
                 options.FirstRetryDelay = chosen.FirstRetryDelay;
                 options.MaxRetryDelay = chosen.MaxRetryDelay;
             });
+            builder.Services.AddSingleton<PartnerExpiryCheck>();
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<PartnerExpiryCheck>());
+        }
         builder.Services.AddSingleton<PartnerCommandAudit>();
         builder.Services.AddSingleton<PartnerInboundEndpoints>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<PartnerInboundEndpoints>());
@@ -36,6 +40,8 @@ public static class PartnerBusExtensions
             provider.GetRequiredService<PartnerInboundEndpoints>(),
             provider.GetRequiredService<RabbitMqOptions>(),
             provider.GetRequiredService<ILogger<PartnerSystemRegistry>>()));
+        if (builder.Configuration["Demo:PartnerRegistrationFile"] is { Length: > 0 } demoFile)
+            builder.Services.AddHostedService(provider => ActivatorUtilities.CreateInstance<Demo.DemoPartnerSystem>(provider, demoFile));
         return builder;
     }
 
