@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Patchwork.Core;
+using Patchwork.Server.PartnerBus;
+using Patchwork.Server.Tokens;
+using Patchwork.Testing;
+using static Patchwork.Server.Tests.PartnerBus.PartnerRelayRig;
+
+namespace Patchwork.Server.Tests.PartnerBus;
+
+/// <summary>The server process killed with SIGKILL while its relay is sending: after a restart, no partner notice is missing.</summary>
+public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualHost virtualHost)
+    : IClassFixture<PostgresSchema>, IClassFixture<RabbitVirtualHost>
+{
+    private const int Involvements = 400;
+
+    [Fact]
+    public async Task A_server_killed_mid_relay_loses_no_notice_and_a_repeat_has_the_same_message_id()
+    {
+        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
+            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        await using var store = await rig.StartStoreAsync();
+        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
+        var police = await rig.ProvisionAsync(Police);
+        await using var queue = await rig.OpenQueueAsync(police);
+
+        var server = StartServer();
+        try
+        {
+            // The police record their own involvements; each one is a notice to the police's queue.
+            var recorded = new List<Guid>();
+            var appending = Task.Run(async () =>
+            {
+                for (var i = 0; i < Involvements; i++)
+                {
+                    var client = ClientId.New();
+                    var involvement = InvolvementId.New();
+                    await AppendAsync(store, client, Involvement(client, involvement, Police));
+                    lock (recorded) recorded.Add(involvement.Value);
+                }
+            });
+
+            // Killed once the relay has sent some but not all: mid-relay, while appends go on.
+            var before = await queue.UntilAsync(heard => heard.Count >= 20, "the relay to have sent some notices", TimeSpan.FromSeconds(120));
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            var heardBeforeKill = before.Count;
+            heardBeforeKill.ShouldBeLessThan(Involvements, "the kill came after the relay had finished");
+            await appending;
+
+            server.Dispose();
+            server = StartServer();
+            var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= Involvements,
+                $"a notice for each of the {Involvements} involvements after the restart", TimeSpan.FromSeconds(240));
+            heard.AddRange(await queue.DrainAsync());
+
+            heard.Select(n => n.Involvement!.Value).Distinct().Order().ShouldBe(recorded.Order(), "0 lost");
+            heard.ShouldAllBe(n => n.Type == "InvolvementBecameVisible" && n.MessageId == n.NoticeId.ToString());
+            // A notice sent again after the restart carries the id it had before: the partner's dedupe key holds.
+            foreach (var repeats in heard.GroupBy(n => n.Involvement)) repeats.Select(n => n.NoticeId).Distinct().ShouldHaveSingleItem();
+            Console.WriteLine($"{heardBeforeKill} notices before SIGKILL, {heard.Count} in all, {heard.Count - Involvements} repeats");
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+            server.Dispose();
+        }
+    }
+
+    private Process StartServer()
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
+        start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
+        start.Environment["EventStore__Schema"] = schema.Name;
+        start.Environment["Tokens__Schema"] = schema.Name;
+        start.Environment["Policy__MaskingKey"] = LocalServers.Get("Policy__MaskingKey");
+        start.Environment["RabbitMq__Host"] = virtualHost.Host;
+        start.Environment["RabbitMq__Port"] = virtualHost.Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["RabbitMq__VirtualHost"] = virtualHost.Name;
+        start.Environment["RabbitMq__Username"] = virtualHost.Username;
+        start.Environment["RabbitMq__Password"] = virtualHost.Password;
+        var server = Process.Start(start)!;
+        // Drained so a full pipe never blocks the server; what it says is not under test here.
+        _ = server.StandardOutput.ReadToEndAsync();
+        _ = server.StandardError.ReadToEndAsync();
+        return server;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
