@@ -33,6 +33,14 @@ internal static partial class FeedBenchmark
     public static async Task RunAsync(int idleConnections)
     {
         var schema = "bench_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var database = NpgsqlDataSource.Create(LocalServers.PostgresOwner))
+        {
+            var durability = await Sql.DurabilityAsync(database);
+            // The machine may be shared: the load average says how far the figures are from an idle 2-core run.
+            Console.WriteLine($"PostgreSQL durability: {durability}; {Environment.ProcessorCount} cores; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}");
+            if (!durability.Contains("fsync=on", StringComparison.Ordinal) || !durability.Contains("synchronous_commit=on", StringComparison.Ordinal))
+                Console.WriteLine("WARNING: fsync or synchronous_commit is off; these figures do not meet the benchmark rules.");
+        }
         var broker = new RabbitVirtualHost();
         await broker.InitializeAsync();
         var mail = Directory.CreateTempSubdirectory("patchwork-bench-mail").FullName;

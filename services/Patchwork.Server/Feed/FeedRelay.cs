@@ -53,9 +53,14 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
                 published.AddRange(await notices.StoreAsync(found, recorded.Sequence, page.Connection, page.Transaction, cancellationToken));
             }
         }
-        // Awaited one by one with publisher confirms before the page returns, so the checkpoint follows the broker.
-        foreach (var notice in published)
-            await bus.Publish(notice, context => context.MessageId = notice.Id, cancellationToken);
+        // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
+        // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
+        // stay in position order, as a browser resumes after the last position it saw.
+        await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
+        {
+            foreach (var notice in theirs)
+                await bus.Publish(notice, context => context.MessageId = notice.Id, cancellationToken);
+        }));
     }
 
     /// <summary>Everyone who has (or had, within the policy's window) an involvement with the client: the people §4 tells.</summary>
