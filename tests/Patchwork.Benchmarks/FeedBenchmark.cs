@@ -148,7 +148,7 @@ internal static partial class FeedBenchmark
         // Closed before the baseline opens as many again: this process may hold only 20,000 descriptors.
         foreach (var socket in held) await socket.DisposeAsync();
 
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await using var raw = await ServerProcess.StartAsync(new ProcessStartInfo(Environment.ProcessPath!, ["--raw-websocket-server", port.ToString(CultureInfo.InvariantCulture)]),
             new Uri($"http://127.0.0.1:{port}"), "/ready");
         var rawBefore = raw.ResidentBytes();
@@ -221,7 +221,7 @@ internal static partial class FeedBenchmark
 
     private static ProcessStartInfo ServerArguments(string schema, string virtualHost, string mail)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", "http://127.0.0.1:" + FreePort()]);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", "http://127.0.0.1:" + LoopbackPort.Free()]);
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
         start.Environment["EventStore__Schema"] = schema;
@@ -280,12 +280,6 @@ internal static partial class FeedBenchmark
         return body;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex(@"account/invitations/([A-Za-z0-9_-]+)")]
     private static partial Regex InvitationLink();

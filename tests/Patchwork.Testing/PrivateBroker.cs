@@ -25,12 +25,12 @@ public sealed class PrivateBroker : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var directory = Path.Combine(LocalServers.RepositoryRoot, ".local", "private", "broker-" + Guid.NewGuid().ToString("N")[..8]);
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         _environment["PATCHWORK_LOCAL_DIR"] = directory;
         _environment["PATCHWORK_AMQP_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _environment["PATCHWORK_RABBIT_DIST_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _environment["PATCHWORK_EPMD_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _environment["PATCHWORK_RABBIT_HTTP_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _environment["PATCHWORK_RABBIT_DIST_PORT"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _environment["PATCHWORK_EPMD_PORT"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _environment["PATCHWORK_RABBIT_HTTP_PORT"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
         await StartAsync();
         _settings = (await RunAsync("env")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('=', 2))
@@ -80,10 +80,4 @@ public sealed class PrivateBroker : IAsyncLifetime
         return await output;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

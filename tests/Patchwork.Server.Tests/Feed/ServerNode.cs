@@ -40,7 +40,7 @@ public sealed partial class ServerNode : IAsyncDisposable
 
     public static async Task<ServerNode> StartAsync(string schema, string virtualHost)
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var mail = Path.Combine(Path.GetTempPath(), "patchwork-node-mail-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("dotnet")
         {
@@ -125,12 +125,6 @@ public sealed partial class ServerNode : IAsyncDisposable
         if (Directory.Exists(MailDirectory)) Directory.Delete(MailDirectory, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex(@"account/invitations/([A-Za-z0-9_-]+)")]
     private static partial Regex InvitationLink();

@@ -12,7 +12,7 @@ public sealed class ServerProcessTests
     [Fact]
     public async Task The_server_logs_json_lines_and_stops_cleanly_on_SIGTERM()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -64,10 +64,4 @@ public sealed class ServerProcessTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
