@@ -117,7 +117,9 @@ internal static partial class FeedBenchmark
 
         async Task<double> OneAsync()
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, clients[next++ % clients.Count]);            using var response = await http.SendAsync(request);
+            using var request = new HttpRequestMessage(HttpMethod.Post, clients[next++ % clients.Count]);
+            request.Headers.Add("RequestVerificationToken", token);
+            using var response = await http.SendAsync(request);
             var committed = Stopwatch.GetTimestamp();
             if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"Raising attention failed: {await response.Content.ReadAsStringAsync()}");
             var attention = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
