@@ -7,6 +7,7 @@ using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.SignIn;
 using Patchwork.Server.Tokens;
+using Patchwork.Server.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,6 +21,7 @@ builder.AddPatchworkSignIn();
 builder.AddPatchworkPartnerBus();
 builder.AddPatchworkApi();
 builder.AddPatchworkFeed();
+builder.AddPatchworkWeb();
 
 var app = builder.Build();
 
@@ -32,7 +34,7 @@ app.MapPatchworkSignIn();
 app.MapPatchworkApi();
 app.MapPatchworkPartnerBus();
 app.MapPatchworkFeed();
-app.MapGet("/", () => TypedResults.Text("Patchwork is running. Health: /health/live, /health/ready.", "text/plain"));
+app.MapPatchworkWeb();
 
 app.Run();
 

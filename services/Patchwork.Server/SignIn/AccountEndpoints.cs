@@ -42,71 +42,22 @@ internal static class AccountEndpoints
     }
 
     private static async Task<Results<Ok<SignInStep>, ProblemHttpResult>> SignInWithPassword(
-        [FromForm(Name = "email")] string? email, [FromForm(Name = "password")] string? password, HttpContext context,
-        SignInManager<ApplicationUser> signIn, PractitionerSignInOptions options)
-    {
-        var users = signIn.UserManager;
-        var user = string.IsNullOrEmpty(email) ? null : await users.FindByEmailAsync(email);
-        if (user is null || string.IsNullOrEmpty(password))
+        [FromForm(Name = "email")] string? email, [FromForm(Name = "password")] string? password, SecondFactorSignIn signIn) =>
+        await signIn.CheckPasswordAsync(email, password) switch
         {
-            // Spend a hash's time anyway, so response time does not tell which addresses have accounts.
-            users.PasswordHasher.HashPassword(new ApplicationUser(), password ?? "");
-            return Refused();
-        }
-        var checkedPassword = await signIn.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
-        if (!checkedPassword.Succeeded) return Refused();
+            { Next: Patchwork.Web.Desk.SignInStep.SecondFactor } => TypedResults.Ok(new SignInStep("second-factor")),
+            { Next: Patchwork.Web.Desk.SignInStep.Enrol, Key: { } key } => TypedResults.Ok(new SignInStep("enrol", key.SharedKey, key.Uri)),
+            _ => Refused(),
+        };
 
-        await context.SignOutAsync(IdentityConstants.ApplicationScheme);
-        // Half signed in: Identity's two-factor cookie names the user; no endpoint but the second factor accepts it.
-        await context.SignInAsync(IdentityConstants.TwoFactorUserIdScheme, new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Id.ToString())], IdentityConstants.TwoFactorUserIdScheme)));
-        if (user.TwoFactorEnabled) return TypedResults.Ok(new SignInStep("second-factor"));
+    private static async Task<Results<Ok<Enrolled>, ProblemHttpResult>> Enrol([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.EnrolAsync(code) is { } recoveryCodes ? TypedResults.Ok(new Enrolled(recoveryCodes)) : Refused();
 
-        // A fresh key at each unfinished enrolment, so a key seen earlier (on a shoulder-surfed screen) is worthless.
-        await users.ResetAuthenticatorKeyAsync(user);
-        var key = await users.GetAuthenticatorKeyAsync(user) ?? throw new InvalidOperationException("No authenticator key after a reset.");
-        var issuer = Uri.EscapeDataString(options.AuthenticatorIssuer);
-        var uri = $"otpauth://totp/{issuer}:{Uri.EscapeDataString(user.Email!)}?secret={key}&issuer={issuer}&digits=6&period=30";
-        return TypedResults.Ok(new SignInStep("enrol", key, uri));
-    }
+    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> SecondFactor([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.SecondFactorAsync(code) ? TypedResults.Ok(new SignedIn()) : Refused();
 
-    private static async Task<Results<Ok<Enrolled>, ProblemHttpResult>> Enrol([FromForm(Name = "code")] string? code,
-        SignInManager<ApplicationUser> signIn, SessionGate sessions)
-    {
-        var users = signIn.UserManager;
-        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
-        if (user is null || user.TwoFactorEnabled || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user)) return Refused();
-        if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, Digits(code)))
-        {
-            await users.AccessFailedAsync(user);
-            return Refused();
-        }
-        await users.SetTwoFactorEnabledAsync(user, true);
-        await users.ResetAccessFailedCountAsync(user);
-        var recoveryCodes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10))?.ToList() ?? [];
-        await signIn.Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
-        await signIn.SignInWithClaimsAsync(user, isPersistent: false, [new Claim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor)]);
-        sessions.Forget(user.Id);
-        return TypedResults.Ok(new Enrolled(recoveryCodes));
-    }
-
-    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> SecondFactor([FromForm(Name = "code")] string? code,
-        SignInManager<ApplicationUser> signIn)
-    {
-        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
-        if (user is null || !user.TwoFactorEnabled) return Refused();
-        var result = await signIn.TwoFactorAuthenticatorSignInAsync(Digits(code), isPersistent: false, rememberClient: false);
-        return result.Succeeded ? TypedResults.Ok(new SignedIn()) : Refused();
-    }
-
-    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> RecoveryCode([FromForm(Name = "code")] string? code,
-        SignInManager<ApplicationUser> signIn)
-    {
-        var user = await signIn.GetTwoFactorAuthenticationUserAsync();
-        if (user is null || !user.TwoFactorEnabled || string.IsNullOrWhiteSpace(code)) return Refused();
-        var result = await signIn.TwoFactorRecoveryCodeSignInAsync(code.Replace(" ", "", StringComparison.Ordinal).Trim());
-        return result.Succeeded ? TypedResults.Ok(new SignedIn(await signIn.UserManager.CountRecoveryCodesAsync(user))) : Refused();
-    }
+    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> RecoveryCode([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.RecoveryCodeAsync(code) is { } left ? TypedResults.Ok(new SignedIn(left)) : Refused();
 
     private static async Task<Results<Created<AccountCreated>, ValidationProblem, NotFound<ProblemDetails>>> AcceptInvitation(
         string token, [FromForm(Name = "password")] string? password, PractitionerAccounts accounts, CancellationToken cancellationToken)
@@ -125,7 +76,7 @@ internal static class AccountEndpoints
         };
     }
 
-    private static async Task<NoContent> SignOut(SignInManager<ApplicationUser> signIn)
+    private static async Task<NoContent> SignOut(SecondFactorSignIn signIn)
     {
         await signIn.SignOutAsync();
         return TypedResults.NoContent();
@@ -145,6 +96,4 @@ internal static class AccountEndpoints
     /// <summary>One answer for every refusal, so a caller learns neither which part was wrong nor whether the account is locked.</summary>
     private static ProblemHttpResult Refused() => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
         title: "Sign-in refused", detail: "The email address, password or code is not right, or the account cannot sign in now.");
-
-    private static string Digits(string? code) => new((code ?? "").Where(char.IsAsciiDigit).ToArray());
 }

@@ -34,6 +34,7 @@ public static class SignInExtensions
         if (mail.UsesSmtp) services.AddSingleton<IMailSender, SmtpMailSender>();
         else services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
         services.AddScoped<PractitionerAccounts>();
+        services.AddScoped<SecondFactorSignIn>();
         if (configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
             services.AddHostedService(_ => new SignInSchemaMigration(owner, schema));
         // After the identity tables exist: demo staff are invited like real staff (Demo/DemoAccounts.cs).

@@ -16,6 +16,7 @@ public sealed class ClientTeamReader
     private readonly string _sql;
     private readonly string _partnershipSql;
     private readonly string _partnershipVersionSql;
+    private readonly string _clientsOfSql;
     private volatile CachedPartnership _partnership = new(-1, Partnership.Empty);
 
     public ClientTeamReader(EventStore.EventStore store, EventStoreOptions options, TimeProvider clock, PolicyOptions policy)
@@ -30,6 +31,9 @@ public sealed class ClientTeamReader
                $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client";
         _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
         _partnershipVersionSql = $"SELECT version FROM {schema}.partnership WHERE id = 1";
+        // Containment on the row's events: any involvement ever recorded for the practitioner; callers keep the active ones.
+        _clientsOfSql = $"SELECT client_id FROM {schema}.client_team WHERE events @> jsonb_build_array(jsonb_build_object('name', @name::text, " +
+                        "'data', jsonb_build_object('practitioner', jsonb_build_object('value', @practitioner::text)))) ORDER BY client_id";
     }
 
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
@@ -75,6 +79,21 @@ public sealed class ClientTeamReader
     {
         var (sharing, partnership) = await LoadAsync(client, cancellationToken);
         return sharing is null ? null : AccessPolicy.TeamOf(sharing, partnership, viewer, _clock.GetUtcNow(), _policy);
+    }
+
+    /// <summary>
+    /// The clients the practitioner has had an involvement with, ended ones included (callers read each client's state and
+    /// keep what they need). A scan of <c>client_team</c>: fine for a practitioner's own caseload page, not for bulk use.
+    /// </summary>
+    public async Task<IReadOnlyList<ClientId>> ClientsOfAsync(PractitionerId practitioner, CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand(_clientsOfSql);
+        command.Parameters.AddWithValue("name", EventNames.InvolvementRecorded);
+        command.Parameters.AddWithValue("practitioner", practitioner.Value.ToString("D"));
+        var clients = new List<ClientId>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) clients.Add(new ClientId(rows.GetGuid(0)));
+        return clients;
     }
 
     private async Task<Partnership> ReloadPartnershipAsync(CancellationToken cancellationToken)

@@ -6,6 +6,15 @@ namespace Patchwork.Server.Api.Audit;
 /// <summary>Writes the one audit entry of an API request, with the request's correlation id and the clock's now.</summary>
 public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
 {
+    private static readonly object ChannelKey = new();
+
+    /// <summary>The pages mark their requests, so that the same reads and commands are audited as made through the web.</summary>
+    public static void MarkChannel(HttpContext http, AuditChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Items[ChannelKey] = channel;
+    }
+
     public Task AllowedAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null) =>
         WriteAsync(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
 
@@ -33,6 +42,6 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
         return new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
-            AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http));
+            http.Items[ChannelKey] as AuditChannel? ?? AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http));
     }
 }

@@ -45,7 +45,7 @@ public static class InvolvementsApi
     }
 
     /// <summary>The request as the slice's command; the category is looked up by name in the partnership's list.</summary>
-    private static Result<InvolvementRecorded> Decide(this RecordInvolvementRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now)
+    internal static Result<InvolvementRecorded> Decide(this RecordInvolvementRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now)
     {
         if (body.Start is not { } start) return Problem.Invalid("start", "is required");
         if (body.Contact is null) return Problem.Invalid("contact", "give a phone number or an email address");

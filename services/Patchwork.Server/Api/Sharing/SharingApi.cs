@@ -109,7 +109,7 @@ public static class SharingApi
     private static Created<CreatedResponse> Created(Guid clientId, string collection, Guid id) =>
         TypedResults.Created($"/api/v1/clients/{clientId}/{collection}/{id}", new CreatedResponse(id));
 
-    private static Result<ConsentRecorded> Decide(this RecordConsentRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now)
+    internal static Result<ConsentRecorded> Decide(this RecordConsentRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now)
     {
         if (body.Scope is null) return Problem.Invalid("scope", "name an organisation or a sector");
         if (body.Categories is null) return Problem.Invalid("categories", "a consent must cover at least one category");

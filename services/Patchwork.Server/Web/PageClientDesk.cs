@@ -1,0 +1,210 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Consents;
+using Patchwork.Core.ContactRequests;
+using Patchwork.Core.Practitioners;
+using Patchwork.Server.Api;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Clients;
+using Patchwork.Server.Api.Involvements;
+using Patchwork.Server.Api.Sharing;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+/// <summary>
+/// The pages' desk, made of the API's own reads (<see cref="ClientReads"/>) and command pipeline (<see cref="ClientCommands"/>):
+/// the same policy decisions, validation and audit entries, marked with the web channel. Their HTTP answers are read back
+/// into what a page shows; the API's headers (ETags of JSON representations) are taken off the page's response.
+/// </summary>
+public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads reads, ClientCommands commands, ClientTeamReader reader,
+    RequestAudit audit, EventStore.EventStore store, TimeProvider clock, IServiceProvider services) : IClientDesk
+{
+    private HttpContext Http => accessor.HttpContext ?? throw new InvalidOperationException("The desk serves page requests only.");
+
+    private CurrentActor Me => CurrentActor.From(Http.User) ?? throw new InvalidOperationException("A desk page admitted someone who is not a practitioner.");
+
+    private PractitionerId MyId => ((Actor.Practitioner)Me.Actor).Id;
+
+    public async Task<IReadOnlyList<MyClient>> MyClientsAsync(CancellationToken cancellationToken)
+    {
+        var vault = services.GetService<ClientIdentityVault>();
+        var mine = new List<MyClient>();
+        foreach (var client in await reader.ClientsOfAsync(MyId, cancellationToken))
+        {
+            var (sharing, _) = await reader.LoadAsync(client, cancellationToken);
+            if (sharing?.Involvements.Values.FirstOrDefault(i => i.Practitioner == MyId && i.IsActive) is not { } involvement) continue;
+            if (vault is null || await vault.ReadAsync(client, cancellationToken) is not { } identity) continue;
+            await audit.AllowedAsync(Http, Me, "client.list", client, "OwnInvolvement");
+            mine.Add(new MyClient(client, $"{identity.GivenNames} {identity.FamilyName}", identity.DateOfBirth, involvement.Role));
+        }
+        return [.. mine.OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase)];
+    }
+
+    public async Task<DeskOutcome<IReadOnlyList<ClientMatch>>> SearchAsync(ClientSearch search, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var query = new ClientSearchQuery(search.NhsNumber, search.FamilyName, search.DateOfBirth?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            search.Postcode, null, search.Purpose);
+        return Outcome(await reads.SearchAsync(Http, Me, query, cancellationToken),
+            (ClientSearchResponse found) => (IReadOnlyList<ClientMatch>)[.. found.Matches.Select(Match)]);
+    }
+
+    public async Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var body = new RegisterClientRequest(client.GivenNames, client.FamilyName, client.DateOfBirth, client.NhsNumber, client.Postcode, null, client.CandidatesSeen);
+        return Outcome(await reads.RegisterAsync(Http, Me, body, cancellationToken), (RegisteredClientResponse registered) => new ClientId(registered.ClientId));
+    }
+
+    public async Task<ClientRecord?> ClientAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        var team = Outcome(await reads.TeamAsync(Http, Me, client, null, cancellationToken), (TeamResponse response) => response);
+        if (team.Value is not { } seen) return null;
+        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+        var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
+        var names = await PractitionersAsync(seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
+        var now = clock.GetUtcNow();
+        var members = seen.Involvements
+            .OrderBy(i => i.PractitionerId != MyId.Value).ThenBy(i => i.End is not null).ThenBy(i => i.Start)
+            .Select(i =>
+            {
+                var practitioner = i.PractitionerId is { } id ? names.GetValueOrDefault(new PractitionerId(id)) : null;
+                return new TeamMember(new InvolvementId(i.InvolvementId), practitioner?.Name, practitioner?.JobTitle, i.OrganisationName ?? "Another organisation",
+                    i.Role, i.Service, i.Category, i.Start, i.End, i.Contact.Phone, i.Contact.Email, i.PractitionerId == MyId.Value);
+            }).ToList();
+        // Consents are shown to the team's members: a consent's scope is the team's business, not a searcher's.
+        var onTeam = members.Any(m => m.IsMine && m.End is null);
+        var consents = onTeam && sharing is not null
+            ? sharing.Consents.Values.OrderByDescending(c => c.GivenAt).Select(c => Summary(c, partnership, now)).ToList()
+            : [];
+        return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
+            identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents);
+    }
+
+    public async Task<ConsentChoices> ConsentChoicesAsync(CancellationToken cancellationToken)
+    {
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var sectors = Enum.GetValues<Sector>().Select(s => new Choice($"sector:{s}", SectorName(s)));
+        var organisations = partnership.Organisations.Values.OrderBy(o => o.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(o => new Choice($"organisation:{o.Id.Value}", o.Name));
+        var categories = partnership.Categories.ByName.Values.OrderBy(c => c.IsSensitive).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => c == Category.General
+                ? new Choice(c.Name, "General work", "Anything not in a sensitive category")
+                : new Choice(c.Name, Capitalised(c.Name), "Sensitive"));
+        return new ConsentChoices([.. sectors, .. organisations], [.. categories]);
+    }
+
+    public async Task<DeskOutcome<InvolvementId>> RecordInvolvementAsync(ClientId client, NewInvolvement involvement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(involvement);
+        var body = new RecordInvolvementRequest(null, involvement.Role, involvement.Service, involvement.Category, involvement.Start,
+            new ContactBody(involvement.Phone, involvement.Email), Undisclosed: false, OnBehalfOf: null);
+        var me = Me;
+        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "involvement.record") { OpenToAnyone = true },
+            (sharing, partnership, now) => body.Decide(sharing, me, partnership, now), recorded => TypedResults.Ok(recorded.Involvement), cancellationToken),
+            (InvolvementId id) => id);
+    }
+
+    public async Task<DeskOutcome<ConsentId>> RecordConsentAsync(ClientId client, NewConsent consent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(consent);
+        var scope = consent.ShareWith?.Split(':', 2) switch
+        {
+            ["sector", var sector] when Enum.TryParse<Sector>(sector, out var s) && Enum.IsDefined(s) => new ScopeBody(null, s),
+            ["organisation", var organisation] when Guid.TryParse(organisation, out var o) => new ScopeBody(o, null),
+            _ => null,
+        };
+        var general = consent.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
+        var body = new RecordConsentRequest(scope, new CategoriesBody(general, [.. consent.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))]),
+            consent.GivenBy ?? ConsentGiver.Client, consent.Evidence is { } kind ? new EvidenceBody(kind, consent.EvidenceReference) : null, null);
+        var me = Me;
+        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "consent.record"),
+            (sharing, partnership, now) => body.Decide(sharing, me, partnership, now), recorded => TypedResults.Ok(recorded.Consent), cancellationToken),
+            (ConsentId id) => id);
+    }
+
+    public async Task<DeskOutcome<ConsentId>> WithdrawConsentAsync(ClientId client, ConsentId consent, CancellationToken cancellationToken)
+    {
+        var me = Me;
+        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "consent.withdraw"),
+            (sharing, _, now) => Withdrawing.Decide(sharing, new WithdrawConsent(sharing.Client, consent), me.Actor, now),
+            withdrawn => TypedResults.Ok(withdrawn.Consent), cancellationToken), (ConsentId id) => id);
+    }
+
+    public async Task<DeskOutcome<ContactRequestId>> RequestContactAsync(ClientId client, string handle, CancellationToken cancellationToken)
+    {
+        var me = Me;
+        var policy = services.GetRequiredService<Core.Access.PolicyOptions>();
+        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "contact.request"),
+            (sharing, partnership, now) => Requesting.Decide(sharing, new RequestContact(sharing.Client, ContactRequestId.New(), new Core.Access.MaskedHandle(handle)),
+                me.Actor, partnership, policy, now),
+            requested => TypedResults.Ok(requested.Request), cancellationToken), (ContactRequestId id) => id);
+    }
+
+    /// <summary>Reads an API answer back: its value, or a refusal naming the field the API named.</summary>
+    private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value)
+    {
+        Http.Response.Headers.Remove("ETag");
+        return result switch
+        {
+            IValueHttpResult<TIn> { Value: { } found } and IStatusCodeHttpResult { StatusCode: < 300 } => DeskOutcome<TOut>.Done(value(found)),
+            ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
+                DeskOutcome<TOut>.Refused(new DeskRefusal(field, Capitalised(reason))),
+            ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail ?? problem.Title ?? "Refused"))
+            {
+                Candidates = problem.Extensions.TryGetValue("candidates", out var candidates) && candidates is IEnumerable<SearchMatchResponse> list
+                    ? [.. list.Select(Match)]
+                    : [],
+            }),
+            _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
+        };
+    }
+
+    private async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(IEnumerable<OrganisationId> organisations, CancellationToken cancellationToken)
+    {
+        var session = store.OpenSession();
+        var known = ImmutableDictionary<PractitionerId, Practitioner>.Empty;
+        foreach (var organisation in organisations)
+        {
+            known = await session.AggregateStreamAsync(organisation.Value, known,
+                (state, @event) => @event is PractitionerRegistered registered ? state.SetItem(registered.Practitioner, Practitioner.From(registered)) : state,
+                cancellationToken);
+        }
+        return known;
+    }
+
+    private static ConsentSummary Summary(Consent consent, Partnership partnership, DateTimeOffset now)
+    {
+        var sharesWith = consent.Scope.Organisation is { } organisation
+            ? partnership.Organisations.GetValueOrDefault(organisation)?.Name ?? "an organisation no longer in the partnership"
+            : $"{SectorName(consent.Scope.Sector!.Value)} (every organisation of this kind)";
+        var covers = string.Join(", ", (consent.Categories.IncludesGeneral ? ["general work"] : Array.Empty<string>())
+            .Concat(consent.Categories.Named.Select(c => c.Name).Order(StringComparer.Ordinal)));
+        var givenBy = consent.GivenBy switch
+        {
+            ConsentGiver.Client => "the client",
+            ConsentGiver.PersonWithParentalResponsibility => "a person with parental responsibility",
+            _ => "a legal representative",
+        };
+        var evidence = consent.Evidence.Kind.ToString().ToLowerInvariant() + (consent.Evidence.Reference is { Length: > 0 } reference ? $" ({reference})" : "");
+        return new ConsentSummary(consent.Id, sharesWith, Capitalised(covers), Capitalised(givenBy), evidence, consent.GivenAt, consent.ExpiresAt, consent.IsInForce(now));
+    }
+
+    private static ClientMatch Match(SearchMatchResponse match) =>
+        new(new ClientId(match.ClientId), match.GivenName, match.FamilyName, match.YearOfBirth, match.PostcodeDistrict);
+
+    private static string SectorName(Sector sector) => sector switch
+    {
+        Sector.SocialCare => "Social care",
+        Sector.Voluntary => "Voluntary sector",
+        _ => sector.ToString(),
+    };
+
+    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.SignIn;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+public static class WebExtensions
+{
+    /// <summary>
+    /// The practitioners' pages (web/Patchwork.Web): Razor Pages behind the practitioner policy (sign-in pages excepted),
+    /// antiforgery on every form post, and the desk and sign-in steps they use, implemented here with the API's services.
+    /// </summary>
+    public static WebApplicationBuilder AddPatchworkWeb(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        // Serves the web project's assets from a build's output (as ./patchwork run does); a published app has them in wwwroot.
+        builder.WebHost.UseStaticWebAssets();
+        var services = builder.Services;
+        services.AddRazorPages(pages =>
+            {
+                pages.Conventions.AuthorizeFolder("/", PatchworkClaims.PractitionerPolicy);
+                pages.Conventions.AllowAnonymousToFolder("/SignIn");
+                pages.Conventions.ConfigureFilter(new WebChannel());
+            })
+            .AddApplicationPart(typeof(IClientDesk).Assembly);
+        services.AddHttpContextAccessor();
+        services.AddScoped<IClientDesk, PageClientDesk>();
+        services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/sign-in";
+            cookie.AccessDeniedPath = "/sign-in";
+            cookie.ReturnUrlParameter = "returnUrl";
+        });
+        return builder;
+    }
+
+    /// <summary>The pages and their static assets (GOV.UK Frontend, copied in by the web project's build).</summary>
+    public static WebApplication MapPatchworkWeb(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapStaticAssets();
+        app.MapRazorPages();
+        return app;
+    }
+
+    /// <summary>Marks page requests so the API services they call audit them as the web channel.</summary>
+    private sealed class WebChannel : IAsyncPageFilter
+    {
+        public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;
+
+        public Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            ArgumentNullException.ThrowIfNull(next);
+            RequestAudit.MarkChannel(context.HttpContext, AuditChannel.Web);
+            return next();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Microsoft.Playwright;
+using Patchwork.Server.Demo;
+
+namespace Patchwork.Web.Tests;
+
+/// <summary>
+/// The main journey through the pages, in a real browser against the real host: a social worker signs in (enrolling an
+/// authenticator), registers a client, records their involvement and the client's consent to share with the police; a
+/// police officer finds the client, records theirs, and sees the social worker with phone and email links.
+/// </summary>
+public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
+{
+    [Fact]
+    public async Task With_JavaScript_every_page_passes_its_checks_and_the_officer_sees_the_social_worker() =>
+        await JourneyAsync(javaScript: true, familyName: "Ashdown", born: new DateOnly(2013, 6, 9));
+
+    [Fact]
+    public async Task Without_JavaScript_the_same_journey_works() =>
+        await JourneyAsync(javaScript: false, familyName: "Brackley", born: new DateOnly(2014, 2, 21));
+
+    private async Task JourneyAsync(bool javaScript, string familyName, DateOnly born)
+    {
+        var suffix = javaScript ? "" : "-no-js";
+        Func<IPage, string, Task>? check = javaScript ? PageChecks.CheckAsync : null;
+        var socialWorker = javaScript ? DemoPartnership.SocialWorker : DemoPartnership.TeamManager;
+        var officer = javaScript ? DemoPartnership.PoliceOfficer : DemoPartnership.PoliceSergeant;
+        const string phone = "01632 960555";
+        var email = $"{familyName.ToLowerInvariant()}.team@wessex.example.org";
+
+        await using (var context = await server.NewContextAsync(javaScript))
+        {
+            var page = await context.NewPageAsync();
+            await page.SignsInForTheFirstTimeAsync(socialWorker, check);
+            await Check(page, "home-empty");
+
+            await page.FindsByNameAndBirthAsync("New referral, allocated to me today", familyName, born);
+            (await page.Locator("h1").InnerTextAsync()).ShouldBe("No client matches");
+            await Check(page, "find-no-match");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Register a new client" }).ClickAsync();
+            await Check(page, "register");
+            await page.GetByLabel("Given names").FillAsync("Robin");
+            await page.GetByLabel("Family name").FillAsync(familyName);
+            await page.GetByLabel("Day").FillAsync(born.Day.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.GetByLabel("Month").FillAsync(born.Month.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.GetByLabel("Year").FillAsync(born.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Register client" }).ClickAsync();
+            await page.GetByRole(AriaRole.Heading, new() { Name = "Record my involvement" }).WaitForAsync();
+            await Check(page, "record-involvement");
+
+            await page.RecordsInvolvementAsync("allocated social worker", phone, email);
+            await Check(page, "client");
+            var client = page.Url;
+
+            await page.GetByRole(AriaRole.Link, new() { Name = "Record consent" }).ClickAsync();
+            await Check(page, "record-consent");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Record consent" }).ClickAsync();
+            await page.Locator(".govuk-error-summary").WaitForAsync();
+            await Check(page, "record-consent-errors");
+            await page.GetByLabel("Police", new() { Exact = true }).CheckAsync();
+            await page.GetByLabel("A person with parental responsibility").CheckAsync();
+            await page.GetByLabel("In writing").CheckAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Record consent" }).ClickAsync();
+            await page.GetByText("The consent is recorded.").WaitForAsync();
+            (await page.Locator(".govuk-summary-card__title", new() { HasText = "Shares with Police" }).CountAsync()).ShouldBe(1);
+
+            await page.GotoAsync("/");
+            (await page.Locator("#my-clients").InnerTextAsync()).ShouldContain($"Robin {familyName}");
+            await Check(page, "home");
+            await page.SignsOutAsync();
+            await page.GetByRole(AriaRole.Heading, new() { Name = "You have signed out" }).WaitForAsync();
+            await Check(page, "signed-out");
+            await page.GotoAsync(client);
+            page.Url.ShouldContain("/sign-in");
+        }
+
+        await using (var context = await server.NewContextAsync(javaScript))
+        {
+            var page = await context.NewPageAsync();
+            await page.SignsInForTheFirstTimeAsync(officer);
+            await page.FindsByNameAndBirthAsync("Missing-from-home report for this child", familyName, born);
+            (await page.Locator("h1").InnerTextAsync()).ShouldBe("1 client matches");
+            await Check(page, "find-one-match");
+            await page.GetByRole(AriaRole.Link, new() { Name = $"Record that I work with Robin {familyName}" }).ClickAsync();
+            await page.RecordsInvolvementAsync("officer in the case", "01632 960777", $"officer.{familyName.ToLowerInvariant()}@police.example.org");
+
+            var socialWorkerCard = page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name });
+            (await socialWorkerCard.CountAsync()).ShouldBe(1);
+            (await socialWorkerCard.Locator("a[href='tel:01632960555']").InnerTextAsync()).ShouldBe(phone);
+            (await socialWorkerCard.Locator($"a[href='mailto:{email}']").InnerTextAsync()).ShouldBe(email);
+            await page.SetViewportSizeAsync(375, 800);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(WebServer.Artefacts, $"client-as-officer{suffix}.png"), FullPage = true });
+            await Check(page, "client-as-officer");
+        }
+
+        (await server.AuditCountAsync("client.search", "web")).ShouldBeGreaterThanOrEqualTo(2);
+        (await server.AuditCountAsync("client.team.read", "web")).ShouldBeGreaterThanOrEqualTo(2);
+        (await server.AuditCountAsync("involvement.record", "web")).ShouldBeGreaterThanOrEqualTo(2);
+
+        Task Check(IPage page, string name) => check?.Invoke(page, name) ?? Task.CompletedTask;
+    }
+}

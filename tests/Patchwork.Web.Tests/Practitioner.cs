@@ -1,0 +1,64 @@
+using Microsoft.Playwright;
+using Patchwork.Server.Demo;
+using Patchwork.Testing;
+
+namespace Patchwork.Web.Tests;
+
+/// <summary>What a practitioner does through the pages, in their words; each step waits for the page the browser lands on.</summary>
+public static class Practitioner
+{
+    /// <summary>First sign-in: password, then enrolling an authenticator from the key the page shows. Returns the key and the recovery codes.</summary>
+    public static async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> SignsInForTheFirstTimeAsync(this IPage page, DemoPartnership.Staff staff,
+        Func<IPage, string, Task>? onEachPage = null)
+    {
+        await page.GotoAsync("/");
+        page.Url.ShouldContain("/sign-in");
+        await Seen(page, "sign-in", onEachPage);
+        await page.GetByLabel("Email address").FillAsync(WebServer.EmailOf(staff));
+        await page.GetByLabel("Password").FillAsync(WebServer.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await page.WaitForURLAsync("**/sign-in/enrol");
+        await Seen(page, "enrol", onEachPage);
+        var key = (await page.Locator("#shared-key").GetAttributeAsync("data-key"))!;
+        await page.GetByLabel("Enter the 6-digit code the app shows").FillAsync(Totp.Now(key));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Your authenticator app is set up" }).WaitForAsync();
+        await Seen(page, "recovery-codes", onEachPage);
+        var codes = await page.Locator("#recovery-codes li").AllInnerTextsAsync();
+        codes.Count.ShouldBe(10);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Continue to Patchwork" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "My clients" }).WaitForAsync();
+        return (key, codes);
+    }
+
+    public static async Task FindsByNameAndBirthAsync(this IPage page, string purpose, string familyName, DateOnly born)
+    {
+        await page.GotoAsync("/clients/find");
+        await page.GetByLabel("Why are you searching?").FillAsync(purpose);
+        await page.GetByLabel("Family name").FillAsync(familyName);
+        await page.GetByLabel("Day").FillAsync(born.Day.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Month").FillAsync(born.Month.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Year").FillAsync(born.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await page.Locator("h1").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex("match") }).WaitForAsync();
+    }
+
+    public static async Task RecordsInvolvementAsync(this IPage page, string role, string phone, string email)
+    {
+        await page.GetByLabel("Your role with this client").FillAsync(role);
+        await page.GetByLabel("Phone number for this client's team").FillAsync(phone);
+        await page.GetByLabel("Email address for this client's team").FillAsync(email);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Record involvement" }).ClickAsync();
+        await page.GetByText("Your involvement is recorded.").WaitForAsync();
+    }
+
+    /// <summary>On a phone with JavaScript, the navigation sits behind the Menu button.</summary>
+    public static async Task SignsOutAsync(this IPage page)
+    {
+        var menu = page.GetByRole(AriaRole.Button, new() { Name = "Menu" });
+        if (await menu.IsVisibleAsync()) await menu.ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+    }
+
+    private static Task Seen(IPage page, string name, Func<IPage, string, Task>? onEachPage) => onEachPage?.Invoke(page, name) ?? Task.CompletedTask;
+}

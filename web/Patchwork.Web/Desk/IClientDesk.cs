@@ -1,0 +1,81 @@
+using Patchwork.Core;
+using Patchwork.Core.Consents;
+
+namespace Patchwork.Web.Desk;
+
+/// <summary>
+/// What a signed-in practitioner does with clients through the pages. The host implements it with the API's own reads and
+/// command pipeline, so every page goes through the one access policy and leaves the same audit entries (channel "web").
+/// </summary>
+public interface IClientDesk
+{
+    /// <summary>Clients the practitioner has an active involvement with; each one listed is an audited read.</summary>
+    Task<IReadOnlyList<MyClient>> MyClientsAsync(CancellationToken cancellationToken);
+
+    /// <summary>That a client exists, and just enough to recognise them; never the team. Audited with its purpose.</summary>
+    Task<DeskOutcome<IReadOnlyList<ClientMatch>>> SearchAsync(ClientSearch search, CancellationToken cancellationToken);
+
+    Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken);
+
+    /// <summary>The client as the policy lets the practitioner see them; null when they may see nothing (as if no such client).</summary>
+    Task<ClientRecord?> ClientAsync(ClientId client, CancellationToken cancellationToken);
+
+    /// <summary>Whom a consent can name and which categories it can cover, from the partnership's current facts.</summary>
+    Task<ConsentChoices> ConsentChoicesAsync(CancellationToken cancellationToken);
+
+    Task<DeskOutcome<InvolvementId>> RecordInvolvementAsync(ClientId client, NewInvolvement involvement, CancellationToken cancellationToken);
+
+    Task<DeskOutcome<ConsentId>> RecordConsentAsync(ClientId client, NewConsent consent, CancellationToken cancellationToken);
+
+    Task<DeskOutcome<ConsentId>> WithdrawConsentAsync(ClientId client, ConsentId consent, CancellationToken cancellationToken);
+
+    Task<DeskOutcome<ContactRequestId>> RequestContactAsync(ClientId client, string handle, CancellationToken cancellationToken);
+}
+
+public sealed record MyClient(ClientId Client, string Name, DateOnly DateOfBirth, string MyRole);
+
+public sealed record ClientMatch(ClientId Client, string GivenName, string FamilyName, int YearOfBirth, string? PostcodeDistrict);
+
+/// <summary>One search route (NHS number; family name with date of birth; postcode) and the purpose the practitioner states.</summary>
+public sealed record ClientSearch(string? Purpose, string? NhsNumber, string? FamilyName, DateOnly? DateOfBirth, string? Postcode);
+
+public sealed record NewClient(string? GivenNames, string? FamilyName, DateOnly? DateOfBirth, string? NhsNumber, string? Postcode, bool CandidatesSeen);
+
+public sealed record ClientRecord(
+    ClientId Client, string Name, DateOnly? DateOfBirth, string? NhsNumber, string? Postcode,
+    IReadOnlyList<TeamMember> Team, IReadOnlyList<string> MaskedHandles, IReadOnlyList<ConsentSummary> Consents)
+{
+    public TeamMember? Mine => Team.FirstOrDefault(member => member.IsMine && member.End is null);
+}
+
+public sealed record TeamMember(
+    InvolvementId Id, string? PractitionerName, string? JobTitle, string Organisation, string Role, string? Service, string Category,
+    DateOnly Start, DateOnly? End, string? Phone, string? Email, bool IsMine);
+
+public sealed record ConsentSummary(ConsentId Id, string SharesWith, string Categories, string GivenBy, string Evidence, DateTimeOffset GivenAt,
+    DateTimeOffset? ExpiresAt, bool InForce);
+
+public sealed record NewInvolvement(string? Role, string? Service, string? Category, DateOnly? Start, string? Phone, string? Email);
+
+/// <summary>A consent as the form gives it: <paramref name="ShareWith"/> is "sector:Police" or "organisation:{id}".</summary>
+public sealed record NewConsent(string? ShareWith, IReadOnlyList<string> Categories, ConsentGiver? GivenBy, EvidenceKind? Evidence, string? EvidenceReference);
+
+public sealed record Choice(string Value, string Label, string? Hint = null);
+
+public sealed record ConsentChoices(IReadOnlyList<Choice> ShareWith, IReadOnlyList<Choice> Categories);
+
+/// <summary>A page action's outcome: a value, or a refusal naming the form field it concerns (or none).</summary>
+public sealed record DeskOutcome<T>(T? Value, DeskRefusal? Refusal)
+{
+    public bool Succeeded => Refusal is null;
+
+    public static DeskOutcome<T> Done(T value) => new(value, null);
+
+    public static DeskOutcome<T> Refused(DeskRefusal refusal) => new(default, refusal);
+}
+
+public sealed record DeskRefusal(string? Field, string Message, bool NotFound = false)
+{
+    /// <summary>Likely duplicates a registration found: the practitioner checks them before registering someone new.</summary>
+    public IReadOnlyList<ClientMatch> Candidates { get; init; } = [];
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Patchwork.Core;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Web.Pages.Clients;
+
+/// <summary>The client as the policy lets this practitioner see them; anyone who may see nothing gets 404, as the API answers.</summary>
+public sealed class ClientModel(IClientDesk desk) : PageModel
+{
+    private static readonly Dictionary<string, string> Notices = new(StringComparer.Ordinal)
+    {
+        ["involvement-recorded"] = "Your involvement is recorded. The team can now see you.",
+        ["consent-recorded"] = "The consent is recorded.",
+        ["consent-withdrawn"] = "The consent is withdrawn. Nothing more is shared under it.",
+        ["contact-requested"] = "Your request is sent. If they choose to, they will contact you.",
+        ["contact-already-requested"] = "You have already asked. They will contact you if they choose to.",
+    };
+
+    public ClientRecord? Record { get; private set; }
+
+    public string? Notice { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid client, string? done, CancellationToken cancellationToken)
+    {
+        Record = await desk.ClientAsync(new ClientId(client), cancellationToken);
+        if (Record is null) return NotFound();
+        Notice = done is null ? null : Notices.GetValueOrDefault(done);
+        Response.Headers.CacheControl = "private, no-store";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRequestContactAsync(Guid client, [FromForm] string? handle, CancellationToken cancellationToken)
+    {
+        var requested = await desk.RequestContactAsync(new ClientId(client), handle ?? "", cancellationToken);
+        if (requested.Refusal is { NotFound: true }) return NotFound();
+        return Redirect($"/clients/{client}?done={(requested.Succeeded ? "contact-requested" : "contact-already-requested")}");
+    }
+}

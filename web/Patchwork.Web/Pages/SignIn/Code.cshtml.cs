@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Web.Pages.SignIn;
+
+public sealed class CodeModel(IPractitionerSignIn signIn) : PageModel
+{
+    public FormErrors Errors { get; } = new();
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync([FromForm] string? code)
+    {
+        if (string.IsNullOrWhiteSpace(code)) Errors.Add("code", "Enter the code from your authenticator app");
+        else if (await signIn.SecondFactorAsync(code)) return Redirect("/");
+        else Errors.Add("code", "The code is not right, or it has expired. Enter the code the app shows now");
+        return Page();
+    }
+}
