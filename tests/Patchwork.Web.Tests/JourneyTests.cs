@@ -26,11 +26,12 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
         var officer = javaScript ? DemoPartnership.PoliceOfficer : DemoPartnership.PoliceSergeant;
         const string phone = "01632 960555";
         var email = $"{familyName.ToLowerInvariant()}.team@wessex.example.org";
+        IReadOnlyList<string> recoveryCodes;
 
         await using (var context = await server.NewContextAsync(javaScript))
         {
             var page = await context.NewPageAsync();
-            await page.SignsInForTheFirstTimeAsync(socialWorker, check);
+            (_, recoveryCodes) = await page.SignsInForTheFirstTimeAsync(socialWorker, check);
             await Check(page, "home-empty");
 
             await page.FindsByNameAndBirthAsync("New referral, allocated to me today", familyName, born);
@@ -90,6 +91,31 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await page.SetViewportSizeAsync(375, 800);
             await page.ScreenshotAsync(new() { Path = Path.Combine(WebServer.Artefacts, $"client-as-officer{suffix}.png"), FullPage = true });
             await Check(page, "client-as-officer");
+
+            // The client withdraws consent through the officer: the social worker drops out of the officer's view at once.
+            await page.GetByRole(AriaRole.Link, new() { Name = "Withdraw consent to share with Police" }).ClickAsync();
+            await Check(page, "withdraw-consent");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Withdraw consent" }).ClickAsync();
+            await page.GetByText("The consent is withdrawn.").WaitForAsync();
+            (await page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name }).CountAsync()).ShouldBe(0);
+            (await page.Locator("a[href='tel:01632960555']").CountAsync()).ShouldBe(0);
+        }
+
+        await using (var context = await server.NewContextAsync(javaScript))
+        {
+            // Later sign-ins: the authenticator's code, or a recovery code when the phone is lost.
+            var page = await context.NewPageAsync();
+            await page.SignsInWithPasswordAsync(socialWorker);
+            await page.WaitForURLAsync("**/sign-in/code");
+            await Check(page, "code");
+            await page.GetByRole(AriaRole.Link, new() { Name = "I cannot use my authenticator app" }).ClickAsync();
+            await Check(page, "recovery-code");
+            await page.GetByLabel("Enter one of your recovery codes").FillAsync(recoveryCodes[0]);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.GetByText("You have 9 recovery codes left.").WaitForAsync();
+            await Check(page, "recovery-code-used");
+            await page.GotoAsync("/");
+            (await page.Locator("#my-clients").InnerTextAsync()).ShouldContain($"Robin {familyName}");
         }
 
         (await server.AuditCountAsync("client.search", "web")).ShouldBeGreaterThanOrEqualTo(2);

@@ -14,9 +14,7 @@ public static class Practitioner
         await page.GotoAsync("/");
         page.Url.ShouldContain("/sign-in");
         await Seen(page, "sign-in", onEachPage);
-        await page.GetByLabel("Email address").FillAsync(WebServer.EmailOf(staff));
-        await page.GetByLabel("Password").FillAsync(WebServer.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await page.SignsInWithPasswordAsync(staff);
         await page.WaitForURLAsync("**/sign-in/enrol");
         await Seen(page, "enrol", onEachPage);
         var key = (await page.Locator("#shared-key").GetAttributeAsync("data-key"))!;
@@ -29,6 +27,14 @@ public static class Practitioner
         await page.GetByRole(AriaRole.Link, new() { Name = "Continue to Patchwork" }).ClickAsync();
         await page.GetByRole(AriaRole.Heading, new() { Name = "My clients" }).WaitForAsync();
         return (key, codes);
+    }
+
+    public static async Task SignsInWithPasswordAsync(this IPage page, DemoPartnership.Staff staff)
+    {
+        if (!page.Url.Contains("/sign-in", StringComparison.Ordinal)) await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Email address").FillAsync(WebServer.EmailOf(staff));
+        await page.GetByLabel("Password").FillAsync(WebServer.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
     }
 
     public static async Task FindsByNameAndBirthAsync(this IPage page, string purpose, string familyName, DateOnly born)
