@@ -45,8 +45,9 @@ public sealed class ClientCommands(
         var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
         var (stream, partnership) = await reader.LoadForWritingAsync(client, cancellationToken);
 
-        if (await HiddenAsync(command, stream, partnership, now, cancellationToken) is { } hidden)
-            return await DeniedAsync(command, hidden.Reason, ApiProblems.NotFound(hidden.Detail));
+        var (hidden, rule) = await AdmitAsync(command, stream, partnership, now, cancellationToken);
+        if (hidden is { } refused)
+            return await DeniedAsync(command, refused.Reason, ApiProblems.NotFound(refused.Detail));
         if (ifMatch is { } expected && expected != stream.Version)
             return await DeniedAsync(command, "PreconditionFailed", ApiProblems.Stale());
 
@@ -56,7 +57,7 @@ public sealed class ClientCommands(
 
         if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
         else session.StartStream(client.Value, "client", decision.Value);
-        audit.AllowedWith(session, http, caller, command.Action, client, null, command.Purpose);
+        audit.AllowedWith(session, http, caller, command.Action, client, rule, command.Purpose);
         var saved = await session.SaveChangesAsync(cancellationToken);
         if (saved.Rejection is not null)
             return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());
@@ -74,25 +75,36 @@ public sealed class ClientCommands(
         return answer;
     }
 
-    private async Task<(string Reason, string Detail)?> HiddenAsync(ClientCommand command, StreamState<ClientSharing> stream, Partnership partnership,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the policy hides the client (or the involvement named) from the caller, and if not, the rule that let the
+    /// caller act, for the audit entry: a registered client for acts open to anyone, otherwise the policy's rules for
+    /// what the caller sees of the team, and the rule that shows the involvement named.
+    /// </summary>
+    private async Task<((string Reason, string Detail)? Hidden, string Rule)> AdmitAsync(ClientCommand command, StreamState<ClientSharing> stream,
+        Partnership partnership, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var viewer = command.Caller.Viewer;
         if (!stream.Exists)
         {
             var vault = services.GetService<ClientIdentityVault>();
             var registered = command.OpenToAnyone && vault is not null && await vault.ReadAsync(command.Client, cancellationToken) is not null;
-            return registered ? null : ("NoSuchClient", "no such client");
+            return registered ? (null, "RegisteredClient") : (("NoSuchClient", "no such client"), "NoSuchClient");
         }
+        var rule = "RegisteredClient";
         if (!command.OpenToAnyone)
         {
             var team = AccessPolicy.TeamOf(stream.State, partnership, viewer, now, policy);
-            if (team.Visible.IsEmpty && team.Masked.IsEmpty)
-                return (TeamReads.Reasons(AccessPolicy.DecideAll(stream.State, partnership, viewer, now, policy)), "no such client");
+            var decisions = AccessPolicy.DecideAll(stream.State, partnership, viewer, now, policy);
+            if (team.Visible.IsEmpty && team.Masked.IsEmpty) return ((TeamReads.Reasons(decisions), "no such client"), "NoSuchClient");
+            rule = "SeesClient(" + TeamReads.Rules(decisions) + ")";
         }
-        if (command.Involvement is { } involvement && AccessPolicy.Decide(stream.State, partnership, viewer, involvement, now, policy) is not { IsVisible: true })
-            return ("InvolvementNotVisible", "no such involvement with this client");
-        return null;
+        if (command.Involvement is { } involvement)
+        {
+            if (AccessPolicy.Decide(stream.State, partnership, viewer, involvement, now, policy) is not { IsVisible: true } shown)
+                return (("InvolvementNotVisible", "no such involvement with this client"), "InvolvementNotVisible");
+            rule += ";Involvement:" + shown.Rule;
+        }
+        return (null, rule);
     }
 
     /// <summary>Absent is null; a strong ETag is its version; anything else is refused rather than guessed at.</summary>

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Npgsql;
 using Patchwork.Core;
 using Patchwork.Server.Demo;
 using Patchwork.Server.Tokens;
+using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.Api;
 
@@ -118,6 +120,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             // Every request by someone known leaves exactly one audit entry, allowed or denied; an anonymous one none.
             var entries = await server.AuditCountAsync() - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
+            else if (entries == 1) wrong.AddRange(AuditDifferences(caller, status, await NewestAuditAsync()));
             if (status != expected[(int)caller])
             {
                 wrong.Add($"{caller}: expected {expected[(int)caller]}, got {status} {body}");
@@ -129,6 +132,24 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         }
         // A wrong 2xx is a leak; a wrong 4xx is a wrongful denial. Both must be zero.
         wrong.ShouldBeEmpty(string.Join(Environment.NewLine, wrong));
+    }
+
+    // The one entry names the rule that allowed or denied, and its outcome agrees with the answer the caller got.
+    private static IEnumerable<string> AuditDifferences(Caller caller, int status, (string Outcome, string? Rule) entry)
+    {
+        if (string.IsNullOrWhiteSpace(entry.Rule)) yield return $"{caller}: audit entry for {status} names no rule";
+        var outcome = status switch { < 300 => "allowed", 403 or 404 => "denied", _ => entry.Outcome };
+        if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
+    }
+
+    private async Task<(string Outcome, string? Rule)> NewestAuditAsync()
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT outcome, rule FROM \"{server.Schema}\".audit_entries ORDER BY at DESC LIMIT 1", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     private static IEnumerable<string> TeamDifferences(Caller caller, World world, string body)

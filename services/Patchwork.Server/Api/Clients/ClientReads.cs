@@ -53,7 +53,7 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
                     statusCode: StatusCodes.Status409Conflict, title: "Likely duplicate",
                     extensions: new Dictionary<string, object?> { ["candidates"] = duplicates.Candidates.Select(SearchMatchResponse.From).ToList() });
             default:
-                await audit.AllowedAsync(http, caller, "client.register", client, null);
+                await audit.AllowedAsync(http, caller, "client.register", client, "AnyoneMayRegister");
                 return TypedResults.Created($"/api/v1/clients/{client.Value}/team", new RegisteredClientResponse(client.Value));
         }
     }
