@@ -93,6 +93,9 @@ public sealed class SubscriptionRunner
 
     private string LockName => _store.Sql.LockNamePrefix + Name;
 
+    /// <summary>Looks after 2, 4, … 64 ms (about an eighth of a second in all) before waiting for the next poll.</summary>
+    private const int MaxQuickLooks = 6;
+
     /// <summary>Pooled connections keep session locks and LISTENs, so give both back before the pool reuses it.</summary>
     private async Task StepDownAsync(NpgsqlConnection connection)
     {
@@ -113,6 +116,7 @@ public sealed class SubscriptionRunner
         await ExecuteAsync(connection, _store.Sql.EnsureSubscription, cancellationToken, Text(Name));
         await ExecuteAsync(connection, "LISTEN " + StoreSql.QuoteIdentifier(_store.Sql.Channel), cancellationToken);
         var woken = 0;
+        var quickLooks = 0;
         connection.Notification += (_, _) => Volatile.Write(ref woken, 1);
 
         var (position, state, attempts) = await ReadCheckpointAsync(connection, cancellationToken);
@@ -128,14 +132,28 @@ public sealed class SubscriptionRunner
                 continue;
             }
 
-            Volatile.Write(ref woken, 0);
+            var readBecauseWoken = Interlocked.Exchange(ref woken, 0) != 0;
             var pageSize = narrowUntil is { } until && position.IsBefore(until) ? 1 : _options.PageSize;
             var page = await ReadPageAsync(connection, position, pageSize, cancellationToken);
             if (page.Count == 0)
             {
-                if (Volatile.Read(ref woken) == 0) await connection.WaitAsync(_options.PollInterval, cancellationToken);
+                if (Volatile.Read(ref woken) != 0) continue;
+                // Woken by an append, yet nothing readable: a transaction that began earlier is still open somewhere, so
+                // the new event is above the horizon. Nothing announces that transaction's end: look again shortly,
+                // backing off, before falling back to the poll interval.
+                if (readBecauseWoken || quickLooks > 0)
+                {
+                    if (quickLooks < MaxQuickLooks)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(2 << quickLooks++), cancellationToken);
+                        continue;
+                    }
+                }
+                quickLooks = 0;
+                await connection.WaitAsync(_options.PollInterval, cancellationToken);
                 continue;
             }
+            quickLooks = 0;
 
             if (await HandleAsync(connection, page, cancellationToken) is not { } failure)
             {

@@ -304,6 +304,12 @@ internal static partial class FeedBenchmark
             start.RedirectStandardError = true;
             start.UseShellExecute = false;
             var process = Process.Start(start)!;
+            // However this benchmark ends (an exception, SIGTERM from a time-out), it leaves no server behind.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { if (!process.HasExited) process.Kill(); }
+                catch (InvalidOperationException) { /* already gone */ }
+            };
             _ = process.StandardOutput.ReadToEndAsync();
             _ = process.StandardError.ReadToEndAsync();
             using var http = new HttpClient { BaseAddress = address };
