@@ -30,6 +30,11 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
     {
         ArgumentNullException.ThrowIfNull(page);
         var published = new List<FeedNotice>();
+        // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
+        // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
+        // page, not yet checkpointed, is relayed again.
+        await using var storing = await store.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var stored = await storing.BeginTransactionAsync(cancellationToken);
         foreach (var stream in page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId))
         {
             var client = new ClientId(stream.Key);
@@ -50,9 +55,10 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
                     found.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
                         Visible(after, partnership, viewer, now), Visible(current, partnership, viewer, now), current, told));
                 }
-                published.AddRange(await notices.StoreAsync(found, recorded.Sequence, page.Connection, page.Transaction, cancellationToken));
+                published.AddRange(await notices.StoreAsync(found, recorded.Sequence, storing, stored, cancellationToken));
             }
         }
+        await stored.CommitAsync(cancellationToken);
         // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
         // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
         // stay in position order, as a browser resumes after the last position it saw.
