@@ -42,16 +42,7 @@ public sealed partial class ServerNode : IAsyncDisposable
     {
         var port = LoopbackPort.Free();
         var mail = Path.Combine(Path.GetTempPath(), "patchwork-node-mail-" + Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        var start = ServerProcessStart.On(port);
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp,

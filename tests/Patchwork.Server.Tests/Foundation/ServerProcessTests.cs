@@ -13,16 +13,7 @@ public sealed class ServerProcessTests
     public async Task The_server_logs_json_lines_and_stops_cleanly_on_SIGTERM()
     {
         var port = LoopbackPort.Free();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        var start = ServerProcessStart.On(port);
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["RabbitMq__Host"] = LocalServers.RabbitHost;
         start.Environment["RabbitMq__Port"] = LocalServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -78,17 +78,8 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
 
     private Process StartServer()
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        var port = LoopbackPort.Free();
+        var start = ServerProcessStart.On(port);
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
         start.Environment["EventStore__Schema"] = schema.Name;
@@ -106,10 +97,4 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
         return server;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
