@@ -34,10 +34,11 @@ public sealed class DemoPartnership(EventStore.EventStore store, ClientIdentityV
     public static readonly Staff PoliceSergeant = new("Jo Turner", "Detective sergeant", Police, Roles.Practitioner | Roles.Manager);
     public static readonly Staff SchoolNurse = new("Nadia Rahman", "School nurse", Health, Roles.Practitioner);
     public static readonly Staff SexualHealthNurse = new("Chris Evans", "Sexual health nurse", Health, Roles.Practitioner);
+    public static readonly Staff HealthDpo = new("Olu Adeyemi", "Information governance lead", Health, Roles.DataProtectionOfficer);
     public static readonly Staff Teacher = new("Tom Bell", "Designated safeguarding lead", School, Roles.Practitioner);
     public static readonly Staff RefugeWorker = new("Maria Costa", "Independent domestic violence adviser", Refuge, Roles.Practitioner);
     public static readonly Staff[] Everyone =
-        [SocialWorker, TeamManager, SocialCareDpo, PartnershipAdmin, PoliceOfficer, PoliceSergeant, SchoolNurse, SexualHealthNurse, Teacher, RefugeWorker];
+        [SocialWorker, TeamManager, SocialCareDpo, PartnershipAdmin, PoliceOfficer, PoliceSergeant, SchoolNurse, SexualHealthNurse, HealthDpo, Teacher, RefugeWorker];
 
     /// <summary>Clients born in 2011 and 2016, in fictional postcodes; one has a sensitive involvement the police cannot see.</summary>
     public static readonly ClientId Ellie = new(Derive("client Ellie"));

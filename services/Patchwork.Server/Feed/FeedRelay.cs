@@ -9,6 +9,7 @@ using Patchwork.Core.Clients;
 using Patchwork.Core.ContactRequests;
 using Patchwork.Core.Involvements;
 using Patchwork.EventStore;
+using Patchwork.Server.SignIn;
 
 namespace Patchwork.Server.Feed;
 
@@ -20,7 +21,7 @@ namespace Patchwork.Server.Feed;
 /// moves only after the broker has confirmed every publish of the page.
 /// </summary>
 public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader teams, FeedNotices notices, IBus bus, PolicyOptions policy,
-    TimeProvider clock) : ISubscriptionHandler
+    TimeProvider clock, IServiceScopeFactory scopes) : ISubscriptionHandler
 {
     public const string SubscriptionName = "feed-relay";
 
@@ -55,6 +56,8 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
                     found.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
                         Visible(after, partnership, viewer, now), Visible(current, partnership, viewer, now), current, told));
                 }
+                if (recorded.Data is BreakGlassGranted granted)
+                    found.AddRange(await DataProtectionOfficersToldAsync(granted, recorded, after, found, cancellationToken));
                 published.AddRange(await notices.StoreAsync(found, recorded.Sequence, storing, stored, cancellationToken));
             }
         }
@@ -69,6 +72,25 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
         }));
     }
 
+    /// <summary>
+    /// §4: break-glass is told to the data protection officers of the practitioner's own organisation and of every
+    /// organisation involved with the client, beside the team, so every use is reviewed. The grant id is all they are told.
+    /// </summary>
+    private async Task<IEnumerable<FeedNotice>> DataProtectionOfficersToldAsync(BreakGlassGranted granted, RecordedEvent recorded, ClientSharing after,
+        List<FeedNotice> alreadyTold, CancellationToken cancellationToken)
+    {
+        var organisations = after.Involvements.Values.Select(i => i.Organisation).Append(granted.Organisation).ToHashSet();
+        await using var scope = scopes.CreateAsyncScope();
+        var officers = await scope.ServiceProvider.GetRequiredService<PractitionerAccounts>().DataProtectionOfficersAsync(organisations, cancellationToken);
+        var told = alreadyTold.Select(notice => notice.PractitionerId).ToHashSet();
+        return officers
+            .Where(dpo => dpo.Practitioner != granted.Practitioner && !told.Contains(dpo.Practitioner.Value))
+            .Select(dpo => Notice(recorded, dpo.Practitioner, dpo.Organisation, granted.Client, FeedNoticeKinds.BreakGlass, granted.Grant.Value));
+    }
+
+    private static FeedNotice Notice(RecordedEvent recorded, PractitionerId practitioner, OrganisationId organisation, ClientId client, string kind, Guid subject) =>
+        new(NoticeId(recorded.Id, practitioner, kind, subject), 0, practitioner.Value, organisation.Value, kind, client.Value, subject, recorded.RecordedAt);
+
     /// <summary>Everyone who has (or had, within the policy's window) an involvement with the client: the people §4 tells.</summary>
     private static IEnumerable<(PractitionerId, OrganisationId)> TeamOf(ClientSharing before, ClientSharing current) =>
         before.Involvements.Values.Concat(current.Involvements.Values)
@@ -80,8 +102,7 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
         IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current,
         HashSet<(Guid Practitioner, Guid Involvement)> told)
     {
-        FeedNotice Notice(string kind, Guid subject) =>
-            new(NoticeId(recorded.Id, practitioner, kind, subject), 0, practitioner.Value, organisation.Value, kind, client.Value, subject, recorded.RecordedAt);
+        FeedNotice Notice(string kind, Guid subject) => FeedRelay.Notice(recorded, practitioner, organisation, client, kind, subject);
 
         foreach (var gained in seenAfter.Except(seenBefore).Where(i => seenNow.Contains(i) && !own.Contains(i)))
         {

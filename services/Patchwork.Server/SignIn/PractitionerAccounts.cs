@@ -38,6 +38,20 @@ public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, Sig
     public Task<ApplicationUser?> FindAsync(PractitionerId practitioner, CancellationToken cancellationToken) =>
         database.Users.SingleOrDefaultAsync(u => u.PractitionerId == practitioner.Value, cancellationToken);
 
+    /// <summary>The data protection officers with a working account in any of <paramref name="organisations"/>, in id order.</summary>
+    public async Task<IReadOnlyList<(PractitionerId Practitioner, OrganisationId Organisation)>> DataProtectionOfficersAsync(
+        IReadOnlyCollection<OrganisationId> organisations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(organisations);
+        var ids = organisations.Select(o => o.Value).ToList();
+        var officers = await database.Users
+            .Where(u => ids.Contains(u.OrganisationId) && !u.Disabled && (u.Roles & Roles.DataProtectionOfficer) != 0)
+            .OrderBy(u => u.PractitionerId)
+            .Select(u => new { u.PractitionerId, u.OrganisationId })
+            .ToListAsync(cancellationToken);
+        return [.. officers.Select(u => (new PractitionerId(u.PractitionerId), new OrganisationId(u.OrganisationId)))];
+    }
+
     /// <summary>Disables the account of a practitioner of <paramref name="organisation"/>; false when there is none there.</summary>
     public async Task<bool> DisableAsync(PractitionerId practitioner, OrganisationId organisation, CancellationToken cancellationToken)
     {

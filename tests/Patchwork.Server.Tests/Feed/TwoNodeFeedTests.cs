@@ -126,15 +126,63 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
     [Fact]
     public async Task Disabling_an_account_on_node_A_closes_its_feed_on_node_B_at_once()
     {
-        var dpo = await nodes.AsAsync(DemoPartnership.SocialCareDpo, nodes.B);
+        // A practitioner of the test's own, invited by the social care admin: the demo staff stay usable by the other tests.
         var admin = await nodes.AsAsync(DemoPartnership.PartnershipAdmin, nodes.A);
-        await using var feed = await dpo.FeedAsync();
+        var leaver = new DemoPartnership.Staff("Dana Leaving", "Family support worker", DemoPartnership.SocialCare, Patchwork.Core.Roles.Practitioner);
+        (await admin.Browser.PostJsonAsync($"/api/v1/organisations/{DemoPartnership.SocialCare.Id.Value}/invitations",
+            new { name = leaver.Name, email = leaver.Contact.Email, practitionerId = leaver.Id.Value })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var signedIn = await nodes.AsAsync(leaver, nodes.B);
+        await using var feed = await signedIn.FeedAsync();
         feed.State.ShouldBe(System.Net.WebSockets.WebSocketState.Open);
 
-        (await admin.Browser.PostJsonAsync($"/api/v1/practitioners/{DemoPartnership.SocialCareDpo.Id.Value}/disable", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await admin.Browser.PostJsonAsync($"/api/v1/practitioners/{leaver.Id.Value}/disable", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         await feed.Closed.WaitAsync(TimeSpan.FromSeconds(2));
-        (await dpo.Http.GetAsync("/api/v1/notices")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await signedIn.Http.GetAsync("/api/v1/notices")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Every_break_glass_is_told_to_the_DPOs_of_the_practitioners_organisation_and_of_every_organisation_involved()
+    {
+        // Jayden's team is health and the refuge; the social care DPO hears of the police sergeant's break-glass on him only
+        // when a social care practitioner breaks glass. Both DPOs listen on node B; both grants are made through node A.
+        var socialCareDpo = await nodes.AsAsync(DemoPartnership.SocialCareDpo, nodes.B);
+        var healthDpo = await nodes.AsAsync(DemoPartnership.HealthDpo, nodes.B);
+        await using var socialCareFeed = await socialCareDpo.FeedAsync();
+        await using var healthFeed = await healthDpo.FeedAsync();
+
+        var byPolice = await BreakGlassOnJaydenAsync(await nodes.AsAsync(DemoPartnership.PoliceSergeant, nodes.A));
+        (await NextBreakGlassAsync(healthFeed)).ShouldBe((DemoPartnership.Jayden.Value, byPolice), "the involved health trust's DPO");
+
+        var bySocialCare = await BreakGlassOnJaydenAsync(await nodes.AsAsync(DemoPartnership.TeamManager, nodes.A));
+        (await NextBreakGlassAsync(socialCareFeed)).ShouldBe((DemoPartnership.Jayden.Value, bySocialCare),
+            "the social care DPO hears of their own practitioner's break-glass, and heard nothing of the police's before it");
+        (await NextBreakGlassAsync(healthFeed)).ShouldBe((DemoPartnership.Jayden.Value, bySocialCare), "the involved health trust's DPO, again");
+
+        var listed = await socialCareDpo.Http.GetFromJsonAsync<JsonElement>("/api/v1/notices?after=0&limit=200");
+        var grants = listed.GetProperty("notices").EnumerateArray().Where(n => n.GetProperty("kind").GetString() == "break-glass")
+            .Select(n => n.GetProperty("subjectId").GetGuid()).ToList();
+        grants.ShouldContain(bySocialCare);
+        grants.ShouldNotContain(byPolice);
+    }
+
+    private static async Task<Guid> BreakGlassOnJaydenAsync(ServerNode.SignedIn practitioner)
+    {
+        var granted = await practitioner.Browser.PostJsonAsync($"/api/v1/clients/{DemoPartnership.Jayden.Value}/break-glass",
+            new { justification = "child reported missing overnight", durationMinutes = 60 });
+        granted.StatusCode.ShouldBe(HttpStatusCode.Created, await granted.Content.ReadAsStringAsync());
+        return (await granted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("grantId").GetGuid();
+    }
+
+    /// <summary>The next break-glass notice on the socket (other notices, e.g. a team change, pass by): its client and grant.</summary>
+    private static async Task<(Guid Client, Guid Grant)> NextBreakGlassAsync(FeedSocket feed)
+    {
+        while (true)
+        {
+            var notice = await feed.NextNoticeAsync(TimeSpan.FromSeconds(30));
+            if (notice.GetProperty("kind").GetString() == "break-glass")
+                return (notice.GetProperty("clientId").GetGuid(), notice.GetProperty("subjectId").GetGuid());
+        }
     }
 
     [Fact]
