@@ -7,7 +7,9 @@ public interface ISubscriptionHandler
 {
     /// <summary>
     /// Throwing keeps the checkpoint where it was: the page is retried with back-off, narrowed to the
-    /// failing event, and parked after too many attempts.
+    /// failing event, and parked after too many attempts. Write to the page's transaction only after any
+    /// wait on another system (a broker's confirm): a write gives the transaction an id, and while an id
+    /// is open no subscription anywhere in the cluster reads past it.
     /// </summary>
     Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken);
 }

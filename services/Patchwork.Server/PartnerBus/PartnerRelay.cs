@@ -76,14 +76,18 @@ public sealed class PartnerRelay(
             }
         }
 
-        await RememberAsync(page, notices, cancellationToken);
-
         // Sends are awaited (publisher confirms) before the page returns, so the checkpoint follows the broker.
         foreach (var (organisation, id, notice) in notices)
         {
             var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(organisation.Value).NoticeExchange}"));
             await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, cancellationToken);
         }
+
+        // Only now, after the broker has confirmed, does the page's transaction write (and so take a transaction id). A
+        // transaction id held open while waiting on the broker would hold back the horizon every subscription reads up to,
+        // in every schema of the cluster: one slow or absent broker would stall the feed and every other relay with it.
+        // A crash between the sends and the commit sends the page again with the same ids, and remembers the same.
+        await RememberAsync(page, notices, cancellationToken);
     }
 
     private static IEnumerable<(Guid Id, object Notice)> NoticesFor(RecordedEvent recorded, OrganisationId organisation, ClientId client,

@@ -29,6 +29,10 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
         using var stop = new CancellationTokenSource();
         var running = store.CreateSubscriptionRunner(PartnerRelay.SubscriptionName, host.Services.GetRequiredService<PartnerRelay>(),
             PartnerRelay.Options(TimeSpan.FromMilliseconds(200))).RunAsync(stop.Token);
+        // Another subscription on the same log, needing no broker: it must keep reading while the partner relay waits.
+        var bystander = new Bystander();
+        var watching = store.CreateSubscriptionRunner("bystander", bystander, new SubscriptionOptions { PollInterval = TimeSpan.FromMilliseconds(200) })
+            .RunAsync(stop.Token);
         try
         {
             // Each append records a police officer's involvement with a new client: one notice each for the police.
@@ -42,6 +46,14 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
                 var involvement = InvolvementId.New();
                 expected.Add(involvement.Value);
                 await AppendAsync(store, client, Involvement(client, involvement, Police));
+                if (i == 1_000)
+                {
+                    // The partner relay has waited on the absent broker for 800 appends. A transaction id it held open
+                    // meanwhile would stop every subscription in the cluster at that point; this one reads on.
+                    await Eventually.Within(TimeSpan.FromSeconds(15), () => Task.FromResult(bystander.Read(client.Value)),
+                        "another subscription to read an append made while the partner relay waits on the broker");
+                    broker.IsRunning.ShouldBeFalse("the bystander read it during the outage");
+                }
             }
             if (!broker.IsRunning)
             {
@@ -63,7 +75,21 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
         {
             await stop.CancelAsync();
             await running.ContinueWith(_ => { }, TaskScheduler.Default);
+            await watching.ContinueWith(_ => { }, TaskScheduler.Default);
             await host.StopAsync();
+        }
+    }
+
+    private sealed class Bystander : ISubscriptionHandler
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _streams = new();
+
+        public bool Read(Guid stream) => _streams.ContainsKey(stream);
+
+        public Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
+        {
+            foreach (var recorded in page.Events) _streams[recorded.StreamId] = true;
+            return Task.CompletedTask;
         }
     }
 }
