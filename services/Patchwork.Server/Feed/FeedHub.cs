@@ -44,6 +44,7 @@ internal sealed class PractitionerUserIds : IUserIdProvider
 public sealed class FeedConnections(SessionRevocations revocations, IOptions<IdentityOptions> identity) : IHostedService
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubCallerContext>> _byAccount = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubCallerContext>> _byPractitioner = new();
 
     public int Count => _byAccount.Values.Sum(c => c.Count);
 
@@ -51,13 +52,22 @@ public sealed class FeedConnections(SessionRevocations revocations, IOptions<Ide
     {
         ArgumentNullException.ThrowIfNull(context);
         if (AccountOf(context) is { } account) _byAccount.GetOrAdd(account, _ => new()).TryAdd(context.ConnectionId, context);
+        if (context.UserIdentifier is { } practitioner) _byPractitioner.GetOrAdd(practitioner, _ => new()).TryAdd(context.ConnectionId, context);
     }
 
     public void Remove(HubCallerContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (AccountOf(context) is { } account && _byAccount.TryGetValue(account, out var open)) open.TryRemove(context.ConnectionId, out _);
+        if (context.UserIdentifier is { } practitioner && _byPractitioner.TryGetValue(practitioner, out var theirs)) theirs.TryRemove(context.ConnectionId, out _);
     }
+
+    /// <summary>
+    /// The practitioner's connections on this node, found by key: every node receives every notice, and most are for
+    /// someone connected elsewhere, so a node looks them up rather than asking SignalR to scan all its connections.
+    /// </summary>
+    public IReadOnlyList<string> Of(Guid practitioner) =>
+        _byPractitioner.TryGetValue(practitioner.ToString(), out var open) ? [.. open.Keys] : [];
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -84,7 +94,8 @@ public sealed class FeedConnections(SessionRevocations revocations, IOptions<Ide
 /// Each node's consumer of the feed fan-out (a queue of its own that goes away with the node): pushes every notice to the
 /// practitioner's connections on this node, after a cheap check that an involvement it announces is still visible to them.
 /// </summary>
-public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, ClientTeamReader teams, PolicyOptions policy, TimeProvider clock) : IConsumer<FeedNotice>
+public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, FeedConnections connections, ClientTeamReader teams, PolicyOptions policy, TimeProvider clock)
+    : IConsumer<FeedNotice>
 {
     private static readonly HashSet<string> Announcing = [FeedNoticeKinds.BecameVisible, FeedNoticeKinds.Changed, FeedNoticeKinds.Ended];
 
@@ -92,6 +103,9 @@ public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, ClientTeamReade
     {
         ArgumentNullException.ThrowIfNull(context);
         var notice = context.Message;
+        // Not connected here: nothing to check or send (a connection opened a moment later reads the notice list).
+        var open = connections.Of(notice.PractitionerId);
+        if (open.Count == 0) return;
         if (Announcing.Contains(notice.Kind) && notice.SubjectId is { } involvement)
         {
             var (sharing, partnership) = await teams.LoadAsync(new ClientId(notice.ClientId), context.CancellationToken);
@@ -99,7 +113,7 @@ public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, ClientTeamReade
             if (sharing is null || AccessPolicy.Decide(sharing, partnership, viewer, new InvolvementId(involvement), clock.GetUtcNow(), policy) is not { IsVisible: true })
                 return;
         }
-        await hub.Clients.User(notice.PractitionerId.ToString()).SendAsync("notice", FeedNoticeResponse.From(notice), context.CancellationToken);
+        await hub.Clients.Clients(open).SendAsync("notice", FeedNoticeResponse.From(notice), context.CancellationToken);
     }
 }
 

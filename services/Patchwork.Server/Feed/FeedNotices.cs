@@ -17,21 +17,26 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
         NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         if (notices.Count == 0) return [];
-        await using var command = new NpgsqlCommand(
+        // Committed without waiting for the disk: the list must be readable before a notice is published (visibility does
+        // not wait for the flush), but it need not survive a database crash on its own. The relay's checkpoint commits
+        // later, synchronously, and its flush carries these rows with it; a crash before that relays the page again and
+        // stores the same ids once.
+        var insert = new NpgsqlBatchCommand(
             $"""
             INSERT INTO {_table} (id, practitioner_id, organisation_id, kind, client_id, subject_id, event_sequence, at)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[], $8::timestamptz[])
             ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
             RETURNING id, position
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.PractitionerId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.OrganisationId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Kind).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.ClientId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.SubjectId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(_ => eventSequence).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.At).ToArray() });
+            """);
+        await using var command = new NpgsqlBatch(connection, transaction) { BatchCommands = { new("SET LOCAL synchronous_commit TO OFF"), insert } };
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Id).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.PractitionerId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.OrganisationId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Kind).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.ClientId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.SubjectId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(_ => eventSequence).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.At).ToArray() });
         var positions = new Dictionary<Guid, long>();
         await using (var rows = await command.ExecuteReaderAsync(cancellationToken))
             while (await rows.ReadAsync(cancellationToken)) positions[rows.GetGuid(0)] = rows.GetInt64(1);

@@ -30,20 +30,25 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
     public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(page);
+        var streams = page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId).ToList();
+        if (streams.Count == 0) return;
         var published = new List<FeedNotice>();
         // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
         // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
         // page, not yet checkpointed, is relayed again.
         await using var storing = await store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var stored = await storing.BeginTransactionAsync(cancellationToken);
-        foreach (var stream in page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId))
+        // The partnership once for the page, read beside each client's stream and told-list (three connections, one wait).
+        var partnershipRead = teams.PartnershipAsync(cancellationToken);
+        foreach (var stream in streams)
         {
             var client = new ClientId(stream.Key);
-            var history = await store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
-            var partnership = await teams.PartnershipAsync(cancellationToken);
+            var historyRead = store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
+            var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);
+            var history = await historyRead;
+            var partnership = await partnershipRead;
             var now = clock.GetUtcNow();
             var current = ClientSharing.From(client, history.Select(e => e.Data));
-            var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);
             foreach (var recorded in stream.OrderBy(e => e.Version))
             {
                 var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
