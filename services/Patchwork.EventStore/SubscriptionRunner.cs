@@ -140,12 +140,13 @@ public sealed class SubscriptionRunner
                 if (Volatile.Read(ref woken) != 0) continue;
                 // Woken by an append, yet nothing readable: a transaction that began earlier is still open somewhere, so
                 // the new event is above the horizon. Nothing announces that transaction's end: look again shortly,
-                // backing off, before falling back to the poll interval.
+                // backing off, before falling back to the poll interval. Each short wait still ends at the next
+                // announcement: sleeping through one would delay the append it announces by the rest of the wait.
                 if (readBecauseWoken || quickLooks > 0)
                 {
                     if (quickLooks < MaxQuickLooks)
                     {
-                        await Task.Delay(TimeSpan.FromMilliseconds(2 << quickLooks++), cancellationToken);
+                        await connection.WaitAsync(TimeSpan.FromMilliseconds(2 << quickLooks++), cancellationToken);
                         continue;
                     }
                 }

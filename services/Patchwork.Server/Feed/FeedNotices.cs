@@ -12,15 +12,15 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
 
     public const int LargestPage = 200;
 
-    /// <summary>Stores the notices (a redelivered one keeps its first position) and returns them with their positions.</summary>
-    public async Task<IReadOnlyList<FeedNotice>> StoreAsync(IReadOnlyList<FeedNotice> notices, long eventSequence, NpgsqlConnection connection,
-        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the notices, each with the sequence of the event it tells of, in one transaction and one round trip, and
+    /// returns them with their positions (a redelivered notice keeps its first position).
+    /// </summary>
+    public async Task<IReadOnlyList<FeedNotice>> StoreAsync(IReadOnlyList<(FeedNotice Notice, long Sequence)> found, CancellationToken cancellationToken)
     {
-        if (notices.Count == 0) return [];
-        // Committed without waiting for the disk: the list must be readable before a notice is published (visibility does
-        // not wait for the flush), but it need not survive a database crash on its own. The relay's checkpoint commits
-        // later, synchronously, and its flush carries these rows with it; a crash before that relays the page again and
-        // stores the same ids once.
+        ArgumentNullException.ThrowIfNull(found);
+        if (found.Count == 0) return [];
+        var notices = found.Select(f => f.Notice).ToList();
         var insert = new NpgsqlBatchCommand(
             $"""
             INSERT INTO {_table} (id, practitioner_id, organisation_id, kind, client_id, subject_id, event_sequence, at)
@@ -28,18 +28,32 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
             ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
             RETURNING id, position
             """);
-        await using var command = new NpgsqlBatch(connection, transaction) { BatchCommands = { new("SET LOCAL synchronous_commit TO OFF"), insert } };
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Id).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.PractitionerId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.OrganisationId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.Kind).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.ClientId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.SubjectId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(_ => eventSequence).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = found.Select(f => f.Sequence).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = notices.Select(n => n.At).ToArray() });
+        // Committed without waiting for the disk: the list must be readable before a notice is published (visibility does
+        // not wait for the flush), but it need not survive a database crash on its own. The relay's checkpoint commits
+        // later, synchronously, and its flush carries these rows with it; a crash before that relays the page again and
+        // stores the same ids once. BEGIN and COMMIT travel in the batch: one round trip in all.
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new("BEGIN"), new("SET LOCAL synchronous_commit TO OFF"), insert, new("COMMIT") },
+        };
         var positions = new Dictionary<Guid, long>();
-        await using (var rows = await command.ExecuteReaderAsync(cancellationToken))
-            while (await rows.ReadAsync(cancellationToken)) positions[rows.GetGuid(0)] = rows.GetInt64(1);
+        await using (var rows = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            do
+            {
+                while (await rows.ReadAsync(cancellationToken)) positions[rows.GetGuid(0)] = rows.GetInt64(1);
+            }
+            while (await rows.NextResultAsync(cancellationToken));
+        }
         return [.. notices.Select(n => n with { Position = positions[n.Id] })];
     }
 

@@ -32,12 +32,7 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
         ArgumentNullException.ThrowIfNull(page);
         var streams = page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId).ToList();
         if (streams.Count == 0) return;
-        var published = new List<FeedNotice>();
-        // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
-        // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
-        // page, not yet checkpointed, is relayed again.
-        await using var storing = await store.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var stored = await storing.BeginTransactionAsync(cancellationToken);
+        var found = new List<(FeedNotice Notice, long Sequence)>();
         // The partnership once for the page, read beside each client's stream and told-list (three connections, one wait).
         var partnershipRead = teams.PartnershipAsync(cancellationToken);
         foreach (var stream in streams)
@@ -53,20 +48,23 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
             {
                 var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
                 var after = ClientSharing.Evolve(before, recorded.Data);
-                var found = new List<FeedNotice>();
+                var theirs = new List<FeedNotice>();
                 foreach (var (practitioner, organisation) in TeamOf(before, current))
                 {
                     var viewer = Viewer.ForPractitioner(practitioner, organisation);
                     var own = current.Involvements.Values.Where(i => i.Practitioner == practitioner).Select(i => i.Id).ToHashSet();
-                    found.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
+                    theirs.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
                         Visible(after, partnership, viewer, now), Visible(current, partnership, viewer, now), current, told));
                 }
                 if (recorded.Data is BreakGlassGranted granted)
-                    found.AddRange(await DataProtectionOfficersToldAsync(granted, recorded, after, found, cancellationToken));
-                published.AddRange(await notices.StoreAsync(found, recorded.Sequence, storing, stored, cancellationToken));
+                    theirs.AddRange(await DataProtectionOfficersToldAsync(granted, recorded, after, theirs, cancellationToken));
+                found.AddRange(theirs.Select(notice => (notice, recorded.Sequence)));
             }
         }
-        await stored.CommitAsync(cancellationToken);
+        // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
+        // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
+        // page, not yet checkpointed, is relayed again.
+        var published = await notices.StoreAsync(found, cancellationToken);
         // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
         // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
         // stay in position order, as a browser resumes after the last position it saw.
