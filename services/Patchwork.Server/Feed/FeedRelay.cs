@@ -20,7 +20,7 @@ namespace Patchwork.Server.Feed;
 /// the browser resynchronises from) and published on the feed fan-out with a deterministic message id; the checkpoint
 /// moves only after the broker has confirmed every publish of the page.
 /// </summary>
-public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader teams, FeedNotices notices, IBus bus, PolicyOptions policy,
+public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus bus, PolicyOptions policy,
     TimeProvider clock, IServiceScopeFactory scopes) : ISubscriptionHandler
 {
     public const string SubscriptionName = "feed-relay";
@@ -33,20 +33,18 @@ public sealed class FeedRelay(EventStore.EventStore store, ClientTeamReader team
         var streams = page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId).ToList();
         if (streams.Count == 0) return;
         var found = new List<(FeedNotice Notice, long Sequence)>();
-        // The partnership once for the page, read beside each client's stream and told-list (three connections, one wait).
-        var partnershipRead = teams.PartnershipAsync(cancellationToken);
         foreach (var stream in streams)
         {
             var client = new ClientId(stream.Key);
-            var historyRead = store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
+            // The client's stream and the partnership in one round trip, beside the told-list on the page's connection.
+            var historyRead = teams.HistoryAsync(client, cancellationToken);
             var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);
-            var history = await historyRead;
-            var partnership = await partnershipRead;
+            var (history, partnership) = await historyRead;
             var now = clock.GetUtcNow();
-            var current = ClientSharing.From(client, history.Select(e => e.Data));
+            var current = ClientSharing.From(client, history);
             foreach (var recorded in stream.OrderBy(e => e.Version))
             {
-                var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
+                var before = ClientSharing.From(client, history.Take((int)recorded.Version - 1));
                 var after = ClientSharing.Evolve(before, recorded.Data);
                 var theirs = new List<FeedNotice>();
                 foreach (var (practitioner, organisation) in TeamOf(before, current))

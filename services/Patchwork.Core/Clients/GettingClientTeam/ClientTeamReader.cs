@@ -66,6 +66,26 @@ public sealed class ClientTeamReader
         return (new StreamState<ClientSharing>(client.Value, state, version), partnership);
     }
 
+    /// <summary>
+    /// Every event of the client's stream in order (the event at index i has version i + 1) and the partnership, in the
+    /// same one round trip as <see cref="LoadForWritingAsync"/>: for relays that replay the stream around each new event.
+    /// </summary>
+    public async Task<(IReadOnlyList<object> Events, Partnership Partnership)> HistoryAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        string? events;
+        long partnershipVersion;
+        await using (var command = _store.DataSource.CreateCommand(_sql))
+        {
+            command.Parameters.AddWithValue("client", client.Value);
+            await using var row = await command.ExecuteReaderAsync(cancellationToken);
+            await row.ReadAsync(cancellationToken);
+            events = row.IsDBNull(0) ? null : row.GetString(0);
+            partnershipVersion = row.GetInt64(1);
+        }
+        var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
+        return (events is null ? [] : [.. _log.Read(events)], partnership);
+    }
+
     /// <summary>The partnership as it is now, for readers that already hold the client's events (one small read when it is cached).</summary>
     public async Task<Partnership> PartnershipAsync(CancellationToken cancellationToken)
     {
