@@ -21,11 +21,48 @@ public sealed class PartnerInboundEndpoints(
 {
     private readonly Dictionary<OrganisationId, HostReceiveEndpointHandle> _listening = [];
     private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _refreshing = Task.CompletedTask;
+
+    /// <summary>
+    /// How often this node looks for partner systems registered through another node. The registering node listens at
+    /// once; every other node within this interval, so commands never depend on one node staying up.
+    /// </summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await RefreshAsync(cancellationToken);
+        _refreshing = RefreshEveryIntervalAsync(_stopping.Token);
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
         foreach (var organisation in await partners.OrganisationsWithActiveClientsAsync(cancellationToken))
             await ListenAsync(organisation, cancellationToken);
+    }
+
+    private async Task RefreshEveryIntervalAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(RefreshInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                try
+                {
+                    await RefreshAsync(stopping);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogWarning(e, "Could not look for newly registered partner systems; trying again in {Interval}", RefreshInterval);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Starts listening for one organisation (at start, and when its first partner system is provisioned).</summary>
@@ -73,6 +110,8 @@ public sealed class PartnerInboundEndpoints(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
+        await _refreshing;
         foreach (var handle in _listening.Values) await handle.StopAsync(cancellationToken);
     }
 }

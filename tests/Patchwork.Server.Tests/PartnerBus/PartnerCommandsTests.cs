@@ -93,6 +93,47 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         }
     }
 
+    [Fact]
+    public async Task A_node_running_before_a_partner_system_was_registered_elsewhere_starts_consuming_its_commands()
+    {
+        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
+            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        await using var store = await rig.StartStoreAsync();
+        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+        using var host = rig.RelayHost(store, directory);
+        await host.StartAsync();
+        var reader = host.Services.GetRequiredService<ClientTeamReader>();
+        var audit = new AuditTrail(store.DataSource, new EventStoreOptions { Schema = schema.Name });
+        // This node starts with no partner system anywhere, so it listens to no inbound queue.
+        var node = new PartnerInboundEndpoints(host.Services.GetRequiredService<IReceiveEndpointConnector>(), directory, store, reader,
+            new PartnerCommandAudit(audit, TimeProvider.System), host.Services, TimeProvider.System, NullLogger<PartnerInboundEndpoints>.Instance)
+        {
+            RefreshInterval = TimeSpan.FromMilliseconds(200),
+        };
+        await node.StartAsync(default);
+        try
+        {
+            // Another node registers the health trust's system and provisions its queues; this node is not told directly.
+            var system = PartnerSystemId.New();
+            await directory.RegisterAsync(new PartnerClientRegistration(system, HealthTrust, "health case system", [PartnerScopes.InvolvementsWrite]), default);
+            var health = await rig.ProvisionAsync(HealthTrust, system.Value);
+            await using var connection = await rig.ConnectAsAsync(health);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+            var client = ClientId.New();
+            var involvement = InvolvementId.New();
+            await SendAsync(channel, health, Guid.CreateVersion7(), "RecordInvolvement", Record(client, involvement, "general"));
+
+            var (state, _) = await Eventually.Within(TimeSpan.FromSeconds(60), () => reader.LoadAsync(client, default),
+                loaded => loaded.Client is not null, "this node to consume the command from the new partner's queue");
+            state.ShouldNotBeNull().Involvements.Keys.ShouldBe([involvement]);
+        }
+        finally
+        {
+            await node.StopAsync(default);
+            await host.StopAsync();
+        }
+    }
+
     private async Task<List<AuditEntry>> UnattributedAsync()
     {
         // An unreadable command names no client; its entry is found by organisation and action.
