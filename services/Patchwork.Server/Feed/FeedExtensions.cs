@@ -47,7 +47,11 @@ public static class FeedExtensions
     public static void AddFeedConsumer(this IBusRegistrationConfigurator bus, string node)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        bus.AddConsumer<FeedNoticeConsumer>().Endpoint(endpoint =>
+        // Each practitioner's notices are pushed in the order they arrive (the relay publishes them in position order);
+        // different practitioners' notices are pushed side by side.
+        bus.AddConsumer<FeedNoticeConsumer>(consumer => consumer.Message<FeedNotice>(notice =>
+                notice.UsePartitioner(16, context => context.Message.PractitionerId)))
+            .Endpoint(endpoint =>
         {
             endpoint.Name = "patchwork-feed-" + node;
             endpoint.Temporary = true;

@@ -35,6 +35,39 @@ public sealed class TwoNodes : IAsyncLifetime
         return signedIn;
     }
 
+    /// <summary>
+    /// Takes the feed relay's leader lock from whichever node holds it and keeps it until disposed: meanwhile no node
+    /// relays, so whatever is appended waits in the log and is relayed together afterwards.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldFeedRelayAsync()
+    {
+        var holder = new Npgsql.NpgsqlConnection(LocalServers.PostgresSuperuser);
+        await holder.OpenAsync();
+        await Eventually.Within(TimeSpan.FromSeconds(10), async () =>
+        {
+            // The current leader holds the lock until it loses its connection; take it by ending that backend.
+            await using var end = new Npgsql.NpgsqlCommand(
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) AND l.pid <> pg_backend_pid()", holder);
+            end.Parameters.AddWithValue($"{Schema}/feed-relay");
+            await end.ExecuteNonQueryAsync();
+            await using var tryTake = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", holder);
+            tryTake.Parameters.AddWithValue($"{Schema}/feed-relay");
+            return (bool)(await tryTake.ExecuteScalarAsync())!;
+        }, "the test to hold the feed relay's lock");
+        return new HeldLock(holder);
+    }
+
+    private sealed class HeldLock(Npgsql.NpgsqlConnection holder) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // A pooled connection keeps session locks until its next use: give the lock back explicitly.
+            await using (var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock_all()", holder))
+                await release.ExecuteNonQueryAsync();
+            await holder.DisposeAsync();
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (A is not null) await A.DisposeAsync();
@@ -107,6 +140,39 @@ public sealed class TwoNodeFeedTests(TwoNodes nodes, Xunit.Abstractions.ITestOut
         var after = notice.GetProperty("position").GetInt64();
         (await officer.Http.GetFromJsonAsync<JsonElement>($"/api/v1/notices?after={after}")).GetProperty("notices").EnumerateArray()
             .Select(n => n.GetProperty("position").GetInt64()).ShouldAllBe(p => p > after);
+    }
+}
+
+[Collection(TwoNodesCollection.Name)]
+public sealed class TwoNodeFeedOrderTests(TwoNodes nodes)
+{
+    [Fact]
+    public async Task A_practitioners_notices_reach_their_socket_in_position_order()
+    {
+        var officer = await nodes.AsAsync(DemoPartnership.PoliceOfficer, nodes.B);
+        var worker = await nodes.AsAsync(DemoPartnership.SocialWorker, nodes.A);
+        await using var feed = await officer.FeedAsync();
+        var raised = new List<Guid>();
+        // Raised while no node relays, so the 30 notices go out together in one burst when the relay resumes.
+        await using (await nodes.HoldFeedRelayAsync())
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var response = await worker.Browser.PostJsonAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/attention", null);
+                response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+                raised.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+            }
+        }
+
+        var heard = new List<JsonElement>();
+        await Eventually.Within(TimeSpan.FromSeconds(30), async () =>
+        {
+            try { heard.Add(await feed.NextNoticeAsync(TimeSpan.FromSeconds(1))); }
+            catch (TimeoutException) { }
+            return raised.All(id => heard.Any(n => n.GetProperty("subjectId").GetGuid() == id));
+        }, "a notice for each of the 30 attentions raised");
+        var positions = heard.Select(n => n.GetProperty("position").GetInt64()).ToList();
+        positions.ShouldBe(positions.Order().ToList(), "pushed in position order, as the browser resumes after the last position it saw");
     }
 }
 
@@ -195,29 +261,11 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
         await using var feed = await officer.FeedAsync();
 
         // Hold the feed relay's leader lock, so no node relays while the consent comes and goes: its notice waits in the log.
-        await using (var holder = new Npgsql.NpgsqlConnection(LocalServers.PostgresSuperuser))
+        await using (await nodes.HoldFeedRelayAsync())
         {
-            await holder.OpenAsync();
-            {
-                await Eventually.Within(TimeSpan.FromSeconds(10), async () =>
-                {
-                    // The current leader holds the lock until it loses its connection; take it by ending that backend.
-                    await using var end = new Npgsql.NpgsqlCommand(
-                        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) AND l.pid <> pg_backend_pid()", holder);
-                    end.Parameters.AddWithValue($"{nodes.Schema}/feed-relay");
-                    await end.ExecuteNonQueryAsync();
-                    await using var tryTake = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", holder);
-                    tryTake.Parameters.AddWithValue($"{nodes.Schema}/feed-relay");
-                    return (bool)(await tryTake.ExecuteScalarAsync())!;
-                }, "the test to hold the feed relay's lock");
-            }
-
             var consent = await ConsentForPoliceAsync(worker, withdrawn);
             (await worker.Browser.PostJsonAsync($"/api/v1/clients/{withdrawn}/consents/{consent}/withdraw", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
             await ConsentForPoliceAsync(worker, kept);
-            // A pooled connection keeps session locks until its next use: give the lock back explicitly.
-            await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock_all()", holder);
-            await release.ExecuteNonQueryAsync();
         }
 
         // The relay resumes; the kept client's notice proves it has passed the withdrawn one's events.
