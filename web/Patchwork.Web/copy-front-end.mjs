@@ -1,18 +1,17 @@
-// Copies what the pages use from npm packages into wwwroot/lib (git-ignored); run by the build (Patchwork.Web.csproj).
-// Patchwork is not a GOV.UK service: the GDS Transport typeface is licensed for GOV.UK only, so it is dropped from the
-// stylesheet and its fonts are not copied (text is set in Arial, as the Design System asks of other services).
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Builds what the pages use from npm packages into wwwroot/lib (git-ignored); run by the build (Patchwork.Web.csproj).
+// GOV.UK Frontend's stylesheet is compiled from its Sass with only the components the pages use (styles/govuk-frontend.scss).
+// Patchwork is not a GOV.UK service: the GDS Transport typeface is licensed for GOV.UK only, so the stylesheet names Arial
+// and its fonts are not copied.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { compile } from 'sass';
 
 const dist = 'node_modules/govuk-frontend/dist/govuk/';
 const lib = 'wwwroot/lib/govuk-frontend/';
 mkdirSync(lib + 'assets/images', { recursive: true });
 copyFileSync(dist + 'govuk-frontend.min.js', lib + 'govuk-frontend.min.js');
 copyFileSync(dist + 'assets/images/favicon.ico', lib + 'assets/images/favicon.ico');
-const css = readFileSync(dist + 'govuk-frontend.min.css', 'utf8')
-  .replace(/@font-face\{[^}]*\}/g, '')
-  .replaceAll('GDS Transport,', '')
-  .replaceAll('url(/assets/', 'url(/lib/govuk-frontend/assets/')
-  .replace(/\/\*# sourceMappingURL=[^*]*\*\//, '');
-if (css.includes('GDS Transport')) throw new Error('GDS Transport is still named in the stylesheet');
+const css = compile('styles/govuk-frontend.scss', { loadPaths: ['node_modules'], style: 'compressed', sourceMap: false, quietDeps: true })
+  .css.replace(/^\uFEFF/, '');
+if (css.includes('GDS Transport') || css.includes('@font-face')) throw new Error('The stylesheet still names the GDS Transport typeface');
 writeFileSync(lib + 'govuk-frontend.min.css', css);
 writeFileSync('wwwroot/lib/.copied', new Date().toISOString() + '\n');

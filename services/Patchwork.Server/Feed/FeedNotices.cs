@@ -77,11 +77,17 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
     }
 
     /// <summary>The practitioner's own notices after <paramref name="after"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<FeedNotice>> PageAsync(PractitionerId practitioner, long after, int count, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<FeedNotice>> PageAsync(PractitionerId practitioner, long after, int count, CancellationToken cancellationToken) =>
+        ReadAsync("WHERE practitioner_id = $1 AND position > $2 ORDER BY position LIMIT $3", practitioner, after, count, cancellationToken);
+
+    /// <summary>The practitioner's newest notices, newest first (the notification list, and where a page's live feed starts).</summary>
+    public Task<IReadOnlyList<FeedNotice>> NewestAsync(PractitionerId practitioner, int count, CancellationToken cancellationToken) =>
+        ReadAsync("WHERE practitioner_id = $1 AND position > $2 ORDER BY position DESC LIMIT $3", practitioner, 0, count, cancellationToken);
+
+    private async Task<IReadOnlyList<FeedNotice>> ReadAsync(string where, PractitionerId practitioner, long after, int count, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
-            $"SELECT id, position, practitioner_id, organisation_id, kind, client_id, subject_id, at FROM {_table} " +
-            "WHERE practitioner_id = $1 AND position > $2 ORDER BY position LIMIT $3");
+            $"SELECT id, position, practitioner_id, organisation_id, kind, client_id, subject_id, at FROM {_table} " + where);
         command.Parameters.Add(new NpgsqlParameter { Value = practitioner.Value });
         command.Parameters.Add(new NpgsqlParameter { Value = after });
         command.Parameters.Add(new NpgsqlParameter { Value = count });
