@@ -22,13 +22,11 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
     [Fact]
     public async Task Commands_act_for_the_queues_organisation_once_per_message_id_and_refused_ones_go_to_the_error_queue()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
-            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+        var directory = rig.Directory(store);
         var policeSystem = PartnerSystemId.New();
-        await directory.RegisterAsync(new PartnerClientRegistration(policeSystem, Police, "police case system", [PartnerScopes.InvolvementsWrite]), default);
-        var police = await rig.ProvisionAsync(Police, policeSystem.Value);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.InvolvementsWrite, policeSystem);
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         var reader = host.Services.GetRequiredService<ClientTeamReader>();
@@ -96,10 +94,9 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
     [Fact]
     public async Task A_node_running_before_a_partner_system_was_registered_elsewhere_starts_consuming_its_commands()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
-            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+        var directory = rig.Directory(store);
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         var reader = host.Services.GetRequiredService<ClientTeamReader>();
@@ -114,9 +111,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         try
         {
             // Another node registers the health trust's system and provisions its queues; this node is not told directly.
-            var system = PartnerSystemId.New();
-            await directory.RegisterAsync(new PartnerClientRegistration(system, HealthTrust, "health case system", [PartnerScopes.InvolvementsWrite]), default);
-            var health = await rig.ProvisionAsync(HealthTrust, system.Value);
+            var health = await rig.RegisterPartnerAsync(directory, HealthTrust, PartnerScopes.InvolvementsWrite);
             await using var connection = await rig.ConnectAsAsync(health);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();

@@ -20,12 +20,10 @@ public sealed class PartnerExpiryCheckTests(PostgresSchema schema, RabbitVirtual
     [Fact]
     public async Task When_a_consent_expires_the_partner_is_told_no_longer_shared_once_however_many_nodes_check()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
-            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
-        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
-        var police = await rig.ProvisionAsync(Police);
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);
 
         var client = ClientId.New();
         var socialWorker = InvolvementId.New();

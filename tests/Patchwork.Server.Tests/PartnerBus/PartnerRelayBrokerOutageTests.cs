@@ -21,9 +21,8 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
         var rig = new PartnerRelayRig(schema, new BrokerAddress(broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password,
             broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword));
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
-        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
-        var police = await rig.ProvisionAsync(Police);
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         using var stop = new CancellationTokenSource();

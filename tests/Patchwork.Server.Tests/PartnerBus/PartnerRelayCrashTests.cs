@@ -19,12 +19,10 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
     [Fact]
     public async Task A_server_killed_mid_relay_loses_no_notice_and_a_repeat_has_the_same_message_id()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
-            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
-        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
-        var police = await rig.ProvisionAsync(Police);
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);
         await using var queue = await rig.OpenQueueAsync(police);
 
         var server = StartServer();

@@ -31,6 +31,25 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     public static readonly OrganisationId HealthTrust = OrganisationId.New();
     public static readonly ActedBy Admin = new(SocialCare, null, null);
 
+    /// <summary>A rig on the shared broker node, in the test class's virtual host.</summary>
+    public static PartnerRelayRig OnSharedBroker(PostgresSchema schema, RabbitVirtualHost virtualHost) =>
+        new(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
+            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+
+    /// <summary>The partner systems' directory in the rig's schema.</summary>
+    internal PostgresPartnerClientDirectory Directory(EventStore.EventStore store) =>
+        new(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+
+    /// <summary>Registers a partner system for the organisation (its OAuth client) and provisions its broker user, exchanges and queues.</summary>
+    internal async Task<PartnerBrokerCredentials> RegisterPartnerAsync(PostgresPartnerClientDirectory directory, OrganisationId organisation, string scope,
+        PartnerSystemId? system = null)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var id = system ?? PartnerSystemId.New();
+        await directory.RegisterAsync(new PartnerClientRegistration(id, organisation, "case system", [scope]), default);
+        return await ProvisionAsync(organisation, id.Value);
+    }
+
     public async Task<PartnerBrokerCredentials> ProvisionAsync(OrganisationId organisation, Guid? partnerSystem = null)
     {
         using var management = PartnerBrokerTopology.ManagementClient(broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword);

@@ -21,14 +21,11 @@ public sealed class PartnerRelayTests(PostgresSchema schema, RabbitVirtualHost v
     [Fact]
     public async Task Each_partner_hears_only_of_its_own_clients_and_nothing_that_was_withdrawn_before_delivery()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
-            LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
         await using var store = await rig.StartStoreAsync();
-        var directory = new PostgresPartnerClientDirectory(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
-        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), Police, "police case system", [PartnerScopes.Read]), default);
-        await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), HealthTrust, "health case system", [PartnerScopes.Read]), default);
-        var police = await rig.ProvisionAsync(Police);
-        var health = await rig.ProvisionAsync(HealthTrust);
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);
+        var health = await rig.RegisterPartnerAsync(directory, HealthTrust, PartnerScopes.Read);
 
         // Before the relay runs: a client only health works with, a shared client with consent to the police, and one whose consent was withdrawn.
         var onlyHealth = ClientId.New();
