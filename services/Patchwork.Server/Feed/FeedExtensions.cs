@@ -47,14 +47,15 @@ public static class FeedExtensions
     public static void AddFeedConsumer(this IBusRegistrationConfigurator bus, string node)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        // Each practitioner's notices are pushed in the order they arrive (the relay publishes them in position order);
-        // different practitioners' notices are pushed side by side.
-        bus.AddConsumer<FeedNoticeConsumer>(consumer => consumer.Message<FeedNotice>(notice =>
-                notice.UsePartitioner(16, context => context.Message.PractitionerId)))
-            .Endpoint(endpoint =>
+        bus.AddConsumer<FeedNoticeConsumer>().Endpoint(endpoint =>
         {
             endpoint.Name = "patchwork-feed-" + node;
             endpoint.Temporary = true;
+            // One at a time, in the order the broker delivers them (the relay publishes each practitioner's in position
+            // order): consumed side by side, a notice needing a policy re-check was overtaken by a later one that did
+            // not (a partitioner by practitioner serialises but does not order). Most notices are for someone connected
+            // elsewhere and cost a dictionary lookup here.
+            endpoint.ConcurrentMessageLimit = 1;
         });
     }
 

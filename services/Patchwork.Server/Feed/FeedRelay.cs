@@ -66,10 +66,12 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
         // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
         // stay in position order, as a browser resumes after the last position it saw.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(PartnerBus.PartnerRelay.SendLimit);
         await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
         {
             foreach (var notice in theirs)
-                await bus.Publish(notice, context => context.MessageId = notice.Id, cancellationToken);
+                await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
         }));
     }
 

@@ -31,6 +31,9 @@ public sealed class PartnerRelay(
 {
     public const string SubscriptionName = "partner-relay";
 
+    /// <summary>How long one page's sends may wait for the broker before the page fails and is tried again.</summary>
+    public static readonly TimeSpan SendLimit = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// A broker outage fails every send until the broker returns; that must delay notices, never park the relay,
     /// so it retries for hours (backing off to 10 s) before parking — long enough for any outage an operator fixes.
@@ -76,11 +79,15 @@ public sealed class PartnerRelay(
             }
         }
 
-        // Sends are awaited (publisher confirms) before the page returns, so the checkpoint follows the broker.
+        // Sends are awaited (publisher confirms) before the page returns, so the checkpoint follows the broker. A send that
+        // has not been confirmed within the limit fails the page, which is retried: waiting without end on a broker that
+        // went away and came back would stall this relay for good.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(SendLimit);
         foreach (var (organisation, id, notice) in notices)
         {
             var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(organisation.Value).NoticeExchange}"));
-            await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, cancellationToken);
+            await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, limit.Token);
         }
 
         // Only now, after the broker has confirmed, does the page's transaction write (and so take a transaction id). A

@@ -61,8 +61,17 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
             }
 
             await using var queue = await rig.OpenQueueAsync(police);
-            var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= Appends,
-                "every notice after the broker came back", TimeSpan.FromSeconds(240));
+            List<Heard> heard;
+            try
+            {
+                heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= Appends,
+                    "every notice after the broker came back", TimeSpan.FromSeconds(240));
+            }
+            catch (TimeoutException missing)
+            {
+                var status = await store.GetSubscriptionStatusAsync(PartnerRelay.SubscriptionName);
+                throw new TimeoutException($"{missing.Message}; {queue.Gathered} notices heard; the relay: {status}", missing);
+            }
 
             heard.Select(n => n.Involvement!.Value).ToHashSet().SetEquals(expected).ShouldBeTrue("0 lost, none about anything else");
             heard.GroupBy(n => n.Involvement).ShouldAllBe(g => g.Select(n => n.NoticeId).Distinct().Count() == 1,

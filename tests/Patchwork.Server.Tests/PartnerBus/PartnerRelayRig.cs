@@ -151,6 +151,9 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
             return new PartnerQueue(connection, await connection.CreateChannelAsync(), partner.Names.NoticeQueue);
         }
 
+        /// <summary>How many notices <see cref="UntilAsync"/> has gathered so far (for a failure's message).</summary>
+        public int Gathered => _heard.Count;
+
         public async Task<List<Heard>> UntilAsync(Func<List<Heard>, bool> done, string what, TimeSpan? deadline = null) =>
             await Eventually.Within(deadline ?? TimeSpan.FromSeconds(90), async () => { _heard.AddRange(await DrainAsync()); return _heard.ToList(); }, done, what);
 
