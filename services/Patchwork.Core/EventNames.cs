@@ -26,4 +26,7 @@ public static class EventNames
     public const string AgreementMade = "agreement.made.v1";
     public const string AgreementEnded = "agreement.ended.v1";
     public const string CategoryAdded = "category.added.v1";
+    public const string ThreadStarted = "thread.started.v1";
+    public const string MessagePosted = "thread.message-posted.v1";
+    public const string MessageWithdrawn = "thread.message-withdrawn.v1";
 }

@@ -6,6 +6,7 @@ using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.SignIn;
+using Patchwork.Server.Threads;
 using Patchwork.Server.Tokens;
 using Patchwork.Server.Web;
 
@@ -21,6 +22,7 @@ builder.AddPatchworkSignIn();
 builder.AddPatchworkPartnerBus();
 builder.AddPatchworkApi();
 builder.AddPatchworkFeed();
+builder.AddPatchworkThreads();
 builder.AddPatchworkWeb();
 
 var app = builder.Build();

@@ -9,6 +9,7 @@ using Patchwork.Server.Api.Clients;
 using Patchwork.Server.Api.Involvements;
 using Patchwork.Server.Api.Sharing;
 using Patchwork.Server.Feed;
+using Patchwork.Server.Threads;
 
 namespace Patchwork.Server.Api;
 
@@ -62,6 +63,7 @@ public static class ApiExtensions
         api.MapSharingApi();
         api.MapAlertsApi();
         api.MapFeedApi();
+        api.MapThreadsApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }

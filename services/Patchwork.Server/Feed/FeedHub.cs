@@ -9,6 +9,8 @@ using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
 using Patchwork.Server.SignIn;
 
+using Patchwork.Server.Threads;
+
 namespace Patchwork.Server.Feed;
 
 /// <summary>
@@ -92,9 +94,11 @@ public sealed class FeedConnections(SessionRevocations revocations, IOptions<Ide
 
 /// <summary>
 /// Each node's consumer of the feed fan-out (a queue of its own that goes away with the node): pushes every notice to the
-/// practitioner's connections on this node, after a cheap check that an involvement it announces is still visible to them.
+/// practitioner's connections on this node, after a cheap check that an involvement it announces is still visible to them,
+/// or that they are still admitted to the thread it names.
 /// </summary>
-public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, FeedConnections connections, ClientTeamReader teams, PolicyOptions policy, TimeProvider clock)
+public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, FeedConnections connections, ClientTeamReader teams, PolicyOptions policy, TimeProvider clock,
+    ThreadNotices threads)
     : IConsumer<FeedNotice>
 {
     private static readonly HashSet<string> Announcing = [FeedNoticeKinds.BecameVisible, FeedNoticeKinds.Changed, FeedNoticeKinds.Ended];
@@ -113,6 +117,8 @@ public sealed class FeedNoticeConsumer(IHubContext<FeedHub> hub, FeedConnections
             if (sharing is null || AccessPolicy.Decide(sharing, partnership, viewer, new InvolvementId(involvement), clock.GetUtcNow(), policy) is not { IsVisible: true })
                 return;
         }
+        if (notice.Kind is FeedNoticeKinds.ThreadMessage or FeedNoticeKinds.ThreadMessageWithdrawn && !await threads.StillAdmittedAsync(notice, context.CancellationToken))
+            return;
         await hub.Clients.Clients(open).SendAsync("notice", FeedNoticeResponse.From(notice), context.CancellationToken);
     }
 }

@@ -18,4 +18,6 @@ public static class FeedNoticeKinds
     public const string ContactRequested = "contact-requested";
     public const string ContactAnswered = "contact-request-answered";
     public const string BreakGlass = "break-glass";
+    public const string ThreadMessage = "thread-message";
+    public const string ThreadMessageWithdrawn = "thread-message-withdrawn";
 }

@@ -10,6 +10,7 @@ using Patchwork.Core.ContactRequests;
 using Patchwork.Core.Involvements;
 using Patchwork.EventStore;
 using Patchwork.Server.SignIn;
+using Patchwork.Server.Threads;
 
 namespace Patchwork.Server.Feed;
 
@@ -21,7 +22,7 @@ namespace Patchwork.Server.Feed;
 /// moves only after the broker has confirmed every publish of the page.
 /// </summary>
 public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus bus, PolicyOptions policy,
-    TimeProvider clock, IServiceScopeFactory scopes) : ISubscriptionHandler
+    TimeProvider clock, IServiceScopeFactory scopes, ThreadNotices threads) : ISubscriptionHandler
 {
     public const string SubscriptionName = "feed-relay";
 
@@ -31,8 +32,9 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
     {
         ArgumentNullException.ThrowIfNull(page);
         var streams = page.Events.Where(e => ClientEventNames.Contains(e.Name)).GroupBy(e => e.StreamId).ToList();
-        if (streams.Count == 0) return;
-        var found = new List<(FeedNotice Notice, long Sequence)>();
+        var messages = page.Events.Where(e => ThreadNotices.EventNames.Contains(e.Name)).ToList();
+        if (streams.Count == 0 && messages.Count == 0) return;
+        var found = new List<(FeedNotice Notice, long Sequence)>(await threads.DecideAsync(messages, cancellationToken));
         foreach (var stream in streams)
         {
             var client = new ClientId(stream.Key);
@@ -91,7 +93,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
             .Select(dpo => Notice(recorded, dpo.Practitioner, dpo.Organisation, granted.Client, FeedNoticeKinds.BreakGlass, granted.Grant.Value));
     }
 
-    private static FeedNotice Notice(RecordedEvent recorded, PractitionerId practitioner, OrganisationId organisation, ClientId client, string kind, Guid subject) =>
+    internal static FeedNotice Notice(RecordedEvent recorded, PractitionerId practitioner, OrganisationId organisation, ClientId client, string kind, Guid subject) =>
         new(NoticeId(recorded.Id, practitioner, kind, subject), 0, practitioner.Value, organisation.Value, kind, client.Value, subject, recorded.RecordedAt);
 
     /// <summary>Everyone who has (or had, within the policy's window) an involvement with the client: the people §4 tells.</summary>

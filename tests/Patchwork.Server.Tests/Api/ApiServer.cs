@@ -25,7 +25,7 @@ namespace Patchwork.Server.Tests.Api;
 /// slice lands, issuing exactly the claims its cookie will carry (pw:practitioner, pw:org, one pw:role per role) as the
 /// host's default scheme, which is where the API's policy looks for practitioners. Partners use real tokens.
 /// </summary>
-public sealed class ApiServer : IAsyncLifetime
+public class ApiServer : IAsyncLifetime
 {
     private readonly PostgresSchema _schema = new();
     private WebApplicationFactory<Program>? _factory;
@@ -60,6 +60,7 @@ public sealed class ApiServer : IAsyncLifetime
             foreach (var (key, value) in Settings) host.UseSetting(key, value);
             host.ConfigureTestServices(services =>
             {
+                ConfigureServices(services);
                 services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TestPractitionerScheme>(TestPractitionerScheme.Name, _ => { });
                 services.PostConfigure<AuthenticationOptions>(options =>
                 {
@@ -70,6 +71,11 @@ public sealed class ApiServer : IAsyncLifetime
             });
         });
         _ = _factory.Server;
+    }
+
+    /// <summary>Services a derived host replaces, such as the clock.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
     }
 
     public async Task DisposeAsync()

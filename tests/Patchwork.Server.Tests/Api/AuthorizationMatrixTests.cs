@@ -2,11 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 using Patchwork.Core;
 using Patchwork.Server.Demo;
-using Patchwork.Server.Tokens;
-using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.Api;
 
@@ -97,9 +94,6 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         ["SexualHealthNurse"] = DemoPartnership.SexualHealthNurse,
     };
 
-    private static readonly SemaphoreSlim PartnerLock = new(1, 1);
-    private static readonly Dictionary<string, HttpClient> Partners = [];
-
     public static TheoryData<string> Endpoints() => [.. Rows().Keys];
 
     [Theory]
@@ -120,7 +114,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             // Every request by someone known leaves exactly one audit entry, allowed or denied; an anonymous one none.
             var entries = await server.AuditCountAsync() - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
-            else if (entries == 1) wrong.AddRange(AuditDifferences(caller, status, await NewestAuditAsync()));
+            else if (entries == 1) wrong.AddRange(MatrixTable.AuditDifferences(caller.ToString(), status, await MatrixTable.NewestAuditAsync(server.Schema)));
             if (status != expected[(int)caller])
             {
                 wrong.Add($"{caller}: expected {expected[(int)caller]}, got {status} {body}");
@@ -132,24 +126,6 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         }
         // A wrong 2xx is a leak; a wrong 4xx is a wrongful denial. Both must be zero.
         wrong.ShouldBeEmpty(string.Join(Environment.NewLine, wrong));
-    }
-
-    // The one entry names the rule that allowed or denied, and its outcome agrees with the answer the caller got.
-    private static IEnumerable<string> AuditDifferences(Caller caller, int status, (string Outcome, string? Rule) entry)
-    {
-        if (string.IsNullOrWhiteSpace(entry.Rule)) yield return $"{caller}: audit entry for {status} names no rule";
-        var outcome = status switch { < 300 => "allowed", 403 or 404 => "denied", _ => entry.Outcome };
-        if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
-    }
-
-    private async Task<(string Outcome, string? Rule)> NewestAuditAsync()
-    {
-        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT outcome, rule FROM \"{server.Schema}\".audit_entries ORDER BY at DESC LIMIT 1", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     private static IEnumerable<string> TeamDifferences(Caller caller, World world, string body)
@@ -214,25 +190,10 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     {
         if (Staff.TryGetValue(caller, out var staff)) return server.As(staff);
         if (caller == Caller.Anonymous) return server.Anonymous();
-        var organisation = caller == Caller.PartnerSame ? DemoPartnership.SocialCare.Id : DemoPartnership.Refuge.Id;
-        await PartnerLock.WaitAsync();
-        try
-        {
-            var key = server.Schema + caller;
-            if (!Partners.TryGetValue(key, out var partner))
-                Partners[key] = partner = await server.AsPartnerOf(organisation, [.. PartnerScopes.All]);
-            return partner;
-        }
-        finally
-        {
-            PartnerLock.Release();
-        }
+        return await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame);
     }
 
-    private static Dictionary<string, int[]> Rows() =>
-        Table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToDictionary(cells => cells[1], cells => cells[2..].Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray());
+    private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
 
     /// <summary>A fresh client with Ellie's team and consents, plus the things some cells act on.</summary>
     private sealed class World

@@ -35,6 +35,12 @@ public sealed class MalformedInputSweepTests(ApiServer server) : IClassFixture<A
         ("team", "GET", "/api/v1/clients/{client}/team", false),
         ("who-viewed", "GET", "/api/v1/clients/{client}/audit", false),
         ("export", "GET", "/api/v1/clients/{client}/export", false),
+        ("start-thread", "POST", "/api/v1/clients/{client}/threads", true),
+        ("list-threads", "GET", "/api/v1/clients/{client}/threads", false),
+        ("read-thread", "GET", "/api/v1/clients/{client}/threads/{id}", false),
+        ("mark-thread-read", "POST", "/api/v1/clients/{client}/threads/{id}/read", false),
+        ("post-message", "POST", "/api/v1/clients/{client}/threads/{id}/messages", true),
+        ("withdraw-message", "POST", "/api/v1/clients/{client}/threads/{id}/messages/{id}/withdraw", false),
     ];
 
     /// <summary>Every field any endpoint reads, each with a value of the wrong JSON type.</summary>
@@ -42,7 +48,8 @@ public sealed class MalformedInputSweepTests(ApiServer server) : IClassFixture<A
         {"givenNames": 1, "familyName": [], "dateOfBirth": 17, "nhsNumber": 9434765919, "candidatesSeen": "yes", "role": 5, "service": {},
          "category": 3, "start": true, "end": 12, "contact": "01632 960000", "undisclosed": "no", "onBehalfOf": "someone",
          "scope": 3, "categories": "all", "givenBy": 1, "evidence": [], "expiresAt": "tomorrow", "lawfulBasis": 4, "justification": 7,
-         "durationMinutes": "an hour", "handle": 1, "answer": 9, "involvementId": "x"}
+         "durationMinutes": "an hour", "handle": 1, "answer": 9, "involvementId": "x",
+         "participants": "everyone", "message": 5, "body": []}
         """;
 
     public static TheoryData<string> Names() => [.. Endpoints.Select(e => e.Name)];

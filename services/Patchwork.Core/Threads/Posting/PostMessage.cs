@@ -1,0 +1,34 @@
+using Patchwork.Core.Access;
+using Patchwork.EventStore;
+
+namespace Patchwork.Core.Threads.Posting;
+
+/// <summary>A participant writes to a thread. The body never enters the log: the event holds ids only.</summary>
+public sealed record PostMessage(ThreadId Thread, MessageId Message, string Body);
+
+[EventName(EventNames.MessagePosted)]
+public sealed record MessagePosted(ThreadId Thread, MessageId Message, ClientId Client, Participant Author, DateTimeOffset At);
+
+public static class Posting
+{
+    /// <summary>Plain text, long enough for a considered note, short enough to stay a message rather than a case record.</summary>
+    public const int MaxBodyLength = 4000;
+
+    public static Problem? CheckBody(string? body, string field = "body") =>
+        string.IsNullOrWhiteSpace(body) ? Problem.Invalid(field, "write a message")
+        : body.Length > MaxBodyLength ? Problem.Invalid(field, $"has at most {MaxBodyLength} characters")
+        : body.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) ? Problem.Invalid(field, "is plain text: no control characters")
+        : null;
+
+    public static Result<MessagePosted> Decide(MessageThread thread, ClientSharing client, Partnership partnership, PostMessage command, Actor by,
+        DateTimeOffset now, PolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        ArgumentNullException.ThrowIfNull(command);
+        if (by is not Actor.Practitioner me) return Problem.Forbidden("only a practitioner may write in a thread");
+        var author = new Participant(me.Id, me.Organisation);
+        if (!ThreadAccess.Admits(thread, client, partnership, author, now, options)) return Problem.NotFound("no such thread");
+        return CheckBody(command.Body) is { } invalid ? invalid
+            : new MessagePosted(thread.Id, command.Message, thread.Client, author, now);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Npgsql;
+using Patchwork.Server.Demo;
+using Patchwork.Server.Tokens;
+using Patchwork.Testing;
+
+namespace Patchwork.Server.Tests.Api;
+
+/// <summary>What every authorization matrix shares: its literal table, its partner callers and its audit checks.</summary>
+public static class MatrixTable
+{
+    private static readonly SemaphoreSlim PartnerLock = new(1, 1);
+    private static readonly Dictionary<string, HttpClient> Partners = [];
+
+    /// <summary>Each row "METHOD name status status ..." as the name and its statuses, in the table's column order.</summary>
+    public static Dictionary<string, int[]> Rows(string table) =>
+        table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToDictionary(cells => cells[1], cells => cells[2..].Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray());
+
+    /// <summary>A partner system of Social Care (same) or of the refuge (other) with every scope, one per server and kind.</summary>
+    public static async Task<HttpClient> PartnerAsync(ApiServer server, bool sameOrganisation)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var organisation = sameOrganisation ? DemoPartnership.SocialCare.Id : DemoPartnership.Refuge.Id;
+        await PartnerLock.WaitAsync();
+        try
+        {
+            var key = server.Schema + organisation;
+            if (!Partners.TryGetValue(key, out var partner))
+                Partners[key] = partner = await server.AsPartnerOf(organisation, [.. PartnerScopes.All]);
+            return partner;
+        }
+        finally
+        {
+            PartnerLock.Release();
+        }
+    }
+
+    /// <summary>The one entry names the rule that allowed or denied, and its outcome agrees with the answer the caller got.</summary>
+    public static IEnumerable<string> AuditDifferences(string caller, int status, (string Outcome, string? Rule) entry)
+    {
+        if (string.IsNullOrWhiteSpace(entry.Rule)) yield return $"{caller}: audit entry for {status} names no rule";
+        var outcome = status switch { < 300 => "allowed", 403 or 404 => "denied", _ => entry.Outcome };
+        if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
+    }
+
+    public static async Task<(string Outcome, string? Rule)> NewestAuditAsync(string schema)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT outcome, rule FROM \"{schema}\".audit_entries ORDER BY at DESC LIMIT 1", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+}
