@@ -141,7 +141,7 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Per thread: how many messages, the newest's time, and how many the reader has neither written nor read.</summary>
+    /// <summary>Per thread: how many messages, the newest's time, and how many the reader has neither written nor read (a withdrawn one is nothing to read).</summary>
     public async Task<Dictionary<ThreadId, (int Messages, DateTimeOffset? Latest, int Unread)>> SummariesAsync(IReadOnlyList<ThreadId> threads,
         PractitionerId reader, CancellationToken cancellationToken)
     {
@@ -149,7 +149,7 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
         await using var command = database.CreateCommand(
             $"""
             SELECT m.thread_id, count(*), max(m.posted_at),
-                   count(*) FILTER (WHERE m.author_practitioner <> $2 AND NOT EXISTS
+                   count(*) FILTER (WHERE m.author_practitioner <> $2 AND m.withdrawn_at IS NULL AND NOT EXISTS
                        (SELECT 1 FROM {_schema}.thread_receipts r WHERE r.message_id = m.id AND r.practitioner_id = $2))
             FROM {_schema}.thread_messages m WHERE m.thread_id = ANY($1) GROUP BY m.thread_id
             """);

@@ -67,7 +67,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         if (team.Value is not { } seen) return null;
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
-        var names = await PractitionersAsync(seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
+        var names = await PractitionersAsync(store, seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
         var now = clock.GetUtcNow();
         var members = seen.Involvements
             .OrderBy(i => i.PractitionerId != MyId.Value).ThenBy(i => i.End is not null).ThenBy(i => i.Start)
@@ -166,7 +166,8 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         };
     }
 
-    private async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(IEnumerable<OrganisationId> organisations, CancellationToken cancellationToken)
+    internal static async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(EventStore.EventStore store, IEnumerable<OrganisationId> organisations,
+        CancellationToken cancellationToken)
     {
         var session = store.OpenSession();
         var known = ImmutableDictionary<PractitionerId, Practitioner>.Empty;

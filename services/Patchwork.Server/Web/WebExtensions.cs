@@ -27,6 +27,7 @@ public static class WebExtensions
             .AddApplicationPart(typeof(IClientDesk).Assembly);
         services.AddHttpContextAccessor();
         services.AddScoped<IClientDesk, PageClientDesk>();
+        services.AddScoped<IThreadDesk, PageThreadDesk>();
         services.AddScoped<INoticeDesk, PageNoticeDesk>();
         services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
         services.ConfigureApplicationCookie(cookie =>

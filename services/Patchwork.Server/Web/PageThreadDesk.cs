@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwork.Core;
+using Patchwork.Core.Access;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Threads;
+using Patchwork.Core.Threads.Withdrawing;
+using Patchwork.Server.Api;
+using Patchwork.Server.Threads;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+/// <summary>The pages' thread desk, made of <see cref="MessageThreads"/> (the API's handlers): the same policy, validation and audit.</summary>
+public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads threads, ClientTeamReader reader, PolicyOptions policy,
+    EventStore.EventStore store, TimeProvider clock, IServiceProvider services) : IThreadDesk
+{
+    private HttpContext Http => accessor.HttpContext ?? throw new InvalidOperationException("The desk serves page requests only.");
+
+    private CurrentActor Me => CurrentActor.From(Http.User) ?? throw new InvalidOperationException("A desk page admitted someone who is not a practitioner.");
+
+    public async Task<ThreadList?> ThreadsAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        if (Value<ThreadListResponse>(await threads.ListAsync(Http, Me, client, cancellationToken)) is not { } list) return null;
+        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+        var names = await NamesAsync(partnership, cancellationToken);
+        var me = (Actor.Practitioner)Me.Actor;
+        var choices = sharing is null ? [] : AccessPolicy.TeamOf(sharing, partnership, Me.Viewer, clock.GetUtcNow(), policy).Visible
+            .Select(v => v.Involvement)
+            .Where(i => i.IsActive && i.Practitioner is { } p && p != me.Id)
+            .DistinctBy(i => i.Practitioner)
+            .Select(i => new Choice(i.Practitioner!.Value.Value.ToString(), NameOf(names, i.Practitioner.Value), $"{i.Role}, {partnership.Organisations.GetValueOrDefault(i.Organisation)?.Name}"))
+            .ToList();
+        return new ThreadList(client, await ClientNameAsync(client, cancellationToken), [.. list.Threads.Select(t => new ThreadSummary(t.ThreadId,
+            NameOf(names, new PractitionerId(t.StartedBy)), string.Join(", ", t.Participants.Select(p => NameOf(names, new PractitionerId(p)))),
+            t.StartedAt, t.Messages, t.LatestAt, t.Unread))], choices);
+    }
+
+    public async Task<ThreadPage?> ThreadAsync(ClientId client, Guid thread, CancellationToken cancellationToken)
+    {
+        if (Value<ThreadResponse>(await threads.ReadAsync(Http, Me, client, new ThreadId(thread), cancellationToken)) is not { } read) return null;
+        await threads.MarkReadAsync(Http, Me, client, new ThreadId(thread), cancellationToken);
+        var names = await NamesAsync(await reader.PartnershipAsync(cancellationToken), cancellationToken);
+        var me = ((Actor.Practitioner)Me.Actor).Id.Value;
+        var now = clock.GetUtcNow();
+        var entries = read.Messages.Select(m => new ThreadEntry(m.MessageId, NameOf(names, new PractitionerId(m.AuthorId)), m.PostedAt, m.Body, m.Withdrawn,
+                m.AuthorId == me && !m.Withdrawn && now - m.PostedAt <= Withdrawing.Window,
+                m.ReadBy.Count == 0 ? null : string.Join(", ", m.ReadBy.Select(r => NameOf(names, new PractitionerId(r.PractitionerId)))), IsAttention: false))
+            .Concat(read.Attention.Select(a => new ThreadEntry(null, NameOf(names, new PractitionerId(a.RaisedBy)), a.At, null, false, false, null, IsAttention: true)))
+            .OrderBy(e => e.At).ToList();
+        return new ThreadPage(client, await ClientNameAsync(client, cancellationToken), read.ThreadId,
+            string.Join(", ", read.Participants.Select(p => NameOf(names, new PractitionerId(p.PractitionerId)))), entries);
+    }
+
+    public async Task<DeskOutcome<Guid>> StartAsync(ClientId client, IReadOnlyList<Guid> participants, string? message, CancellationToken cancellationToken) =>
+        Outcome(await threads.StartAsync(Http, Me, client, new StartThreadRequest(participants, message), cancellationToken), (StartedThreadResponse s) => s.ThreadId);
+
+    public async Task<DeskOutcome<Guid>> ReplyAsync(ClientId client, Guid thread, string? body, CancellationToken cancellationToken) =>
+        Outcome(await threads.PostAsync(Http, Me, client, new ThreadId(thread), new PostMessageRequest(body), cancellationToken), (PostedMessageResponse p) => p.MessageId);
+
+    public async Task<DeskOutcome<Guid>> WithdrawAsync(ClientId client, Guid thread, Guid message, CancellationToken cancellationToken) =>
+        Outcome(await threads.WithdrawAsync(Http, Me, client, new ThreadId(thread), new MessageId(message), cancellationToken), (PostedMessageResponse p) => p.MessageId);
+
+    private static T? Value<T>(IResult result) where T : class => result is IValueHttpResult<T> { Value: { } value } and IStatusCodeHttpResult { StatusCode: < 300 } ? value : null;
+
+    private static DeskOutcome<Guid> Outcome<T>(IResult result, Func<T, Guid> id) where T : class => result switch
+    {
+        _ when Value<T>(result) is { } value => DeskOutcome<Guid>.Done(id(value)),
+        ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
+            DeskOutcome<Guid>.Refused(new DeskRefusal(field, char.ToUpperInvariant(reason[0]) + reason[1..])),
+        ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+        ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, problem.Detail ?? problem.Title ?? "Refused")),
+        _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
+    };
+
+    private Task<System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner>> NamesAsync(Partnership partnership,
+        CancellationToken cancellationToken) => PageClientDesk.PractitionersAsync(store, partnership.Organisations.Keys, cancellationToken);
+
+    private static string NameOf(System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner> names, PractitionerId id) =>
+        names.GetValueOrDefault(id)?.Name ?? "A practitioner";
+
+    private async Task<string> ClientNameAsync(ClientId client, CancellationToken cancellationToken) =>
+        services.GetService<ClientIdentityVault>() is { } vault && await vault.ReadAsync(client, cancellationToken) is { } identity
+            ? $"{identity.GivenNames} {identity.FamilyName}" : "Unnamed client";
+}
