@@ -24,9 +24,9 @@ namespace Patchwork.Server.Web;
 public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads reads, ClientCommands commands, ClientTeamReader reader,
     RequestAudit audit, EventStore.EventStore store, TimeProvider clock, IServiceProvider services) : IClientDesk
 {
-    private HttpContext Http => accessor.HttpContext ?? throw new InvalidOperationException("The desk serves page requests only.");
+    private HttpContext Http => DeskReading.Http(accessor);
 
-    private CurrentActor Me => CurrentActor.From(Http.User) ?? throw new InvalidOperationException("A desk page admitted someone who is not a practitioner.");
+    private CurrentActor Me => DeskReading.Me(Http);
 
     private PractitionerId MyId => ((Actor.Practitioner)Me.Actor).Id;
 
@@ -67,7 +67,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         if (team.Value is not { } seen) return null;
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
-        var names = await PractitionersAsync(store, seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
+        var names = await DeskReading.PractitionersAsync(store, seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
         var now = clock.GetUtcNow();
         var members = seen.Involvements
             .OrderBy(i => i.PractitionerId != MyId.Value).ThenBy(i => i.End is not null).ThenBy(i => i.Start)
@@ -83,7 +83,11 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             ? sharing.Consents.Values.OrderByDescending(c => c.GivenAt).Select(c => Summary(c, partnership, now)).ToList()
             : [];
         return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
-            identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents);
+            identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
+        {
+            BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
+            OffersWhoViewed = onTeam || (Me.Actor is Actor.Practitioner me && (me.Holds(Roles.DataProtectionOfficer) || me.Holds(Roles.PartnershipAdmin))),
+        };
     }
 
     public async Task<ConsentChoices> ConsentChoicesAsync(CancellationToken cancellationToken)
@@ -146,39 +150,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             requested => TypedResults.Ok(requested.Request), cancellationToken), (ContactRequestId id) => id);
     }
 
-    /// <summary>Reads an API answer back: its value, or a refusal naming the field the API named.</summary>
-    private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value)
-    {
-        Http.Response.Headers.Remove("ETag");
-        return result switch
-        {
-            IValueHttpResult<TIn> { Value: { } found } and IStatusCodeHttpResult { StatusCode: < 300 } => DeskOutcome<TOut>.Done(value(found)),
-            ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
-                DeskOutcome<TOut>.Refused(new DeskRefusal(field, Capitalised(reason))),
-            ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-            ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail ?? problem.Title ?? "Refused"))
-            {
-                Candidates = problem.Extensions.TryGetValue("candidates", out var candidates) && candidates is IEnumerable<SearchMatchResponse> list
-                    ? [.. list.Select(Match)]
-                    : [],
-            }),
-            _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
-        };
-    }
-
-    internal static async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(EventStore.EventStore store, IEnumerable<OrganisationId> organisations,
-        CancellationToken cancellationToken)
-    {
-        var session = store.OpenSession();
-        var known = ImmutableDictionary<PractitionerId, Practitioner>.Empty;
-        foreach (var organisation in organisations)
-        {
-            known = await session.AggregateStreamAsync(organisation.Value, known,
-                (state, @event) => @event is PractitionerRegistered registered ? state.SetItem(registered.Practitioner, Practitioner.From(registered)) : state,
-                cancellationToken);
-        }
-        return known;
-    }
+    private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value) => DeskReading.Outcome(Http, result, value);
 
     private static ConsentSummary Summary(Consent consent, Partnership partnership, DateTimeOffset now)
     {
@@ -197,7 +169,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         return new ConsentSummary(consent.Id, sharesWith, Capitalised(covers), Capitalised(givenBy), evidence, consent.GivenAt, consent.ExpiresAt, consent.IsInForce(now));
     }
 
-    private static ClientMatch Match(SearchMatchResponse match) =>
+    internal static ClientMatch Match(SearchMatchResponse match) =>
         new(new ClientId(match.ClientId), match.GivenName, match.FamilyName, match.YearOfBirth, match.PostcodeDistrict);
 
     private static string SectorName(Sector sector) => sector switch
@@ -207,5 +179,5 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         _ => sector.ToString(),
     };
 
-    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+    private static string Capitalised(string text) => DeskReading.Capitalised(text);
 }

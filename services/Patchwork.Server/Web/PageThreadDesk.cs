@@ -73,7 +73,7 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
     };
 
     private Task<System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner>> NamesAsync(Partnership partnership,
-        CancellationToken cancellationToken) => PageClientDesk.PractitionersAsync(store, partnership.Organisations.Keys, cancellationToken);
+        CancellationToken cancellationToken) => DeskReading.PractitionersAsync(store, partnership.Organisations.Keys, cancellationToken);
 
     private static string NameOf(System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner> names, PractitionerId id) =>
         names.GetValueOrDefault(id)?.Name ?? "A practitioner";

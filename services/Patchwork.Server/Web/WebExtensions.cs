@@ -29,6 +29,7 @@ public static class WebExtensions
         services.AddScoped<IClientDesk, PageClientDesk>();
         services.AddScoped<IThreadDesk, PageThreadDesk>();
         services.AddScoped<INoticeDesk, PageNoticeDesk>();
+        services.AddScoped<IClientTasks, PageClientTasks>();
         services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
         services.ConfigureApplicationCookie(cookie =>
         {

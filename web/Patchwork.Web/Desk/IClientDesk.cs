@@ -46,6 +46,12 @@ public sealed record ClientRecord(
     IReadOnlyList<TeamMember> Team, IReadOnlyList<string> MaskedHandles, IReadOnlyList<ConsentSummary> Consents)
 {
     public TeamMember? Mine => Team.FirstOrDefault(member => member.IsMine && member.End is null);
+
+    /// <summary>When the practitioner's own emergency access (break-glass) to this client ends, while it lasts.</summary>
+    public DateTimeOffset? BreakGlassUntil { get; init; }
+
+    /// <summary>Whether to offer "who viewed this client"; the access log's own read decides who may read it.</summary>
+    public bool OffersWhoViewed { get; init; }
 }
 
 public sealed record TeamMember(

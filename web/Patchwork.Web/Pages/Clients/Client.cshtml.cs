@@ -15,6 +15,9 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
         ["consent-withdrawn"] = "The consent is withdrawn. Nothing more is shared under it.",
         ["contact-requested"] = "Your request is sent. If they choose to, they will contact you.",
         ["contact-already-requested"] = "You have already asked. They will contact you if they choose to.",
+        ["involvement-ended"] = "Your involvement is ended. The team is told.",
+        ["attention-raised"] = "Attention is raised. The team is told.",
+        ["break-glass"] = "Emergency access is on. The team and the data protection officers are told.",
     };
 
     public ClientRecord? Record { get; private set; }
@@ -24,7 +27,7 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
     public async Task<IActionResult> OnGetAsync(Guid client, string? done, CancellationToken cancellationToken)
     {
         Record = await desk.ClientAsync(new ClientId(client), cancellationToken);
-        if (Record is null) return NotFound();
+        if (Record is null) return this.NotFoundPage();
         Notice = done is null ? null : Notices.GetValueOrDefault(done);
         Response.Headers.CacheControl = "private, no-store";
         return Page();
@@ -33,7 +36,7 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
     public async Task<IActionResult> OnPostRequestContactAsync(Guid client, [FromForm] string? handle, CancellationToken cancellationToken)
     {
         var requested = await desk.RequestContactAsync(new ClientId(client), handle ?? "", cancellationToken);
-        if (requested.Refusal is { NotFound: true }) return NotFound();
+        if (requested.Refusal is { NotFound: true }) return this.NotFoundPage();
         return Redirect($"/clients/{client}?done={(requested.Succeeded ? "contact-requested" : "contact-already-requested")}");
     }
 }

@@ -31,7 +31,7 @@ public sealed class RecordConsentModel(IClientDesk desk) : PageModel
 
     public async Task<IActionResult> OnGetAsync(Guid client, CancellationToken cancellationToken)
     {
-        if (await desk.ClientAsync(new ClientId(client), cancellationToken) is not { Mine: not null }) return NotFound();
+        if (await desk.ClientAsync(new ClientId(client), cancellationToken) is not { Mine: not null }) return this.NotFoundPage();
         await LoadChoicesAsync(cancellationToken);
         return Page();
     }
@@ -50,7 +50,7 @@ public sealed class RecordConsentModel(IClientDesk desk) : PageModel
         if (!Errors.Any)
         {
             var recorded = await desk.RecordConsentAsync(new ClientId(client), new NewConsent(ShareWith, Categories, giver, kind, EvidenceReference), cancellationToken);
-            if (recorded.Refusal is { NotFound: true }) return NotFound();
+            if (recorded.Refusal is { NotFound: true }) return this.NotFoundPage();
             if (recorded.Succeeded) return Redirect($"/clients/{client}?done=consent-recorded");
             Errors.Add(recorded.Refusal!.Field switch { "categories" => "categories", "evidence" => "evidenceReference", _ => "shareWith" }, recorded.Refusal.Message);
         }

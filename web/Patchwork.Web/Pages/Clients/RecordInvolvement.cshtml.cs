@@ -36,7 +36,7 @@ public sealed class RecordInvolvementModel(IClientDesk desk, TimeProvider clock)
         {
             var recorded = await desk.RecordInvolvementAsync(new ClientId(client), new NewInvolvement(Role, Service, Category, Start.ToDate(), Phone, Email),
                 cancellationToken);
-            if (recorded.Refusal is { NotFound: true }) return NotFound();
+            if (recorded.Refusal is { NotFound: true }) return this.NotFoundPage();
             if (recorded.Succeeded) return Redirect($"/clients/{client}?done=involvement-recorded");
             Errors.Add(FieldOf(recorded.Refusal!.Field), recorded.Refusal.Message);
         }

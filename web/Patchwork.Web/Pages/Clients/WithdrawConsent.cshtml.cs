@@ -16,12 +16,12 @@ public sealed class WithdrawConsentModel(IClientDesk desk) : PageModel
         Client = client;
         var record = await desk.ClientAsync(new ClientId(client), cancellationToken);
         Consent = record?.Mine is null ? null : record.Consents.FirstOrDefault(c => c.Id.Value == consent && c.InForce);
-        return Consent is null ? NotFound() : Page();
+        return Consent is null ? this.NotFoundPage() : Page();
     }
 
     public async Task<IActionResult> OnPostAsync(Guid client, Guid consent, CancellationToken cancellationToken)
     {
         var withdrawn = await desk.WithdrawConsentAsync(new ClientId(client), new ConsentId(consent), cancellationToken);
-        return withdrawn.Refusal is { NotFound: true } ? NotFound() : Redirect(withdrawn.Succeeded ? $"/clients/{client}?done=consent-withdrawn" : $"/clients/{client}");
+        return withdrawn.Refusal is { NotFound: true } ? this.NotFoundPage() : Redirect(withdrawn.Succeeded ? $"/clients/{client}?done=consent-withdrawn" : $"/clients/{client}");
     }
 }

@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwork.Core;
+using Patchwork.Core.Practitioners;
+using Patchwork.Server.Api;
+using Patchwork.Server.Api.Clients;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+/// <summary>What the pages' desks share: who is asking, reading the API's answers back, and naming practitioners.</summary>
+internal static class DeskReading
+{
+    public static HttpContext Http(IHttpContextAccessor accessor) =>
+        accessor.HttpContext ?? throw new InvalidOperationException("The desk serves page requests only.");
+
+    public static CurrentActor Me(HttpContext http) =>
+        CurrentActor.From(http.User) ?? throw new InvalidOperationException("A desk page admitted someone who is not a practitioner.");
+
+    /// <summary>Reads an API answer back: its value, or a refusal naming the field the API named.</summary>
+    public static DeskOutcome<TOut> Outcome<TIn, TOut>(HttpContext http, IResult result, Func<TIn, TOut> value)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        http.Response.Headers.Remove("ETag");
+        return result switch
+        {
+            IValueHttpResult<TIn> { Value: { } found } and IStatusCodeHttpResult { StatusCode: < 300 } => DeskOutcome<TOut>.Done(value(found)),
+            ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
+                DeskOutcome<TOut>.Refused(new DeskRefusal(field, Capitalised(reason))),
+            ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail ?? problem.Title ?? "Refused"))
+            {
+                Candidates = problem.Extensions.TryGetValue("candidates", out var candidates) && candidates is IEnumerable<SearchMatchResponse> list
+                    ? [.. list.Select(PageClientDesk.Match)]
+                    : [],
+            }),
+            _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
+        };
+    }
+
+    /// <summary>The practitioners of the given organisations, from each organisation's stream.</summary>
+    public static async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(EventStore.EventStore store, IEnumerable<OrganisationId> organisations,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(organisations);
+        var session = store.OpenSession();
+        var known = ImmutableDictionary<PractitionerId, Practitioner>.Empty;
+        foreach (var organisation in organisations)
+        {
+            known = await session.AggregateStreamAsync(organisation.Value, known,
+                (state, @event) => @event is PractitionerRegistered registered ? state.SetItem(registered.Practitioner, Practitioner.From(registered)) : state,
+                cancellationToken);
+        }
+        return known;
+    }
+
+    public static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwork.Core;
+using Patchwork.Core.Attention;
+using Patchwork.Core.BreakGlass;
+using Patchwork.Core.Clients;
+using Patchwork.Core.Involvements;
+using Patchwork.Server.Api;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Clients;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+/// <summary>
+/// The pages' client tasks, made of the API's command pipeline (<see cref="ClientCommands"/>) and its access-log read
+/// (<see cref="ClientRecords"/>): the same decisions, refusals and audit entries as the API's endpoints, channel web.
+/// </summary>
+public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommands commands, ClientRecords records, ClientTeamReader reader,
+    EventStore.EventStore store) : IClientTasks
+{
+    private HttpContext Http => DeskReading.Http(accessor);
+
+    public async Task<DeskOutcome<DateTimeOffset>> BreakGlassAsync(ClientId client, string? justification, int? minutes, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        return DeskReading.Outcome(Http, await commands.HandleAsync(
+                new ClientCommand(Http, me, client, "break-glass.grant") { OpenToAnyone = true, Purpose = justification },
+                (sharing, _, now) => Granting.Decide(sharing, new GrantBreakGlass(sharing.Client, GrantId.New(), justification ?? "",
+                    minutes is { } m ? TimeSpan.FromMinutes(m) : null), me.Actor, now),
+                granted => TypedResults.Ok(granted.ExpiresAt), cancellationToken),
+            (DateTimeOffset expires) => expires);
+    }
+
+    public async Task<IReadOnlyList<Viewing>?> WhoViewedAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        var page = DeskReading.Outcome(Http, await records.WhoViewedAsync(Http, DeskReading.Me(Http), client, null, 200, cancellationToken),
+            (AuditPageResponse entries) => entries.Entries);
+        if (page.Value is not { } entries) return null;
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var names = await DeskReading.PractitionersAsync(store, entries.Select(e => new OrganisationId(e.OrganisationId)).Distinct(), cancellationToken);
+        return [.. entries.Select(e => new Viewing(e.At,
+            e.PractitionerId is { } who ? names.GetValueOrDefault(new PractitionerId(who))?.Name ?? "A practitioner" : "A partner system",
+            partnership.Organisations.GetValueOrDefault(new OrganisationId(e.OrganisationId))?.Name ?? "An organisation no longer in the partnership",
+            e.Action, e.Channel.ToString(), e.Purpose, e.Outcome == AuditOutcome.Allowed))];
+    }
+
+    public async Task<DeskOutcome<InvolvementId>> EndInvolvementAsync(ClientId client, InvolvementId involvement, DateOnly? end, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        return DeskReading.Outcome(Http, await commands.HandleAsync(
+                new ClientCommand(Http, me, client, "involvement.end") { Involvement = involvement },
+                (sharing, _, now) => Ending.Decide(sharing, new EndInvolvement(sharing.Client, involvement, end ?? Calendar.Today(now)), me.Actor, now),
+                _ => TypedResults.Ok(involvement), cancellationToken),
+            (InvolvementId ended) => ended);
+    }
+
+    public async Task<DeskOutcome<bool>> RaiseAttentionAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "attention.raise"),
+                (sharing, _, now) => Raising.Decide(sharing, new RaiseAttention(sharing.Client, AttentionId.New()), me.Actor, now),
+                _ => TypedResults.Ok(true), cancellationToken),
+            (bool raised) => raised);
+    }
+}

@@ -1,0 +1,92 @@
+using Microsoft.Playwright;
+using Patchwork.Server.Demo;
+
+namespace Patchwork.Web.Tests;
+
+/// <summary>
+/// Journeys through the client's tasks on the demo client Ellie: break-glass by a practitioner who may see nothing, a data
+/// protection officer reading who viewed, and a team member raising attention and ending their involvement.
+/// </summary>
+public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
+{
+    private static readonly string Ellie = $"/clients/{DemoPartnership.Ellie.Value}";
+
+    [Fact]
+    public async Task A_refuge_worker_uses_break_glass_with_a_reason_and_sees_the_whole_team_with_the_time_left()
+    {
+        await using var browser = await server.NewContextAsync();
+        var page = await browser.NewPageAsync();
+        await page.SignsInForTheFirstTimeAsync(DemoPartnership.RefugeWorker);
+        (await page.GotoAsync(Ellie))!.Status.ShouldBe(404);
+        await PageChecks.CheckAsync(page, "not-found");
+
+        await page.FindsByNameAndBirthAsync("Child disclosed at the refuge tonight", "Marsh-Whitfield", new DateOnly(2011, 4, 17));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Use emergency access for Ellie Marsh-Whitfield" }).ClickAsync();
+        await PageChecks.CheckAsync(page, "break-glass");
+        await page.GetByLabel("Why do you need emergency access?").FillAsync("   ");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use emergency access" }).ClickAsync();
+        await page.Locator(".govuk-error-summary", new() { HasText = "Enter why you need emergency access" }).WaitForAsync();
+        await PageChecks.CheckAsync(page, "break-glass-errors");
+
+        await page.GetByLabel("Why do you need emergency access?").FillAsync("Child disclosed abuse at the refuge tonight; need the allocated social worker now");
+        await page.GetByLabel("4 hours").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use emergency access" }).ClickAsync();
+        var banner = page.Locator("#break-glass");
+        await banner.WaitForAsync();
+        (await banner.InnerTextAsync()).ShouldMatch(@"You are using emergency access until \d\d:\d\d UTC: (3 h 5\d|4 h 0) min left");
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountAsync()).ShouldBe(1);
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).Locator("a[href^='tel:']").CountAsync()).ShouldBe(1);
+        await PageChecks.CheckAsync(page, "client-break-glass");
+        (await server.AuditCountAsync("break-glass.grant", "web")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_data_protection_officer_sees_who_viewed_the_client_and_others_may_not()
+    {
+        await using (var teachers = await server.NewContextAsync())
+        {
+            var teacher = await teachers.NewPageAsync();
+            await teacher.SignsInForTheFirstTimeAsync(DemoPartnership.Teacher);
+            await teacher.GotoAsync(Ellie);
+            await teacher.Locator("h1", new() { HasText = "Ellie Marsh-Whitfield" }).WaitForAsync();
+        }
+
+        await using var dpos = await server.NewContextAsync();
+        var dpo = await dpos.NewPageAsync();
+        await dpo.SignsInForTheFirstTimeAsync(DemoPartnership.SocialCareDpo);
+        await dpo.GotoAsync(Ellie);
+        await dpo.GetByRole(AriaRole.Link, new() { Name = "Who viewed this client" }).ClickAsync();
+        var log = dpo.Locator("#who-viewed");
+        await log.WaitForAsync();
+        (await log.Locator("tr", new() { HasText = $"{DemoPartnership.Teacher.Name}, {DemoPartnership.School.Name}" })
+            .Filter(new() { HasText = "Viewed the team" }).CountAsync()).ShouldBeGreaterThanOrEqualTo(1);
+        await PageChecks.CheckAsync(dpo, "who-viewed");
+        (await server.AuditCountAsync("client.audit.read", "web")).ShouldBeGreaterThanOrEqualTo(1);
+
+        await using var strangers = await server.NewContextAsync();
+        var stranger = await strangers.NewPageAsync();
+        await stranger.SignsInForTheFirstTimeAsync(DemoPartnership.SchoolNurse);
+        (await stranger.GotoAsync($"{Ellie}/who-viewed"))!.Status.ShouldBe(404);
+    }
+
+    [Fact]
+    public async Task A_police_officer_raises_attention_then_ends_their_involvement_and_no_longer_sees_the_social_worker()
+    {
+        await using var browser = await server.NewContextAsync();
+        var page = await browser.NewPageAsync();
+        await page.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
+        await page.GotoAsync(Ellie);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Raise attention" }).ClickAsync();
+        await PageChecks.CheckAsync(page, "raise-attention");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Raise attention" }).ClickAsync();
+        await page.GetByText("Attention is raised. The team is told.").WaitForAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "End my involvement" }).ClickAsync();
+        await PageChecks.CheckAsync(page, "end-involvement");
+        await page.GetByRole(AriaRole.Button, new() { Name = "End my involvement today" }).ClickAsync();
+        await page.GetByText("Your involvement is ended.").WaitForAsync();
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).CountAsync()).ShouldBe(0);
+        (await server.AuditCountAsync("attention.raise", "web")).ShouldBe(1);
+        (await server.AuditCountAsync("involvement.end", "web")).ShouldBe(1);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Patchwork.Core;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Web.Pages.Clients;
+
+/// <summary>The client's access log, for those the log's own read allows (DPOs, partnership admins, the team); 404 for anyone else.</summary>
+public sealed class WhoViewedModel(IClientTasks tasks) : PageModel
+{
+    public Guid Client { get; private set; }
+
+    public IReadOnlyList<Viewing> Entries { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(Guid client, CancellationToken cancellationToken)
+    {
+        Client = client;
+        if (await tasks.WhoViewedAsync(new ClientId(client), cancellationToken) is not { } entries) return this.NotFoundPage();
+        Entries = entries;
+        Response.Headers.CacheControl = "private, no-store";
+        return Page();
+    }
+
+    public static string Describe(string action) => action switch
+    {
+        "client.team.read" => "Viewed the team",
+        "client.search" => "Found the client in a search",
+        "client.list" => "Saw the client in their list",
+        "client.audit.read" => "Viewed who viewed",
+        "client.export" => "Exported everything held",
+        "break-glass.grant" => "Used emergency access",
+        _ => action.Replace('.', ' ').Replace('-', ' '),
+    };
+}
