@@ -89,4 +89,57 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         (await server.AuditCountAsync("attention.raise", "web")).ShouldBe(1);
         (await server.AuditCountAsync("involvement.end", "web")).ShouldBe(1);
     }
+
+    [Fact]
+    public async Task A_school_lead_records_the_clients_objection_to_sharing_with_the_health_trust()
+    {
+        await using var browser = await server.NewContextAsync();
+        var page = await browser.NewPageAsync();
+        await page.SignsInForTheFirstTimeAsync(DemoPartnership.Teacher);
+        await page.GotoAsync(Ellie);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Record an objection" }).ClickAsync();
+        await PageChecks.CheckAsync(page, "record-objection");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Record objection" }).ClickAsync();
+        await page.Locator(".govuk-error-summary", new() { HasText = "Select who the client objects to sharing with" }).WaitForAsync();
+        await PageChecks.CheckAsync(page, "record-objection-errors");
+        await page.GetByLabel(DemoPartnership.Health.Name).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Record objection" }).ClickAsync();
+        await page.GetByText("The objection is recorded.").WaitForAsync();
+        (await server.AuditCountAsync("objection.record", "web")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_social_worker_asks_to_share_without_consent_checks_the_answers_and_their_manager_approves()
+    {
+        await using (var socialWorkers = await server.NewContextAsync())
+        {
+            var page = await socialWorkers.NewPageAsync();
+            await page.SignsInForTheFirstTimeAsync(DemoPartnership.SocialWorker);
+            await page.GotoAsync(Ellie);
+            await page.GetByRole(AriaRole.Link, new() { Name = "Ask to share without consent" }).ClickAsync();
+            await PageChecks.CheckAsync(page, "request-sharing");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+            await page.Locator(".govuk-error-summary", new() { HasText = "Select the lawful basis" }).WaitForAsync();
+            await PageChecks.CheckAsync(page, "request-sharing-errors");
+            await page.GetByLabel("Safeguarding a child").CheckAsync();
+            await page.GetByLabel("Why must it be shared without consent?").FillAsync("Father refuses consent; child at risk of significant harm");
+            await page.GetByLabel("In 3 months").CheckAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+            await page.Locator("#answers", new() { HasText = "Father refuses consent" }).WaitForAsync();
+            await PageChecks.CheckAsync(page, "request-sharing-check");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Send to a manager for approval" }).ClickAsync();
+            await page.GetByText("A manager of your organisation must approve it").WaitForAsync();
+        }
+
+        await using var managers = await server.NewContextAsync();
+        var manager = await managers.NewPageAsync();
+        await manager.SignsInForTheFirstTimeAsync(DemoPartnership.TeamManager);
+        await manager.GotoAsync(Ellie);
+        await manager.GetByRole(AriaRole.Link, new() { Name = "Approve sharing without consent: Safeguarding a child" }).ClickAsync();
+        await PageChecks.CheckAsync(manager, "approve-sharing");
+        await manager.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await manager.GetByText("Sharing without consent is approved.").WaitForAsync();
+        (await manager.Locator(".govuk-summary-card", new() { HasText = "Safeguarding a child" }).InnerTextAsync()).ShouldContain("In force");
+        (await server.AuditCountAsync("sharing-without-consent.approve", "web")).ShouldBe(1);
+    }
 }

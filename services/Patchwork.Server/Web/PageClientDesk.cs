@@ -86,6 +86,11 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
         {
             BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
+            // Shown to the team, and to managers, who approve them (the approval's own decision says which manager may).
+            SharingWithoutConsent = (onTeam || (Me.Actor is Actor.Practitioner manager && manager.Holds(Roles.Manager))) && sharing is not null
+                ? [.. sharing.SharingWithoutConsent.Values.OrderByDescending(b => b.RequestedAt).Select(b => new SharingBasisSummary(b.Id.Value,
+                    PageClientTasks.LawfulBasisName(b.Basis), b.Justification, b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
+                : [],
             OffersWhoViewed = onTeam || (Me.Actor is Actor.Practitioner me && (me.Holds(Roles.DataProtectionOfficer) || me.Holds(Roles.PartnershipAdmin))),
         };
     }
@@ -117,12 +122,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<DeskOutcome<ConsentId>> RecordConsentAsync(ClientId client, NewConsent consent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consent);
-        var scope = consent.ShareWith?.Split(':', 2) switch
-        {
-            ["sector", var sector] when Enum.TryParse<Sector>(sector, out var s) && Enum.IsDefined(s) => new ScopeBody(null, s),
-            ["organisation", var organisation] when Guid.TryParse(organisation, out var o) => new ScopeBody(o, null),
-            _ => null,
-        };
+        var scope = ScopeOf(consent.ShareWith);
         var general = consent.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
         var body = new RecordConsentRequest(scope, new CategoriesBody(general, [.. consent.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))]),
             consent.GivenBy ?? ConsentGiver.Client, consent.Evidence is { } kind ? new EvidenceBody(kind, consent.EvidenceReference) : null, null);
@@ -168,6 +168,14 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         var evidence = consent.Evidence.Kind.ToString().ToLowerInvariant() + (consent.Evidence.Reference is { Length: > 0 } reference ? $" ({reference})" : "");
         return new ConsentSummary(consent.Id, sharesWith, Capitalised(covers), Capitalised(givenBy), evidence, consent.GivenAt, consent.ExpiresAt, consent.IsInForce(now));
     }
+
+    /// <summary>A form's "sector:Police" or "organisation:{id}" as the API's scope; null when it is neither.</summary>
+    internal static ScopeBody? ScopeOf(string? shareWith) => shareWith?.Split(':', 2) switch
+    {
+        ["sector", var sector] when Enum.TryParse<Sector>(sector, out var s) && Enum.IsDefined(s) => new ScopeBody(null, s),
+        ["organisation", var organisation] when Guid.TryParse(organisation, out var o) => new ScopeBody(o, null),
+        _ => null,
+    };
 
     internal static ClientMatch Match(SearchMatchResponse match) =>
         new(new ClientId(match.ClientId), match.GivenName, match.FamilyName, match.YearOfBirth, match.PostcodeDistrict);

@@ -4,6 +4,8 @@ using Patchwork.Core.Attention;
 using Patchwork.Core.BreakGlass;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Involvements;
+using Patchwork.Core.Objections;
+using Patchwork.Core.SharingWithoutConsent;
 using Patchwork.Server.Api;
 using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Api.Clients;
@@ -62,4 +64,47 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
                 _ => TypedResults.Ok(true), cancellationToken),
             (bool raised) => raised);
     }
+
+    public async Task<DeskOutcome<bool>> RecordObjectionAsync(ClientId client, string? shareWith, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        var scope = PageClientDesk.ScopeOf(shareWith);
+        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "objection.record"),
+                (sharing, partnership, now) => (scope?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector")).Bind(named =>
+                    Core.Objections.Recording.Decide(sharing, new RecordObjection(sharing.Client, ObjectionId.New(), named), me.Actor, partnership, now)),
+                _ => TypedResults.Ok(true), cancellationToken),
+            (bool recorded) => recorded);
+    }
+
+    public async Task<DeskOutcome<Guid>> RequestSharingWithoutConsentAsync(ClientId client, string? basis, string? justification, int? months,
+        CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        var lawfulBasis = Enum.TryParse<LawfulBasis>(basis, out var parsed) && Enum.IsDefined(parsed) ? parsed : (LawfulBasis?)null;
+        return DeskReading.Outcome(Http, await commands.HandleAsync(
+                new ClientCommand(Http, me, client, "sharing-without-consent.request") { Purpose = justification },
+                (sharing, _, now) => lawfulBasis is not { } named ? Problem.Invalid("lawfulBasis", "choose the lawful basis")
+                    : months is not { } term ? Problem.Invalid("expiresAt", "choose when it is reviewed")
+                    : Core.SharingWithoutConsent.Requesting.Decide(sharing, new RequestSharingWithoutConsent(sharing.Client, SharingWithoutConsentId.New(),
+                        named, justification ?? "", now.AddMonths(term)), me.Actor, now),
+                requested => TypedResults.Ok(requested.Basis.Value), cancellationToken),
+            (Guid id) => id);
+    }
+
+    public async Task<DeskOutcome<bool>> ApproveSharingWithoutConsentAsync(ClientId client, Guid basis, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "sharing-without-consent.approve"),
+                (sharing, _, now) => Approving.Decide(sharing, new ApproveSharingWithoutConsent(sharing.Client, new SharingWithoutConsentId(basis)), me.Actor, now),
+                _ => TypedResults.Ok(true), cancellationToken),
+            (bool approved) => approved);
+    }
+
+    internal static string LawfulBasisName(LawfulBasis basis) => basis switch
+    {
+        LawfulBasis.SafeguardingChild => "Safeguarding a child",
+        LawfulBasis.SafeguardingAdultAtRisk => "Safeguarding an adult at risk",
+        LawfulBasis.PublicTask => "Public task",
+        _ => "Vital interests",
+    };
 }

@@ -52,6 +52,9 @@ public sealed record ClientRecord(
 
     /// <summary>Whether to offer "who viewed this client"; the access log's own read decides who may read it.</summary>
     public bool OffersWhoViewed { get; init; }
+
+    /// <summary>Requests to share without consent, newest first, shown to the team as consents are.</summary>
+    public IReadOnlyList<SharingBasisSummary> SharingWithoutConsent { get; init; } = [];
 }
 
 public sealed record TeamMember(

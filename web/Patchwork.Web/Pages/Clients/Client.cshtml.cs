@@ -17,6 +17,9 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
         ["contact-already-requested"] = "You have already asked. They will contact you if they choose to.",
         ["involvement-ended"] = "Your involvement is ended. The team is told.",
         ["attention-raised"] = "Attention is raised. The team is told.",
+        ["sharing-requested"] = "Your request is recorded. A manager of your organisation must approve it before anything is shared.",
+        ["sharing-approved"] = "Sharing without consent is approved.",
+        ["objection-recorded"] = "The objection is recorded. Nothing is shared with them under consent.",
         ["break-glass"] = "Emergency access is on. The team and the data protection officers are told.",
     };
 
