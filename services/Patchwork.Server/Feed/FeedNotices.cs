@@ -58,18 +58,19 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
     }
 
     /// <summary>Who has been told of which of the client's involvements and not since told it is no longer shared.</summary>
-    public async Task<HashSet<(Guid Practitioner, Guid Involvement)>> ToldAsync(ClientId client, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    public async Task<HashSet<(Guid Practitioner, Guid Involvement)>> ToldAsync(IReadOnlyCollection<ClientId> clients, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(clients);
         await using var command = new NpgsqlCommand(
             $"""
             SELECT practitioner_id, subject_id FROM (
                 SELECT DISTINCT ON (practitioner_id, subject_id) practitioner_id, subject_id, kind FROM {_table}
-                WHERE client_id = $1 AND kind IN ('{FeedNoticeKinds.BecameVisible}', '{FeedNoticeKinds.NoLongerShared}')
+                WHERE client_id = ANY($1) AND kind IN ('{FeedNoticeKinds.BecameVisible}', '{FeedNoticeKinds.NoLongerShared}')
                 ORDER BY practitioner_id, subject_id, position DESC) latest
             WHERE kind = '{FeedNoticeKinds.BecameVisible}'
             """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = client.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = clients.Select(c => c.Value).ToArray() });
         var told = new HashSet<(Guid, Guid)>();
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken)) told.Add((rows.GetGuid(0), rows.GetGuid(1)));

@@ -35,13 +35,37 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         var messages = page.Events.Where(e => ThreadNotices.EventNames.Contains(e.Name)).ToList();
         if (streams.Count == 0 && messages.Count == 0) return;
         var found = new List<(FeedNotice Notice, long Sequence)>(await threads.DecideAsync(messages, cancellationToken));
+        if (streams.Count > 0) found.AddRange(await ClientNoticesAsync(page, streams, cancellationToken));
+        // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
+        // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
+        // page, not yet checkpointed, is relayed again.
+        var published = await notices.StoreAsync(found, cancellationToken);
+        // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
+        // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
+        // stay in position order, as a browser resumes after the last position it saw.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(PartnerBus.PartnerRelay.SendLimit);
+        await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
+        {
+            foreach (var notice in theirs)
+                await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
+        }));
+    }
+
+    private async Task<List<(FeedNotice Notice, long Sequence)>> ClientNoticesAsync(SubscriptionPage page, List<IGrouping<Guid, RecordedEvent>> streams,
+        CancellationToken cancellationToken)
+    {
+        var found = new List<(FeedNotice Notice, long Sequence)>();
+        // Every client's stream and the partnership in one round trip, beside the told-list of all of them on the page's
+        // connection: a page's cost in round trips does not grow with the number of clients it names.
+        var clients = streams.Select(stream => new ClientId(stream.Key)).ToList();
+        var historiesRead = teams.HistoriesAsync(clients, cancellationToken);
+        var told = await notices.ToldAsync(clients, page.Connection, page.Transaction, cancellationToken);
+        var (histories, partnership) = await historiesRead;
         foreach (var stream in streams)
         {
             var client = new ClientId(stream.Key);
-            // The client's stream and the partnership in one round trip, beside the told-list on the page's connection.
-            var historyRead = teams.HistoryAsync(client, cancellationToken);
-            var told = await notices.ToldAsync(client, page.Connection, page.Transaction, cancellationToken);
-            var (history, partnership) = await historyRead;
+            var history = histories.GetValueOrDefault(client) ?? [];
             var now = clock.GetUtcNow();
             var current = ClientSharing.From(client, history);
             foreach (var recorded in stream.OrderBy(e => e.Version))
@@ -61,20 +85,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
                 found.AddRange(theirs.Select(notice => (notice, recorded.Sequence)));
             }
         }
-        // The notices commit before they are published, in a transaction of their own: a browser that hears one and then
-        // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
-        // page, not yet checkpointed, is relayed again.
-        var published = await notices.StoreAsync(found, cancellationToken);
-        // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
-        // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
-        // stay in position order, as a browser resumes after the last position it saw.
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(PartnerBus.PartnerRelay.SendLimit);
-        await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
-        {
-            foreach (var notice in theirs)
-                await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
-        }));
+        return found;
     }
 
     /// <summary>

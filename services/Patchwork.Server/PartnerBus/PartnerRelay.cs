@@ -54,18 +54,22 @@ public sealed class PartnerRelay(
         var organisations = await partners.OrganisationsWithActiveClientsAsync(cancellationToken);
         if (organisations.Count == 0) return;
 
-        var told = await ToldAsync(page, clientEvents.Select(e => e.StreamId).Distinct().ToArray(), cancellationToken);
+        // Every client's stream and the partnership in one round trip, beside what each organisation was told of them: a
+        // page's cost in round trips does not grow with the number of clients it names.
+        var clients = clientEvents.Select(e => new ClientId(e.StreamId)).Distinct().ToList();
+        var historiesRead = teams.HistoriesAsync(clients, cancellationToken);
+        var told = await ToldAsync(page, [.. clients.Select(c => c.Value)], cancellationToken);
+        var (histories, partnership) = await historiesRead;
         var notices = new List<(OrganisationId Organisation, Guid Id, object Notice)>();
         foreach (var stream in clientEvents.GroupBy(e => e.StreamId))
         {
             var client = new ClientId(stream.Key);
-            var history = await store.OpenSession().FetchStreamAsync(stream.Key, cancellationToken: cancellationToken);
-            var (_, partnership) = await teams.LoadAsync(client, cancellationToken);
+            var history = histories.GetValueOrDefault(client) ?? [];
             var now = clock.GetUtcNow();
-            var current = ClientSharing.From(client, history.Select(e => e.Data));
+            var current = ClientSharing.From(client, history);
             foreach (var recorded in stream.OrderBy(e => e.Version))
             {
-                var before = ClientSharing.From(client, history.Where(e => e.Version < recorded.Version).Select(e => e.Data));
+                var before = ClientSharing.From(client, history.Take((int)recorded.Version - 1));
                 var after = ClientSharing.Evolve(before, recorded.Data);
                 foreach (var organisation in organisations)
                 {
@@ -84,11 +88,13 @@ public sealed class PartnerRelay(
         // went away and came back would stall this relay for good.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(SendLimit);
-        foreach (var (organisation, id, notice) in notices)
+        // Organisations side by side (one confirm wait per page, not per notice); each organisation's in log order.
+        await Task.WhenAll(notices.GroupBy(n => n.Organisation).Select(async theirs =>
         {
-            var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(organisation.Value).NoticeExchange}"));
-            await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, limit.Token);
-        }
+            var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(theirs.Key.Value).NoticeExchange}"));
+            foreach (var (_, id, notice) in theirs)
+                await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, limit.Token);
+        }));
 
         // Only now, after the broker has confirmed, does the page's transaction write (and so take a transaction id). A
         // transaction id held open while waiting on the broker would hold back the horizon every subscription reads up to,
@@ -160,21 +166,24 @@ public sealed class PartnerRelay(
     /// <summary>Written in the page's transaction, so what was told commits with the checkpoint.</summary>
     private async Task RememberAsync(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice)> notices, CancellationToken cancellationToken)
     {
+        // One batch, one round trip; its statements run in the page's order, so told-then-unshared in one page ends untold.
+        await using var batch = new Npgsql.NpgsqlBatch(page.Connection, page.Transaction);
         foreach (var (organisation, _, notice) in notices)
         {
             var (sql, involvement) = notice switch
             {
-                V1.InvolvementBecameVisible visible => ($"INSERT INTO {ToldTable} (organisation_id, involvement_id, client_id) VALUES (@organisation, @involvement, @client) ON CONFLICT DO NOTHING", visible.InvolvementId),
-                V1.InvolvementNoLongerShared unshared => ($"DELETE FROM {ToldTable} WHERE organisation_id = @organisation AND involvement_id = @involvement", unshared.InvolvementId),
+                V1.InvolvementBecameVisible visible => ($"INSERT INTO {ToldTable} (organisation_id, involvement_id, client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", visible.InvolvementId),
+                V1.InvolvementNoLongerShared unshared => ($"DELETE FROM {ToldTable} WHERE organisation_id = $1 AND involvement_id = $2", unshared.InvolvementId),
                 _ => (null, Guid.Empty),
             };
             if (sql is null) continue;
-            await using var command = new Npgsql.NpgsqlCommand(sql, page.Connection, page.Transaction);
-            command.Parameters.AddWithValue("organisation", organisation.Value);
-            command.Parameters.AddWithValue("involvement", involvement);
-            command.Parameters.AddWithValue("client", ((V1.IPartnerNotice)notice).ClientId);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            var command = new Npgsql.NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = organisation.Value });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = involvement });
+            if (notice is V1.InvolvementBecameVisible) command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = ((V1.IPartnerNotice)notice).ClientId });
+            batch.BatchCommands.Add(command);
         }
+        if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private IReadOnlySet<InvolvementId> VisibleIds(ClientSharing state, Partnership partnership, Viewer viewer, DateTimeOffset now) =>

@@ -66,6 +66,47 @@ public sealed class ClientTeamReaderTests
     }
 
     [Fact]
+    public async Task Histories_for_several_clients_in_one_read_are_each_clients_own_events_in_order_beside_the_partnership()
+    {
+        var schema = new PostgresSchema();
+        await schema.InitializeAsync();
+        try
+        {
+            await using var store = await StartStoreAsync(schema);
+            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+            var other = ClientId.New();
+            var othersOnly = told.ClientEvents.OfType<Patchwork.Core.Involvements.InvolvementRecorded>().First() with
+            {
+                Client = other, Involvement = InvolvementId.New(),
+            };
+            var session = store.Store.OpenSession();
+            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
+            session.StartStream(TheClient.Value, "client", told.ClientEvents);
+            session.StartStream(other.Value, "client", othersOnly);
+            await session.SaveChangesAsync();
+            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            var nobody = ClientId.New();
+
+            var (histories, partnership) = await reader.HistoriesAsync([TheClient, other, nobody], default);
+
+            histories.Keys.ShouldBe([TheClient, other], ignoreOrder: true);
+            histories[TheClient].ShouldBe(told.ClientEvents);
+            histories[other].ShouldBe([othersOnly]);
+            // The partnership read beside them is the real one: under it (and not under an empty one) the officer, with the
+            // client's consent, sees the social worker.
+            var seen = AccessPolicy.TeamOf(ClientSharing.From(TheClient, histories[TheClient]), partnership, PoliceOfficer.AsViewer, told.Now, Options);
+            seen.Visible.Select(v => v.Involvement.Id).ShouldContain(SocialWorkersInvolvement);
+            var (_, alone) = await reader.HistoriesAsync([nobody], default);
+            AccessPolicy.TeamOf(told.ClientState, alone, PoliceOfficer.AsViewer, told.Now, Options).Visible.Select(v => v.Involvement.Id)
+                .ShouldContain(SocialWorkersInvolvement, "the partnership arrives even when no client named has events");
+        }
+        finally
+        {
+            await schema.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void Every_event_about_a_client_reaches_the_client_team_projection()
     {
         // A thread's events name their client too, but they are appended to the thread's own stream, not the client's.

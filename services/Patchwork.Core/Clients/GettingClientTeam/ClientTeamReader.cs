@@ -14,6 +14,7 @@ public sealed class ClientTeamReader
     private readonly TimeProvider _clock;
     private readonly PolicyOptions _policy;
     private readonly string _sql;
+    private readonly string _historiesSql;
     private readonly string _partnershipSql;
     private readonly string _partnershipVersionSql;
     private readonly string _clientsOfSql;
@@ -29,6 +30,9 @@ public sealed class ClientTeamReader
         var schema = CoreSchema.Quote(options.Schema);
         _sql = $"SELECT t.events::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0), coalesce(t.version, 0) " +
                $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client";
+        // The partnership's version comes in a row of its own, so it arrives even when none of the clients has a row.
+        _historiesSql = $"SELECT NULL::uuid, NULL::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0) " +
+                        $"UNION ALL SELECT t.client_id, t.events::text, 0 FROM {schema}.client_team t WHERE t.client_id = ANY(@clients)";
         _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
         _partnershipVersionSql = $"SELECT version FROM {schema}.partnership WHERE id = 1";
         // Containment on the row's events: any involvement ever recorded for the practitioner; callers keep the active ones.
@@ -67,23 +71,28 @@ public sealed class ClientTeamReader
     }
 
     /// <summary>
-    /// Every event of the client's stream in order (the event at index i has version i + 1) and the partnership, in the
-    /// same one round trip as <see cref="LoadForWritingAsync"/>: for relays that replay the stream around each new event.
+    /// Every event of each client's stream in order (the event at index i has version i + 1) and the partnership, in one
+    /// round trip whatever the number of clients: for relays, which replay a stream around each new event and whose pages
+    /// name many clients. A client without events is absent from the dictionary.
     /// </summary>
-    public async Task<(IReadOnlyList<object> Events, Partnership Partnership)> HistoryAsync(ClientId client, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyDictionary<ClientId, IReadOnlyList<object>> Events, Partnership Partnership)> HistoriesAsync(
+        IReadOnlyCollection<ClientId> clients, CancellationToken cancellationToken)
     {
-        string? events;
-        long partnershipVersion;
-        await using (var command = _store.DataSource.CreateCommand(_sql))
+        ArgumentNullException.ThrowIfNull(clients);
+        var found = new Dictionary<ClientId, IReadOnlyList<object>>();
+        long partnershipVersion = 0;
+        await using (var command = _store.DataSource.CreateCommand(_historiesSql))
         {
-            command.Parameters.AddWithValue("client", client.Value);
-            await using var row = await command.ExecuteReaderAsync(cancellationToken);
-            await row.ReadAsync(cancellationToken);
-            events = row.IsDBNull(0) ? null : row.GetString(0);
-            partnershipVersion = row.GetInt64(1);
+            command.Parameters.AddWithValue("clients", clients.Select(c => c.Value).ToArray());
+            await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                if (rows.IsDBNull(0)) partnershipVersion = rows.GetInt64(2);
+                else found[new ClientId(rows.GetGuid(0))] = [.. _log.Read(rows.GetString(1))];
+            }
         }
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
-        return (events is null ? [] : [.. _log.Read(events)], partnership);
+        return (found, partnership);
     }
 
     /// <summary>The partnership as it is now, for readers that already hold the client's events (one small read when it is cached).</summary>
