@@ -165,9 +165,16 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
     /// <summary>Erasure (DESIGN.md §6): the client's key goes, and with it every body sealed under it; ids and markers stay.</summary>
     public async Task EraseClientKeyAsync(ClientId client, CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand($"DELETE FROM {_schema}.client_message_keys WHERE client_id = $1");
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await EraseClientKeyAsync(client, connection, null, cancellationToken);
+    }
+
+    /// <summary>The same, in the caller's transaction (the client's erasure, with their identity); true when there was a key.</summary>
+    public async Task<bool> EraseClientKeyAsync(ClientId client, NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"DELETE FROM {_schema}.client_message_keys WHERE client_id = $1", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = client.Value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     private async Task<byte[]> ClientKeyAsync(ClientId client, DateTimeOffset at, NpgsqlConnection connection, NpgsqlTransaction transaction,

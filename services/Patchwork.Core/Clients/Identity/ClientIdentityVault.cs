@@ -133,10 +133,20 @@ public sealed class ClientIdentityVault
     /// <summary>Destroys the identity and every local reference; events about the client keep only its id.</summary>
     public async Task<bool> EraseAsync(ClientId client, CancellationToken cancellationToken)
     {
-        await using var command = _database.CreateCommand($"DELETE FROM {_schema}.client_identity WHERE client_id = @client");
+        await using var command = _database.CreateCommand(EraseSql);
         command.Parameters.AddWithValue("client", client.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
+
+    /// <summary>The same, in the caller's transaction: erasure takes the identity and the message bodies together or neither.</summary>
+    public async Task<bool> EraseAsync(ClientId client, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(EraseSql, connection, transaction);
+        command.Parameters.AddWithValue("client", client.Value);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    private string EraseSql => $"DELETE FROM {_schema}.client_identity WHERE client_id = @client";
 
     private async Task<IReadOnlyList<SearchMatch>> LikelyDuplicatesAsync(ClientIdentity identity, CancellationToken cancellationToken)
     {

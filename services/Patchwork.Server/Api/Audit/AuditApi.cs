@@ -17,6 +17,9 @@ public sealed record AuditEntryResponse(
     }
 }
 
+/// <summary>Why the client's identity and message bodies are erased: the retention decision, kept in the audit entry.</summary>
+public sealed record EraseClientRequest(string? Reason);
+
 public sealed record AuditPageResponse(IReadOnlyList<AuditEntryResponse> Entries, string? NextCursor);
 
 public static class AuditApi
@@ -30,6 +33,9 @@ public static class AuditApi
         api.MapGet("/clients/{clientId}/export", (Guid clientId, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.ExportAsync(http, me, new ClientId(clientId), ct))
             .WithName("ExportClient");
+        api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
+                CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))
+            .WithName("EraseClient");
         return api;
     }
 

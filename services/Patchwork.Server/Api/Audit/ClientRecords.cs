@@ -61,6 +61,43 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         return TypedResults.Ok(SubjectAccessExport.From(client, clock.GetUtcNow(), identity, sharing ?? ClientSharing.Empty(client), entries));
     }
 
+    /// <summary>
+    /// Erasure (DESIGN.md §6), by a partnership admin once no involvement with the client is active: the identity and the
+    /// key every message body of theirs is sealed under go in one transaction with the audit entry; the events (ids, times,
+    /// the sharing skeleton) and the audit trail stay, so counts and the record of access survive without personal data.
+    /// Anyone else gets 404, as for the export. Erasing again erases nothing more and is answered the same.
+    /// </summary>
+    public async Task<IResult> EraseAsync(HttpContext http, CurrentActor caller, ClientId client, EraseClientRequest body, CancellationToken cancellationToken)
+    {
+        var sharing = await LoadAsync(client, cancellationToken);
+        var vault = services.GetService<ClientIdentityVault>();
+        var exists = sharing is not null || (vault is not null && await vault.ReadAsync(client, cancellationToken) is not null);
+        if (!exists || caller.Actor is not Actor.Practitioner me || !me.Holds(Roles.PartnershipAdmin))
+        {
+            await audit.DeniedAsync(http, caller, "client.erase", client, exists ? "NotEntitled" : "NoSuchClient");
+            return ApiProblems.NoSuchClient();
+        }
+        if (string.IsNullOrWhiteSpace(body.Reason) || body.Reason.Length > 500)
+        {
+            await audit.DeniedAsync(http, caller, "client.erase", client, "Invalid:reason");
+            return ApiProblems.Invalid("reason", "give the reason for erasure (the retention decision), up to 500 characters");
+        }
+        if (sharing?.Involvements.Values.Any(i => i.IsActive) == true)
+        {
+            await audit.DeniedAsync(http, caller, "client.erase", client, "InvolvementsActive", body.Reason);
+            return TypedResults.Problem("the client still has active involvements: retention runs from the end of the last one",
+                statusCode: StatusCodes.Status409Conflict, title: "Involvements still active");
+        }
+
+        await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (vault is not null) await vault.EraseAsync(client, connection, transaction, cancellationToken);
+        if (services.GetService<Threads.ThreadStore>() is { } threads) await threads.EraseClientKeyAsync(client, connection, transaction, cancellationToken);
+        await audit.AllowedInAsync(connection, transaction, http, caller, "client.erase", client, "PartnershipAdmin", body.Reason);
+        await transaction.CommitAsync(CancellationToken.None);
+        return TypedResults.NoContent();
+    }
+
     private async Task<ClientSharing?> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
         var stream = await store.OpenSession().FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, cancellationToken);

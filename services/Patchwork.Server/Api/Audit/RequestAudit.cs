@@ -32,6 +32,11 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         session.AlsoWrite((connection, transaction, _) => trail.RecordAsync(entry, connection, transaction, CancellationToken.None));
     }
 
+    /// <summary>The allowed change's entry in the transaction that makes a change outside the log (erasure): both or neither.</summary>
+    public Task AllowedInAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, HttpContext http, CurrentActor caller, string action,
+        ClientId? client, string? rule, string? purpose = null) =>
+        trail.RecordAsync(Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose), connection, transaction, CancellationToken.None);
+
     // Not the request's abort token: a client that hangs up must not leave an access unrecorded.
     private Task WriteAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, AuditOutcome outcome, string? rule, string? purpose) =>
         trail.RecordAsync(Entry(http, caller, action, client, outcome, rule, purpose), CancellationToken.None);
