@@ -74,6 +74,17 @@ internal static class ThreadJourney
             await teacher.GetByText("Can we speak before Friday?").WaitForAsync();
             (await teacher.GetByText("Message withdrawn").CountAsync()).ShouldBe(1);
             (await teacher.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Withdraw") }).CountAsync()).ShouldBe(0);
+
+            if (javaScript)
+            {
+                // The teacher keeps the thread open; the officer's next reply appears on it without a reload, with a banner.
+                var loaded = await teacher.EvaluateAsync<double>("performance.timeOrigin");
+                await officer.GetByLabel("Reply").FillAsync("Are you free at 3pm?");
+                await officer.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
+                await teacher.Locator("#messages").GetByText("Are you free at 3pm?").WaitForAsync(new() { Timeout = 30_000 });
+                await teacher.Locator("#live-notices .govuk-notification-banner").WaitForAsync();
+                (await teacher.EvaluateAsync<double>("performance.timeOrigin")).ShouldBe(loaded, "the same page, not a reload");
+            }
         }
 
         // The teacher's receipt shows on the officer's next look at the thread.

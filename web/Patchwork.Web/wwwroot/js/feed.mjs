@@ -16,6 +16,7 @@ export function startFeed() {
   let attempt = 0;
   const seen = new Set();
   const team = document.getElementById('team');
+  const messages = document.getElementById('messages');
 
   connect();
 
@@ -64,8 +65,10 @@ export function startFeed() {
     position = Math.max(position, ...fresh.map(notice => notice.position));
     unread += fresh.length;
     const teamChanged = team && fresh.some(notice => notice.clientId === team.dataset.client);
+    const threadChanged = messages && fresh.some(notice => notice.subjectId === messages.dataset.thread);
     showBanner(teamChanged);
-    if (teamChanged) rereadTeam();
+    if (teamChanged) reread('team', 'You can no longer see anyone working with this client.');
+    if (threadChanged) reread('messages', 'You can no longer read this thread.');
   }
 
   function showBanner(teamChanged) {
@@ -95,15 +98,16 @@ export function startFeed() {
       element('span', 'govuk-visually-hidden', ' new'));
   }
 
-  async function rereadTeam() {
+  // The page as it is now, and the part of it a notice changed in place of the one shown (a 404: gone for this reader).
+  async function reread(id, goneText) {
     const response = await fetch(location.pathname, { headers: { Accept: 'text/html' } });
-    const current = document.getElementById('team');
+    const current = document.getElementById(id);
     if (response.status === 404) {
-      current.replaceChildren(element('p', 'govuk-body', 'You can no longer see anyone working with this client.'));
+      current.replaceChildren(element('p', 'govuk-body', goneText));
       return;
     }
     if (!response.ok) return;
-    const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById('team');
+    const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById(id);
     if (fresh) current.replaceWith(fresh);
   }
 }
