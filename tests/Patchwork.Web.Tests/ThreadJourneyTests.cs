@@ -85,6 +85,13 @@ internal static class ThreadJourney
                 await teacher.Locator("#live-notices .govuk-notification-banner").WaitForAsync();
                 (await teacher.EvaluateAsync<double>("performance.timeOrigin")).ShouldBe(loaded, "the same page, not a reload");
             }
+
+            // The notifications say what happened in the thread and lead back to it.
+            await teacher.GotoAsync("/notifications");
+            await teacher.Locator("#notifications", new() { HasText = "A new message in a thread about your client" }).WaitForAsync();
+            await teacher.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Open the thread") }).First.ClickAsync();
+            await teacher.GetByRole(AriaRole.Heading, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Thread about") }).WaitForAsync();
+            new Uri(teacher.Url).AbsolutePath.ShouldBe(thread);
         }
 
         // The teacher's receipt shows on the officer's next look at the thread.

@@ -19,7 +19,7 @@ public sealed class PageNoticeDesk(IHttpContextAccessor accessor, FeedNotices no
         var me = Me;
         var newest = await notices.NewestAsync(((Actor.Practitioner)me.Actor).Id, Math.Clamp(count, 1, FeedNotices.LargestPage), cancellationToken);
         await audit.AllowedAsync(Http, me, "notices.read", null, "OwnNotices");
-        return [.. newest.Select(n => new Notice(n.Position, n.Kind, new ClientId(n.ClientId), n.At))];
+        return [.. newest.Select(n => new Notice(n.Position, n.Kind, new ClientId(n.ClientId), n.SubjectId, n.At))];
     }
 
     public async Task<long?> LatestPositionAsync(CancellationToken cancellationToken) =>

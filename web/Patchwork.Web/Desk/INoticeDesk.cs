@@ -13,8 +13,16 @@ public interface INoticeDesk
     Task<long?> LatestPositionAsync(CancellationToken cancellationToken);
 }
 
-public sealed record Notice(long Position, string Kind, Patchwork.Core.ClientId Client, DateTimeOffset At)
+public sealed record Notice(long Position, string Kind, Patchwork.Core.ClientId Client, Guid? Subject, DateTimeOffset At)
 {
+    /// <summary>Where the notice is best read: the thread it names, or the client's page.</summary>
+    public string Link => Kind is "thread-message" or "thread-message-withdrawn" && Subject is { } thread
+        ? $"/clients/{Client.Value}/threads/{thread}"
+        : $"/clients/{Client.Value}";
+
+    /// <summary>The link's words.</summary>
+    public string LinkText => Kind is "thread-message" or "thread-message-withdrawn" ? "Open the thread" : "Open the client";
+
     /// <summary>What happened, in words that name no one (the client's page shows who, as the policy allows now).</summary>
     public string Text => Kind switch
     {
@@ -26,6 +34,8 @@ public sealed record Notice(long Position, string Kind, Patchwork.Core.ClientId 
         "contact-requested" => "Someone asked you to contact them",
         "contact-request-answered" => "Your contact request was answered",
         "break-glass" => "Someone used emergency access (break-glass)",
+        "thread-message" => "A new message in a thread about your client",
+        "thread-message-withdrawn" => "A message in a thread about your client was withdrawn",
         _ => "Something changed for your client",
     };
 }
