@@ -1,8 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.EventStore;
@@ -30,9 +26,8 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         var reader = host.Services.GetRequiredService<ClientTeamReader>();
-        var audit = new AuditTrail(store.DataSource, new EventStoreOptions { Schema = schema.Name });
-        var endpoints = new PartnerInboundEndpoints(host.Services.GetRequiredService<IReceiveEndpointConnector>(), directory, store, reader,
-            new PartnerCommandAudit(audit, TimeProvider.System), host.Services, TimeProvider.System, NullLogger<PartnerInboundEndpoints>.Instance);
+        var audit = rig.Audit(store);
+        var endpoints = rig.InboundEndpoints(host, store, directory);
         await endpoints.ListenAsync(Police, default);
         try
         {
@@ -43,11 +38,11 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             var sameMessageOtherInvolvement = InvolvementId.New();
             var messageId = Guid.CreateVersion7();
 
-            await SendAsync(channel, police, messageId, "RecordInvolvement", Record(client, first, "general"));
-            await SendAsync(channel, police, messageId, "RecordInvolvement", Record(client, sameMessageOtherInvolvement, "general"));
-            await SendAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", Record(client, InvolvementId.New(), "astrology"));
+            await SendCommandAsync(channel, police, messageId, "RecordInvolvement", RecordCommand(client, first, "general"));
+            await SendCommandAsync(channel, police, messageId, "RecordInvolvement", RecordCommand(client, sameMessageOtherInvolvement, "general"));
+            await SendCommandAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", RecordCommand(client, InvolvementId.New(), "astrology"));
             var noSender = Guid.CreateVersion7();
-            await SendAsync(channel, police, noSender, "RecordInvolvement", Record(client, InvolvementId.New(), "general"), userId: null);
+            await SendCommandAsync(channel, police, noSender, "RecordInvolvement", RecordCommand(client, InvolvementId.New(), "general"), userId: null);
             var unreadable = Guid.CreateVersion7();
             await channel.BasicPublishAsync(police.Names.InboundExchange, "", true, new BasicProperties
             {
@@ -100,13 +95,9 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         using var host = rig.RelayHost(store, directory);
         await host.StartAsync();
         var reader = host.Services.GetRequiredService<ClientTeamReader>();
-        var audit = new AuditTrail(store.DataSource, new EventStoreOptions { Schema = schema.Name });
         // This node starts with no partner system anywhere, so it listens to no inbound queue.
-        var node = new PartnerInboundEndpoints(host.Services.GetRequiredService<IReceiveEndpointConnector>(), directory, store, reader,
-            new PartnerCommandAudit(audit, TimeProvider.System), host.Services, TimeProvider.System, NullLogger<PartnerInboundEndpoints>.Instance)
-        {
-            RefreshInterval = TimeSpan.FromMilliseconds(200),
-        };
+        var node = rig.InboundEndpoints(host, store, directory);
+        node.RefreshInterval = TimeSpan.FromMilliseconds(200);
         await node.StartAsync(default);
         try
         {
@@ -116,7 +107,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
             var involvement = InvolvementId.New();
-            await SendAsync(channel, health, Guid.CreateVersion7(), "RecordInvolvement", Record(client, involvement, "general"));
+            await SendCommandAsync(channel, health, Guid.CreateVersion7(), "RecordInvolvement", RecordCommand(client, involvement, "general"));
 
             var (state, _) = await Eventually.Within(TimeSpan.FromSeconds(60), () => reader.LoadAsync(client, default),
                 loaded => loaded.Client is not null, "this node to consume the command from the new partner's queue");
@@ -142,31 +133,5 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             entries.Add(new AuditEntry(Guid.Empty, default, new ActingPrincipal(PrincipalKind.PartnerSystem, rows.GetGuid(1)), Police, "partner-command", null,
                 AuditChannel.Bus, null, AuditOutcome.Denied, rows.GetString(0), rows.IsDBNull(2) ? null : rows.GetGuid(2)));
         return entries;
-    }
-
-    private static object Record(ClientId client, InvolvementId involvement, string category) => new
-    {
-        commandId = Guid.CreateVersion7(), clientId = client.Value, involvementId = involvement.Value, practitionerId = (Guid?)null,
-        role = "officer in the case", service = "Public protection", category, start = Today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        contactPhone = "01632 960321", contactEmail = (string?)null,
-    };
-
-    private static async Task SendAsync(IChannel channel, PartnerBrokerCredentials partner, Guid messageId, string type, object message, string? userId = "")
-    {
-        var envelope = new
-        {
-            messageId,
-            messageType = new[] { $"urn:message:Patchwork.Contracts.V1:{type}" },
-            sentTime = DateTimeOffset.UtcNow,
-            message,
-        };
-        var properties = new BasicProperties
-        {
-            MessageId = messageId.ToString(),
-            ContentType = "application/vnd.masstransit+json",
-            DeliveryMode = DeliveryModes.Persistent,
-            UserId = userId == "" ? partner.Username : userId,
-        };
-        await channel.BasicPublishAsync(partner.Names.InboundExchange, "", true, properties, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(envelope, JsonSerializerOptions.Web)));
     }
 }

@@ -18,8 +18,7 @@ public sealed class PartnerRelayBrokerOutageTests(PostgresSchema schema, Private
     [Fact]
     public async Task With_the_broker_killed_for_20_s_during_2000_appends_every_notice_arrives_and_repeats_are_recognisable()
     {
-        var rig = new PartnerRelayRig(schema, new BrokerAddress(broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password,
-            broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword));
+        var rig = PartnerRelayRig.OnPrivateBroker(schema, broker);
         await using var store = await rig.StartStoreAsync();
         var directory = rig.Directory(store);
         var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,6 +11,7 @@ using Patchwork.Core.Consents;
 using Patchwork.Core.Involvements;
 using Patchwork.Core.Organisations;
 using Patchwork.EventStore;
+using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.Tokens;
@@ -35,6 +37,20 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     public static PartnerRelayRig OnSharedBroker(PostgresSchema schema, RabbitVirtualHost virtualHost) =>
         new(schema, new BrokerAddress(virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password,
             LocalServers.RabbitManagementUrl, LocalServers.RabbitAdminUsername, LocalServers.RabbitAdminPassword));
+
+    /// <summary>A rig on a broker node of the test class's own, which the test may kill and restart.</summary>
+    public static PartnerRelayRig OnPrivateBroker(PostgresSchema schema, PrivateBroker broker) =>
+        new(schema, new BrokerAddress(broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password,
+            broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword));
+
+    /// <summary>The audit trail in the rig's schema.</summary>
+    public AuditTrail Audit(EventStore.EventStore store) => new(store.DataSource, new EventStoreOptions { Schema = schema.Name });
+
+    /// <summary>A node's partner inbound endpoints on the relay host's bus, as the server wires them.</summary>
+    internal PartnerInboundEndpoints InboundEndpoints(IHost host, EventStore.EventStore store, IPartnerClientDirectory directory) =>
+        new(host.Services.GetRequiredService<MassTransit.IReceiveEndpointConnector>(), directory, store, host.Services.GetRequiredService<ClientTeamReader>(),
+            new PartnerCommandAudit(Audit(store), TimeProvider.System), host.Services, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PartnerInboundEndpoints>.Instance);
 
     /// <summary>The partner systems' directory in the rig's schema.</summary>
     internal PostgresPartnerClientDirectory Directory(EventStore.EventStore store) =>
@@ -129,6 +145,34 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
 
     public static ConsentRecorded ConsentTo(ClientId client, ConsentId id, Sector sector) =>
         new(id, client, SharingScope.SectorNamed(sector), CategoryScope.GeneralOnly, ConsentGiver.Client, new ConsentEvidence(EvidenceKind.Written, "form"), null, Admin, Now);
+
+    /// <summary>A RecordInvolvement command's body as the contracts README documents it.</summary>
+    public static object RecordCommand(ClientId client, InvolvementId involvement, string category) => new
+    {
+        commandId = Guid.CreateVersion7(), clientId = client.Value, involvementId = involvement.Value, practitionerId = (Guid?)null,
+        role = "officer in the case", service = "Public protection", category, start = Today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        contactPhone = "01632 960321", contactEmail = (string?)null,
+    };
+
+    /// <summary>Sends a command as a partner system does: raw AMQP, the documented envelope, the broker-vouched user id.</summary>
+    public static async Task SendCommandAsync(IChannel channel, PartnerBrokerCredentials partner, Guid messageId, string type, object message, string? userId = "", CancellationToken cancellationToken = default)
+    {
+        var envelope = new
+        {
+            messageId,
+            messageType = new[] { $"urn:message:Patchwork.Contracts.V1:{type}" },
+            sentTime = DateTimeOffset.UtcNow,
+            message,
+        };
+        var properties = new BasicProperties
+        {
+            MessageId = messageId.ToString(),
+            ContentType = "application/vnd.masstransit+json",
+            DeliveryMode = DeliveryModes.Persistent,
+            UserId = userId == "" ? partner.Username : userId,
+        };
+        await channel.BasicPublishAsync(partner.Names.InboundExchange, "", true, properties, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(envelope, JsonSerializerOptions.Web)), cancellationToken);
+    }
 
     public sealed record Heard(string Type, Guid Client, Guid? Involvement, Guid NoticeId, string? MessageId);
 
