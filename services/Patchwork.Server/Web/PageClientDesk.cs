@@ -91,6 +91,9 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
                 ? [.. sharing.SharingWithoutConsent.Values.OrderByDescending(b => b.RequestedAt).Select(b => new SharingBasisSummary(b.Id.Value,
                     PageClientTasks.LawfulBasisName(b.Basis), b.Justification, b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
                 : [],
+            ContactRequestsToMe = sharing is null ? [] : await RequestsToMeAsync(sharing, partnership, cancellationToken),
+            MyContactRequests = sharing is null ? [] : [.. sharing.ContactRequests.Values.Where(r => r.Requester == MyId).OrderBy(r => r.RequestedAt)
+                .Select(r => new MyContactRequest(r.RequestedAt, r.Answer))],
             OffersWhoViewed = onTeam || (Me.Actor is Actor.Practitioner me && (me.Holds(Roles.DataProtectionOfficer) || me.Holds(Roles.PartnershipAdmin))),
         };
     }
@@ -148,6 +151,30 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             (sharing, partnership, now) => Requesting.Decide(sharing, new RequestContact(sharing.Client, ContactRequestId.New(), new Core.Access.MaskedHandle(handle)),
                 me.Actor, partnership, policy, now),
             requested => TypedResults.Ok(requested.Request), cancellationToken), (ContactRequestId id) => id);
+    }
+
+    public async Task<DeskOutcome<ContactRequestId>> AnswerContactAsync(ClientId client, ContactRequestId request, ContactAnswer answer, CancellationToken cancellationToken)
+    {
+        var me = Me;
+        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "contact.answer"),
+            (sharing, _, now) => Answering.Decide(sharing, new AnswerContactRequest(sharing.Client, request, answer), me.Actor, now),
+            answered => TypedResults.Ok(answered.Request), cancellationToken), (ContactRequestId id) => id);
+    }
+
+    /// <summary>Unanswered requests to this practitioner's own active involvement, naming who asks.</summary>
+    private async Task<IReadOnlyList<ContactRequestToMe>> RequestsToMeAsync(ClientSharing sharing, Partnership partnership, CancellationToken cancellationToken)
+    {
+        var waiting = sharing.ContactRequests.Values
+            .Where(r => r.Answer is null && sharing.Involvements.TryGetValue(r.Involvement, out var involvement) && involvement.Practitioner == MyId && involvement.IsActive)
+            .OrderBy(r => r.RequestedAt).ToList();
+        if (waiting.Count == 0) return [];
+        var names = await DeskReading.PractitionersAsync(store, waiting.Select(r => r.RequesterOrganisation).Distinct(), cancellationToken);
+        return [.. waiting.Select(r =>
+        {
+            var requester = names.GetValueOrDefault(r.Requester);
+            return new ContactRequestToMe(r.Id, requester?.Name ?? "A practitioner", requester?.JobTitle,
+                partnership.Organisations.GetValueOrDefault(r.RequesterOrganisation)?.Name ?? "another organisation", r.RequestedAt);
+        })];
     }
 
     private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value) => DeskReading.Outcome(Http, result, value);

@@ -1,5 +1,6 @@
 using Patchwork.Core;
 using Patchwork.Core.Consents;
+using Patchwork.Core.ContactRequests;
 
 namespace Patchwork.Web.Desk;
 
@@ -30,6 +31,9 @@ public interface IClientDesk
     Task<DeskOutcome<ConsentId>> WithdrawConsentAsync(ClientId client, ConsentId consent, CancellationToken cancellationToken);
 
     Task<DeskOutcome<ContactRequestId>> RequestContactAsync(ClientId client, string handle, CancellationToken cancellationToken);
+
+    /// <summary>The masked practitioner's answer: accepted shows them to the requester alone; declined shows nothing.</summary>
+    Task<DeskOutcome<ContactRequestId>> AnswerContactAsync(ClientId client, ContactRequestId request, ContactAnswer answer, CancellationToken cancellationToken);
 }
 
 public sealed record MyClient(ClientId Client, string Name, DateOnly DateOfBirth, string MyRole);
@@ -55,7 +59,19 @@ public sealed record ClientRecord(
 
     /// <summary>Requests to share without consent, newest first, shown to the team as consents are.</summary>
     public IReadOnlyList<SharingBasisSummary> SharingWithoutConsent { get; init; } = [];
+
+    /// <summary>Unanswered requests to contact the practitioner about this client, shown to them alone.</summary>
+    public IReadOnlyList<ContactRequestToMe> ContactRequestsToMe { get; init; } = [];
+
+    /// <summary>The practitioner's own requests to reach masked team members, oldest first, with how each stands.</summary>
+    public IReadOnlyList<MyContactRequest> MyContactRequests { get; init; } = [];
 }
+
+/// <summary>Who asks to be contacted: the requester's name, job title and organisation, and when they asked.</summary>
+public sealed record ContactRequestToMe(ContactRequestId Id, string From, string? JobTitle, string Organisation, DateTimeOffset RequestedAt);
+
+/// <summary>A request the practitioner made; <paramref name="Answer"/> is null while it waits.</summary>
+public sealed record MyContactRequest(DateTimeOffset RequestedAt, ContactAnswer? Answer);
 
 public sealed record TeamMember(
     InvolvementId Id, string? PractitionerName, string? JobTitle, string Organisation, string Role, string? Service, string Category,

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Patchwork.Core;
+using Patchwork.Core.ContactRequests;
 using Patchwork.Web.Desk;
 
 namespace Patchwork.Web.Pages.Clients;
@@ -15,6 +16,9 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
         ["consent-withdrawn"] = "The consent is withdrawn. Nothing more is shared under it.",
         ["contact-requested"] = "Your request is sent. If they choose to, they will contact you.",
         ["contact-already-requested"] = "You have already asked. They will contact you if they choose to.",
+        ["contact-accepted"] = "You accepted. They can now see your involvement and contact details.",
+        ["contact-declined"] = "You declined. They see nothing more.",
+        ["contact-not-answered"] = "That request could not be answered: it may have been answered already.",
         ["involvement-ended"] = "Your involvement is ended. The team is told.",
         ["attention-raised"] = "Attention is raised. The team is told.",
         ["sharing-requested"] = "Your request is recorded. A manager of your organisation must approve it before anything is shared.",
@@ -41,5 +45,15 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
         var requested = await desk.RequestContactAsync(new ClientId(client), handle ?? "", cancellationToken);
         if (requested.Refusal is { NotFound: true }) return this.NotFoundPage();
         return Redirect($"/clients/{client}?done={(requested.Succeeded ? "contact-requested" : "contact-already-requested")}");
+    }
+
+    public async Task<IActionResult> OnPostAnswerContactAsync(Guid client, [FromForm] Guid? request, [FromForm] ContactAnswer? answer, CancellationToken cancellationToken)
+    {
+        // Only a tampered form lacks these: the page always sends both.
+        if (request is null || answer is null) return BadRequest();
+        var answered = await desk.AnswerContactAsync(new ClientId(client), new ContactRequestId(request.Value), answer.Value, cancellationToken);
+        if (answered.Refusal is { NotFound: true }) return this.NotFoundPage();
+        var done = !answered.Succeeded ? "contact-not-answered" : answer == ContactAnswer.Accepted ? "contact-accepted" : "contact-declined";
+        return Redirect($"/clients/{client}?done={done}");
     }
 }

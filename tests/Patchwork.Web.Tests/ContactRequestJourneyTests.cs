@@ -1,0 +1,52 @@
+using Microsoft.Playwright;
+using Patchwork.Server.Demo;
+
+namespace Patchwork.Web.Tests;
+
+/// <summary>
+/// A contact request on the demo's Ellie, in a real browser: the police officer sees that another service is involved but
+/// not who (the sexual health nurse's involvement is sensitive), asks to be contacted; the nurse sees who asks and accepts;
+/// the officer's open page then shows the nurse with a phone link, without a reload. A host of its own, as each demo
+/// practitioner enrols once.
+/// </summary>
+public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture<WebServer>
+{
+    private static readonly string Ellie = $"/clients/{DemoPartnership.Ellie.Value}";
+
+    [Fact]
+    public async Task The_officer_asks_the_masked_nurse_to_make_contact_and_the_nurse_accepts()
+    {
+        await using var officersBrowser = await server.NewContextAsync();
+        var officer = await officersBrowser.NewPageAsync();
+        await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
+        await officer.GotoAsync(Ellie);
+        var nurseCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name });
+        (await nurseCard.CountAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
+        var masked = officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" });
+        (await masked.CountAsync()).ShouldBe(1);
+        await masked.GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
+        await officer.GetByText("Your request is sent.").WaitForAsync();
+        (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("waiting for an answer");
+        await PageChecks.CheckAsync(officer, "client-contact-requested");
+
+        await using var nursesBrowser = await server.NewContextAsync();
+        var nurse = await nursesBrowser.NewPageAsync();
+        await nurse.SignsInForTheFirstTimeAsync(DemoPartnership.SexualHealthNurse);
+        await nurse.GotoAsync("/notifications");
+        await nurse.GetByText("Someone asked you to contact them").WaitForAsync();
+        await nurse.GotoAsync(Ellie);
+        var request = nurse.Locator(".govuk-summary-card", new() { HasText = $"{DemoPartnership.PoliceOfficer.Name} asks you to contact them" });
+        (await request.InnerTextAsync()).ShouldContain(DemoPartnership.Police.Name);
+        await PageChecks.CheckAsync(nurse, "client-contact-request");
+        await request.GetByRole(AriaRole.Button, new() { Name = $"Accept and show {DemoPartnership.PoliceOfficer.Name} your details" }).ClickAsync();
+        await nurse.GetByText("You accepted.").WaitForAsync();
+        (await nurse.Locator(".govuk-summary-card", new() { HasText = "asks you to contact them" }).CountAsync()).ShouldBe(0, "an answered request is not offered again");
+
+        // The officer's page, open all along, is told and reads the team again.
+        await nurseCard.Locator("a[href^='tel:']").WaitForAsync();
+        (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("accepted");
+        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountAsync()).ShouldBe(0);
+        (await server.AuditCountAsync("contact.request", "web")).ShouldBe(1);
+        (await server.AuditCountAsync("contact.answer", "web")).ShouldBe(1);
+    }
+}
