@@ -22,6 +22,10 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await officer.GotoAsync(Ellie);
         var nurseCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name });
         (await nurseCard.CountAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
+        var history = await officer.Locator("#history").InnerTextAsync();
+        history.ShouldContain($"{DemoPartnership.SocialWorker.Name} ({DemoPartnership.SocialCare.Name}) started work with the client");
+        history.ShouldNotContain(DemoPartnership.SexualHealthNurse.Name, Case.Insensitive, "the history says no more than the team does");
+        history.ShouldNotContain("sexual health", Case.Insensitive);
         var masked = officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" });
         (await masked.CountAsync()).ShouldBe(1);
         await masked.GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
@@ -46,6 +50,9 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await nurseCard.Locator("a[href^='tel:']").WaitForAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("accepted");
         (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountAsync()).ShouldBe(0);
+        await officer.ReloadAsync();
+        (await officer.Locator("#history").InnerTextAsync()).ShouldContain(
+            $"{DemoPartnership.SexualHealthNurse.Name} ({DemoPartnership.Health.Name}) started work with the client as sexual health nurse");
         (await server.AuditCountAsync("contact.request", "web")).ShouldBe(1);
         (await server.AuditCountAsync("contact.answer", "web")).ShouldBe(1);
     }

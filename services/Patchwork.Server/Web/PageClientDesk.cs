@@ -82,12 +82,14 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         var consents = onTeam && sharing is not null
             ? sharing.Consents.Values.OrderByDescending(c => c.GivenAt).Select(c => Summary(c, partnership, now)).ToList()
             : [];
+        var showsSharing = (onTeam || (Me.Actor is Actor.Practitioner manager && manager.Holds(Roles.Manager))) && sharing is not null;
         return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
             identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
         {
+            History = History(seen, members, names, sharing, onTeam, showsSharing, partnership, now),
             BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
             // Shown to the team, and to managers, who approve them (the approval's own decision says which manager may).
-            SharingWithoutConsent = (onTeam || (Me.Actor is Actor.Practitioner manager && manager.Holds(Roles.Manager))) && sharing is not null
+            SharingWithoutConsent = showsSharing && sharing is not null
                 ? [.. sharing.SharingWithoutConsent.Values.OrderByDescending(b => b.RequestedAt).Select(b => new SharingBasisSummary(b.Id.Value,
                     PageClientTasks.LawfulBasisName(b.Basis), b.Justification, b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
                 : [],
@@ -159,6 +161,53 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "contact.answer"),
             (sharing, _, now) => Answering.Decide(sharing, new AnswerContactRequest(sharing.Client, request, answer), me.Actor, now),
             answered => TypedResults.Ok(answered.Request), cancellationToken), (ContactRequestId id) => id);
+    }
+
+    /// <summary>
+    /// The client's history as this practitioner may see it: built only from the team the policy showed them (so a hidden or
+    /// masked involvement, and attention raised by someone hidden, leave no line), and from consents and sharing without
+    /// consent only where the page shows those.
+    /// </summary>
+    private static IReadOnlyList<HistoryEntry> History(TeamResponse seen, IReadOnlyList<TeamMember> members,
+        ImmutableDictionary<PractitionerId, Practitioner> names, ClientSharing? sharing, bool onTeam, bool showsSharing, Partnership partnership, DateTimeOffset now)
+    {
+        static DateOnly On(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
+        var lines = new List<(DateTimeOffset At, HistoryEntry Entry)>();
+        void Add(DateTimeOffset at, string what) => lines.Add((at, new HistoryEntry(On(at), what)));
+        foreach (var member in members)
+        {
+            var who = $"{(member.IsMine ? "You" : member.PractitionerName ?? "A practitioner")} ({member.Organisation})";
+            lines.Add((member.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), new HistoryEntry(member.Start, $"{who} started work with the client as {member.Role}")));
+            if (member.End is { } end)
+                lines.Add((end.ToDateTime(TimeOnly.MaxValue, DateTimeKind.Utc), new HistoryEntry(end, $"{who} ended their involvement")));
+        }
+        if (sharing is not null)
+        {
+            // Attention is told to those who can see whoever raised it; here, the practitioners of the team shown.
+            var shown = seen.Involvements.Where(i => i.PractitionerId is not null)
+                .ToDictionary(i => new PractitionerId(i.PractitionerId!.Value), i => i.OrganisationName ?? "another organisation");
+            foreach (var raised in sharing.Attention.Values.Where(a => shown.ContainsKey(a.Practitioner)))
+                Add(raised.At, $"{names.GetValueOrDefault(raised.Practitioner)?.Name ?? "A practitioner"} ({shown[raised.Practitioner]}) raised attention");
+            if (onTeam)
+            {
+                foreach (var consent in sharing.Consents.Values)
+                {
+                    var summary = Summary(consent, partnership, now);
+                    Add(consent.GivenAt, $"Consent recorded to share with {summary.SharesWith}");
+                    if (consent.WithdrawnAt is { } withdrawn) Add(withdrawn, $"Consent to share with {summary.SharesWith} withdrawn");
+                }
+            }
+            if (showsSharing)
+            {
+                foreach (var basis in sharing.SharingWithoutConsent.Values)
+                {
+                    var name = PageClientTasks.LawfulBasisName(basis.Basis);
+                    Add(basis.RequestedAt, $"Sharing without consent requested ({name})");
+                    if (basis.ApprovedAt is { } approved) Add(approved, $"Sharing without consent approved ({name})");
+                }
+            }
+        }
+        return [.. lines.OrderByDescending(l => l.At).Select(l => l.Entry)];
     }
 
     /// <summary>Unanswered requests to this practitioner's own active involvement, naming who asks.</summary>

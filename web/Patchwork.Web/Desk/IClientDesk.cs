@@ -65,7 +65,13 @@ public sealed record ClientRecord(
 
     /// <summary>The practitioner's own requests to reach masked team members, oldest first, with how each stands.</summary>
     public IReadOnlyList<MyContactRequest> MyContactRequests { get; init; } = [];
+
+    /// <summary>What happened, newest first, made only of what this page already lets the practitioner see.</summary>
+    public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 }
+
+/// <summary>One line of a client's history: when, and what happened in words.</summary>
+public sealed record HistoryEntry(DateOnly On, string What);
 
 /// <summary>Who asks to be contacted: the requester's name, job title and organisation, and when they asked.</summary>
 public sealed record ContactRequestToMe(ContactRequestId Id, string From, string? JobTitle, string Organisation, DateTimeOffset RequestedAt);

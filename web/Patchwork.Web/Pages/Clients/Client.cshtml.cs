@@ -27,6 +27,9 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
         ["break-glass"] = "Emergency access is on. The team and the data protection officers are told.",
     };
 
+    /// <summary>How many lines of history the page shows, newest first, keeping the page light on a phone.</summary>
+    public const int HistoryShown = 50;
+
     public ClientRecord? Record { get; private set; }
 
     public string? Notice { get; private set; }
