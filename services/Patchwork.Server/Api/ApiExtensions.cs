@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Patchwork.Server.Api.Agreements;
 using Patchwork.Server.Api.Alerts;
 using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Api.Clients;
@@ -29,6 +30,7 @@ public static class ApiExtensions
         services.AddSingleton<ClientCommands>();
         services.AddSingleton<ClientReads>();
         services.AddSingleton<ClientRecords>();
+        services.AddSingleton<Agreements.PartnershipAgreements>();
         services.AddSingleton<IStartupFilter, SecurityHeaders>();
 
         services.AddSingleton<IAuthorizationHandler, ApiAuthorization.CallerHandler>();
@@ -64,6 +66,7 @@ public static class ApiExtensions
         api.MapAlertsApi();
         api.MapFeedApi();
         api.MapThreadsApi();
+        api.MapAgreementsApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }

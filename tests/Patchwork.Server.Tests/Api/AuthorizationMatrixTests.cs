@@ -87,6 +87,9 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         [Caller.OrganisationAdmin] = DemoPartnership.PartnershipAdmin,
     };
 
+    /// <summary>The demo practitioner who plays a caller (every caller but the anonymous one and the partner systems).</summary>
+    internal static DemoPartnership.Staff StaffOf(Caller caller) => Staff[caller];
+
     private static readonly Dictionary<string, DemoPartnership.Staff> ByName = new()
     {
         ["SocialWorker"] = DemoPartnership.SocialWorker,

@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using Patchwork.Core;
+using Patchwork.Core.Agreements;
+using Patchwork.Core.Clients;
+using Patchwork.EventStore;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Sharing;
+
+namespace Patchwork.Server.Api.Agreements;
+
+public sealed record MakeAgreementRequest(string? Name, IReadOnlyList<Guid>? Members, CategoriesBody? Categories, DateOnly? Start, DateOnly? End);
+
+public sealed record AgreementMemberView(Guid OrganisationId, string Name);
+
+public sealed record AgreementView(Guid AgreementId, string Name, IReadOnlyList<AgreementMemberView> Members, bool IncludesGeneral,
+    IReadOnlyList<string> Categories, DateOnly Start, DateOnly? End, DateTimeOffset? EndedAt, bool Active);
+
+/// <summary>
+/// Information sharing agreements (DESIGN.md §2): a partnership admin makes and ends them, as the domain decides; a
+/// partnership admin sees them all, and an organisation admin or DPO those their organisation signed. Partner systems and
+/// other practitioners get 403. Every call is audited, refusals included; agreements name no client.
+/// </summary>
+public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTeamReader reader, RequestAudit audit, TimeProvider clock)
+{
+    public async Task<IResult> ListAsync(HttpContext http, CurrentActor caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        const string action = "agreement.list";
+        var (seesAll, seesOwn) = caller.Actor is Actor.Practitioner p
+            ? (p.Holds(Roles.PartnershipAdmin), p.Holds(Roles.OrganisationAdmin) || p.Holds(Roles.DataProtectionOfficer))
+            : (false, false);
+        if (!seesAll && !seesOwn)
+        {
+            await audit.DeniedAsync(http, caller, action, null, "NotAdministrator");
+            return Forbidden("only partnership admins, organisation admins and data protection officers read sharing agreements");
+        }
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var shown = partnership.Agreements.Values.Where(a => seesAll || a.Members.Contains(caller.Organisation))
+            .OrderByDescending(a => a.IsActive(now)).ThenByDescending(a => a.Start).ThenBy(a => a.Name, StringComparer.Ordinal)
+            .Select(a => View(a, partnership, now)).ToList();
+        await audit.AllowedAsync(http, caller, action, null, seesAll ? "PartnershipAdmin" : "OwnOrganisation");
+        return TypedResults.Ok(shown);
+    }
+
+    public async Task<IResult> MakeAsync(HttpContext http, CurrentActor caller, MakeAgreementRequest? body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        const string action = "agreement.make";
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var command = body?.Categories is null
+            ? Problem.Invalid("categories", "give the categories the agreement covers")
+            : body.Categories.ToScope(partnership.Categories) is { Problem: { } invalid } ? invalid : null;
+        command ??= body?.Start is null ? Problem.Invalid("start", "give the agreement's first day") : null;
+        var decision = command is null
+            ? Making.Decide(partnership, new MakeAgreement(AgreementId.New(), body!.Name ?? "", (body.Members ?? []).Select(m => new OrganisationId(m)).ToImmutableHashSet(),
+                body.Categories!.ToScope(partnership.Categories).Value!, body.Start!.Value, body.End), caller.Actor, now)
+            : (Result<AgreementMade>)command;
+        if (decision.Problem is { } problem) return await DeniedAsync(http, caller, action, problem);
+
+        var made = decision.Value!;
+        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
+        session.StartStream(made.Agreement.Value, "agreement", made);
+        audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + made.Agreement.Value);
+        if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
+            return await DeniedAsync(http, caller, action, Problem.Conflict("this agreement is already made"));
+        var agreement = SharingAgreement.From(made);
+        return TypedResults.Created($"{ApiExtensions.Prefix}/agreements/{made.Agreement.Value}", View(agreement, partnership, now));
+    }
+
+    public async Task<IResult> EndAsync(HttpContext http, CurrentActor caller, Guid agreement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        const string action = "agreement.end";
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var decision = Ending.Decide(partnership, new EndAgreement(new AgreementId(agreement)), caller.Actor, clock.GetUtcNow());
+        if (decision.Problem is { } problem) return await DeniedAsync(http, caller, action, problem);
+
+        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
+        // An agreement's stream holds the one event that made it until it is ended: two admins ending it at once append once.
+        session.Append(agreement, 1, decision.Value!);
+        audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + agreement);
+        if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
+            return await DeniedAsync(http, caller, action, Problem.Conflict("the agreement has already ended"));
+        return TypedResults.NoContent();
+    }
+
+    private async Task<IResult> DeniedAsync(HttpContext http, CurrentActor caller, string action, Problem problem)
+    {
+        await audit.DeniedAsync(http, caller, action, null, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}");
+        return ApiProblems.From(problem);
+    }
+
+    private static IResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    internal static AgreementView View(SharingAgreement agreement, Partnership partnership, DateTimeOffset now) => new(
+        agreement.Id.Value, agreement.Name,
+        [.. agreement.Members.Select(m => new AgreementMemberView(m.Value, partnership.Organisations.GetValueOrDefault(m)?.Name ?? "an organisation no longer registered"))
+            .OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase)],
+        agreement.Categories.IncludesGeneral, [.. agreement.Categories.Named.Select(c => c.Name).Order(StringComparer.Ordinal)],
+        agreement.Start, agreement.End, agreement.EndedAt, agreement.IsActive(now));
+}
+
+public static class AgreementsApi
+{
+    public static RouteGroupBuilder MapAgreementsApi(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapGet("/agreements", (CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
+            agreements.ListAsync(http, me, ct)).WithName("ListAgreements");
+        api.MapPost("/agreements", (MakeAgreementRequest body, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
+            agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement");
+        api.MapPost("/agreements/{agreementId:guid}/end", (Guid agreementId, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
+            agreements.EndAsync(http, me, agreementId, ct)).WithName("EndAgreement");
+        return api;
+    }
+}
