@@ -126,7 +126,11 @@ public sealed class WebServer : IAsyncLifetime
                 .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture))
                 .UseSetting("RabbitMq:VirtualHost", "patchwork")
                 .UseSetting("RabbitMq:Username", LocalServers.RabbitUsername)
-                .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword);
+                .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword)
+                // Registering a partner system on the admin pages provisions its broker user, exchanges and queues.
+                .UseSetting("RabbitMq:ManagementUrl", LocalServers.RabbitManagementUrl.ToString())
+                .UseSetting("RabbitMq:AdminUsername", LocalServers.RabbitAdminUsername)
+                .UseSetting("RabbitMq:AdminPassword", LocalServers.RabbitAdminPassword);
         }
     }
 }

@@ -42,7 +42,7 @@ internal static class PractitionerAdminEndpoints
             ? TypedResults.Ok(new Me(me.Practitioner.Value, me.Organisation.Value, PractitionerPrincipalFactory.RoleNames(me.Roles).ToList()))
             : TypedResults.Unauthorized();
 
-    private static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
+    internal static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
         Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
         PractitionerSignInOptions options, CancellationToken cancellationToken)
     {

@@ -30,6 +30,7 @@ public static class WebExtensions
         services.AddScoped<IThreadDesk, PageThreadDesk>();
         services.AddScoped<INoticeDesk, PageNoticeDesk>();
         services.AddScoped<IClientTasks, PageClientTasks>();
+        services.AddScoped<IAdminDesk, PageAdminDesk>();
         services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
         services.ConfigureApplicationCookie(cookie =>
         {

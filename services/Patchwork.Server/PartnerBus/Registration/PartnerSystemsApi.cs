@@ -36,7 +36,7 @@ internal static class PartnerSystemsApi
         return app;
     }
 
-    private static async Task<IResult> Register(Guid organisation, RegisterPartnerSystemBody? body, ClaimsPrincipal user, HttpContext http,
+    internal static async Task<IResult> Register(Guid organisation, RegisterPartnerSystemBody? body, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, TokenOptions tokens, CancellationToken cancellationToken)
     {
         const string action = "partner-system.register";
@@ -97,7 +97,7 @@ internal static class PartnerSystemsApi
                     broker.Names.NoticeQueue, broker.Names.InboundExchange)));
     }
 
-    private static async Task<IResult> List(Guid organisation, ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry,
+    internal static async Task<IResult> List(Guid organisation, ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry,
         RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.list";
@@ -107,7 +107,7 @@ internal static class PartnerSystemsApi
         return TypedResults.Ok(systems.Select(View).ToList());
     }
 
-    private static async Task<IResult> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
+    internal static async Task<IResult> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.revoke";

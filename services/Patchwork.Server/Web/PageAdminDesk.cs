@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Patchwork.Core;
+using Patchwork.Core.Clients;
+using Patchwork.Server.Api.Agreements;
+using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Api.Sharing;
+using Patchwork.Server.PartnerBus.Registration;
+using Patchwork.Server.SignIn;
+using Patchwork.Server.Tokens;
+using Patchwork.Web.Desk;
+
+namespace Patchwork.Server.Web;
+
+/// <summary>
+/// The admin pages' desk: the API's own handlers for invitations (<see cref="PractitionerAdminEndpoints"/>), partner systems
+/// (<see cref="PartnerSystemsApi"/>) and agreements (<see cref="PartnershipAgreements"/>), so each act is checked, refused
+/// and audited exactly as through the API, with channel "web".
+/// </summary>
+public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgreements agreements, ClientTeamReader reader, RequestAudit audit,
+    IServiceProvider services) : IAdminDesk
+{
+    private HttpContext Http => DeskReading.Http(accessor);
+
+    private SignedInPractitioner? Me => SignedInPractitioner.From(Http.User);
+
+    public AdminRights Rights => Me is { } me
+        ? new AdminRights(me.Roles.HasFlag(Roles.OrganisationAdmin), me.Roles.HasFlag(Roles.PartnershipAdmin),
+            (me.Roles & (Roles.PartnershipAdmin | Roles.OrganisationAdmin | Roles.DataProtectionOfficer)) != 0)
+        : new AdminRights(false, false, false);
+
+    private Guid Organisation => Me?.Organisation.Value ?? throw new InvalidOperationException("An admin page admitted someone who is not a practitioner.");
+
+    public async Task<DeskOutcome<bool>> InviteAsync(NewPractitioner practitioner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(practitioner);
+        var sent = await PractitionerAdminEndpoints.Invite(Organisation,
+            new PractitionerAdminEndpoints.InvitationRequest(practitioner.Name, practitioner.Email, [.. practitioner.Roles], null), Http.User, Http,
+            services.GetRequiredService<PractitionerAccounts>(), services.GetRequiredService<PractitionerSignInOptions>(), cancellationToken);
+        return sent.Result switch
+        {
+            Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails> { Value: var problem } =>
+                DeskOutcome<bool>.Refused(new DeskRefusal("email", DeskReading.Capitalised(problem?.Detail ?? "This address already has an account"))),
+            ForbidHttpResult => DeskOutcome<bool>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            var result => DeskReading.Outcome(Http, result, (PractitionerAdminEndpoints.InvitationSent _) => true),
+        };
+    }
+
+    public async Task<DeskOutcome<IReadOnlyList<AgreementSummary>>> AgreementsAsync(CancellationToken cancellationToken) =>
+        DeskReading.Outcome(Http, await agreements.ListAsync(Http, DeskReading.Me(Http), cancellationToken),
+            (List<AgreementView> views) => (IReadOnlyList<AgreementSummary>)[.. views.Select(Summary)]);
+
+    public async Task<AgreementChoices> AgreementChoicesAsync(CancellationToken cancellationToken)
+    {
+        var partnership = await reader.PartnershipAsync(cancellationToken);
+        var organisations = partnership.Organisations.Values.OrderBy(o => o.Name, StringComparer.OrdinalIgnoreCase).Select(o => new Choice(o.Id.Value.ToString(), o.Name));
+        var categories = partnership.Categories.ByName.Values.OrderBy(c => c.IsSensitive).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => c == Category.General ? new Choice(c.Name, "General work", "Anything not in a sensitive category") : new Choice(c.Name, DeskReading.Capitalised(c.Name), "Sensitive"));
+        return new AgreementChoices([.. organisations], [.. categories]);
+    }
+
+    public async Task<DeskOutcome<Guid>> MakeAgreementAsync(NewAgreement agreement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agreement);
+        var general = agreement.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
+        var named = agreement.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase)).ToList();
+        var body = new MakeAgreementRequest(agreement.Name, agreement.Members, agreement.Categories.Count == 0 ? null : new CategoriesBody(general, named),
+            agreement.Start, agreement.End);
+        return DeskReading.Outcome(Http, await agreements.MakeAsync(Http, DeskReading.Me(Http), body, cancellationToken), (AgreementView made) => made.AgreementId);
+    }
+
+    public async Task<DeskOutcome<bool>> EndAgreementAsync(Guid agreement, CancellationToken cancellationToken) =>
+        Done(await agreements.EndAsync(Http, DeskReading.Me(Http), agreement, cancellationToken));
+
+    public async Task<DeskOutcome<IReadOnlyList<PartnerSystemSummary>>> PartnerSystemsAsync(CancellationToken cancellationToken) =>
+        DeskReading.Outcome(Http, await PartnerSystemsApi.List(Organisation, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
+            (List<PartnerSystemsApi.PartnerSystemView> views) => (IReadOnlyList<PartnerSystemSummary>)[.. views.OrderBy(v => v.Disabled).ThenByDescending(v => v.CreatedAt)
+                .Select(v => new PartnerSystemSummary(v.PartnerSystemId, v.DisplayName, v.ClientId, v.Scopes, v.Authentication, v.Disabled, v.CreatedAt))]);
+
+    public async Task<DeskOutcome<PartnerSystemCredentials>> RegisterPartnerSystemAsync(NewPartnerSystem system, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        JsonElement? jwk = null;
+        if (!system.ClientSecret && system.PublicJwk is { Length: > 0 } text)
+        {
+            try
+            {
+                jwk = JsonDocument.Parse(text).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                return DeskOutcome<PartnerSystemCredentials>.Refused(new DeskRefusal("publicJwk", "Paste the public key as a JSON Web Key, starting with {"));
+            }
+        }
+        var body = new PartnerSystemsApi.RegisterPartnerSystemBody(system.Name, [.. system.Scopes], jwk, system.ClientSecret);
+        var result = await PartnerSystemsApi.Register(Organisation, body, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit,
+            services.GetRequiredService<TokenOptions>(), cancellationToken);
+        return DeskReading.Outcome(Http, result, (PartnerSystemsApi.PartnerSystemCredentials made) => new PartnerSystemCredentials(
+            made.PartnerSystem.DisplayName, made.PartnerSystem.ClientId, made.TokenEndpoint, made.ClientSecret, made.Broker.Host, made.Broker.Port,
+            made.Broker.VirtualHost, made.Broker.Username, made.Broker.Password, made.Broker.NoticeQueue, made.Broker.InboundExchange));
+    }
+
+    public async Task<DeskOutcome<bool>> RevokePartnerSystemAsync(Guid system, CancellationToken cancellationToken) =>
+        Done(await PartnerSystemsApi.Revoke(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken));
+
+    /// <summary>An answer with no body (204) as done; anything else as the API's refusal.</summary>
+    private DeskOutcome<bool> Done(IResult result) => result is NoContent
+        ? DeskOutcome<bool>.Done(true)
+        : DeskReading.Outcome(Http, result, (object _) => true);
+
+    private static AgreementSummary Summary(AgreementView view)
+    {
+        var covers = string.Join(", ", (view.IncludesGeneral ? ["general work"] : Array.Empty<string>()).Concat(view.Categories));
+        return new AgreementSummary(view.AgreementId, view.Name, [.. view.Members.Select(m => m.Name)], DeskReading.Capitalised(covers), view.Start, view.End,
+            view.EndedAt, view.Active);
+    }
+}
