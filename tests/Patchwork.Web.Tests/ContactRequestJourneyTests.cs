@@ -36,8 +36,9 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await using var nursesBrowser = await server.NewContextAsync();
         var nurse = await nursesBrowser.NewPageAsync();
         await nurse.SignsInForTheFirstTimeAsync(DemoPartnership.SexualHealthNurse);
-        await nurse.GotoAsync("/notifications");
-        await nurse.GetByText("Someone asked you to contact them").WaitForAsync();
+        await nurse.GotoAsync("/");
+        (await nurse.Locator("#my-notifications").InnerTextAsync()).ShouldContain("Someone asked you to contact them");
+        await PageChecks.CheckAsync(nurse, "home-with-notifications");
         await nurse.GotoAsync(Ellie);
         var request = nurse.Locator(".govuk-summary-card", new() { HasText = $"{DemoPartnership.PoliceOfficer.Name} asks you to contact them" });
         (await request.InnerTextAsync()).ShouldContain(DemoPartnership.Police.Name);

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
+using Patchwork.Server.Api;
+using Patchwork.Server.Api.Audit;
 
 namespace Patchwork.Server.SignIn;
 
@@ -44,9 +46,15 @@ internal static class PractitionerAdminEndpoints
 
     internal static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
         Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
-        PractitionerSignInOptions options, CancellationToken cancellationToken)
+        PractitionerSignInOptions options, RequestAudit audit, CancellationToken cancellationToken)
     {
-        if (SignedInPractitioner.From(user) is not { } admin || !admin.AdministersOrganisation(organisation)) return TypedResults.Forbid();
+        const string action = "practitioner.invite";
+        var caller = CurrentActor.From(user);
+        if (SignedInPractitioner.From(user) is not { } admin || !admin.AdministersOrganisation(organisation))
+        {
+            if (caller is not null) await audit.DeniedAsync(context, caller, action, null, caller.Organisation.Value == organisation ? "NotOrganisationAdmin" : "OtherOrganisation");
+            return TypedResults.Forbid();
+        }
 
         var errors = new Dictionary<string, string[]>();
         var name = body.Name?.Trim() ?? "";
@@ -61,7 +69,11 @@ internal static class PractitionerAdminEndpoints
         // An organisation admin cannot mint a partnership admin: no one grants more than they hold.
         if (roles.HasFlag(Roles.PartnershipAdmin) && !admin.Roles.HasFlag(Roles.PartnershipAdmin))
             errors["roles"] = ["Only a partnership admin can grant PartnershipAdmin."];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+        {
+            await audit.DeniedAsync(context, caller!, action, null, "Invalid:" + string.Join(',', errors.Keys));
+            return TypedResults.ValidationProblem(errors);
+        }
 
         var linkBase = options.PublicBaseUrl.Length > 0
             ? new Uri(options.PublicBaseUrl.TrimEnd('/') + "/")
@@ -69,19 +81,33 @@ internal static class PractitionerAdminEndpoints
         var sent = await accounts.InviteAsync(new OrganisationId(organisation), admin.Practitioner,
             new NewInvitation(body.PractitionerId is { } id ? new PractitionerId(id) : null, name, body.Email!, roles), linkBase, cancellationToken);
         if (sent.Status == StatusCodes.Status409Conflict)
+        {
+            await audit.DeniedAsync(context, caller!, action, null, "AlreadyHasAccount");
             return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 409, Title = "Already has an account", Detail = sent.Errors[0] });
+        }
         var invitation = sent.Value!;
+        await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + invitation.Practitioner.Value);
         return TypedResults.Created($"/api/v1/organisations/{organisation}/invitations/{invitation.InvitationId}",
             new InvitationSent(invitation.InvitationId, invitation.Practitioner.Value, invitation.ExpiresAt));
     }
 
     /// <summary>Another organisation's practitioner is "not found": an admin learns nothing about accounts outside their own.</summary>
-    private static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Disable(Guid practitioner, ClaimsPrincipal user,
-        PractitionerAccounts accounts, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Disable(Guid practitioner, ClaimsPrincipal user, HttpContext context,
+        PractitionerAccounts accounts, RequestAudit audit, CancellationToken cancellationToken)
     {
-        if (SignedInPractitioner.From(user) is not { } admin || !admin.Roles.HasFlag(Roles.OrganisationAdmin)) return TypedResults.Forbid();
-        return await accounts.DisableAsync(new PractitionerId(practitioner), admin.Organisation, cancellationToken)
-            ? TypedResults.NoContent()
-            : TypedResults.NotFound();
+        const string action = "practitioner.disable";
+        var caller = CurrentActor.From(user);
+        if (SignedInPractitioner.From(user) is not { } admin || !admin.Roles.HasFlag(Roles.OrganisationAdmin))
+        {
+            if (caller is not null) await audit.DeniedAsync(context, caller, action, null, "NotOrganisationAdmin:" + practitioner);
+            return TypedResults.Forbid();
+        }
+        if (!await accounts.DisableAsync(new PractitionerId(practitioner), admin.Organisation, cancellationToken))
+        {
+            await audit.DeniedAsync(context, caller!, action, null, "NoSuchPractitioner:" + practitioner);
+            return TypedResults.NotFound();
+        }
+        await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + practitioner);
+        return TypedResults.NoContent();
     }
 }

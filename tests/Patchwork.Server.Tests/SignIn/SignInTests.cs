@@ -235,6 +235,23 @@ public sealed partial class SignInTests(SignInServer server) : IClassFixture<Sig
         (await anonymous.PostJsonAsync($"/api/v1/organisations/{admin.Organisation.Value}/invitations", invitation))
             .StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         server.MailTo(invitation.email).ShouldBeEmpty();
+        (await adminBrowser.PostJsonAsync($"/api/v1/organisations/{admin.Organisation.Value}/invitations", invitation)).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        // Each attempt by someone signed in is one audit entry naming why it was allowed or refused; the anonymous one is none.
+        await using var connection = new Npgsql.NpgsqlConnection(Patchwork.Testing.LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"SELECT outcome || ' ' || rule FROM \"{server.SchemaName}\".audit_entries WHERE action = 'practitioner.invite' AND organisation_id = ANY(@organisations) ORDER BY at",
+            connection);
+        command.Parameters.AddWithValue("organisations", new[] { admin.Organisation.Value });
+        var entries = new List<string>();
+        await using (var rows = await command.ExecuteReaderAsync())
+            while (await rows.ReadAsync()) entries.Add(rows.GetString(0));
+        entries.Count.ShouldBe(4, string.Join("; ", entries));
+        entries[0].ShouldBe("denied NotOrganisationAdmin");
+        entries[1].ShouldBe("denied OtherOrganisation");
+        entries[2].ShouldBe("denied Invalid:roles");
+        entries[3].ShouldStartWith("allowed OrganisationAdmin:");
     }
 
     [GeneratedRegex(@"/account/invitations/([A-Za-z0-9_\-]+)")]

@@ -3,9 +3,19 @@ using Patchwork.Web.Desk;
 
 namespace Patchwork.Web.Pages;
 
-public sealed class HomeModel(IClientDesk desk) : PageModel
+/// <summary>Home: my clients, and my newest notifications with a link to them all.</summary>
+public sealed class HomeModel(IClientDesk desk, INoticeDesk notices) : PageModel
 {
+    /// <summary>How many notifications home shows; the notifications page shows more.</summary>
+    public const int NoticesShown = 5;
+
     public IReadOnlyList<MyClient> Clients { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => Clients = await desk.MyClientsAsync(cancellationToken);
+    public IReadOnlyList<Notice> Notices { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Clients = await desk.MyClientsAsync(cancellationToken);
+        Notices = await notices.RecentAsync(NoticesShown, cancellationToken);
+    }
 }
