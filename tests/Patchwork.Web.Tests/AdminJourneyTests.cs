@@ -42,6 +42,7 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         (await admin.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(admin, "admin-agreements");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Make an agreement" }).ClickAsync();
+        await PageChecks.CheckAsync(admin, "admin-agreement-new");
         await admin.GetByLabel("Name of the agreement").FillAsync("Police and health pilot");
         await admin.GetByLabel(DemoPartnership.Police.Name).CheckAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Make the agreement" }).ClickAsync();
@@ -63,6 +64,7 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         // Register a partner system with a client secret: its credentials are on that one response; then revoke it.
         await admin.GotoAsync("/admin/partner-systems");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Register a partner system" }).ClickAsync();
+        await PageChecks.CheckAsync(admin, "admin-partner-system-new");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Register the system" }).ClickAsync();
         await admin.Locator(".govuk-error-summary", new() { HasText = "Select how the system will prove who it is" }).WaitForAsync();
         await PageChecks.CheckAsync(admin, "admin-partner-system-errors");
