@@ -58,3 +58,38 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         (await server.AuditCountAsync("contact.answer", "web")).ShouldBe(1);
     }
 }
+
+/// <summary>
+/// The same request with JavaScript off, answered the other way: the nurse declines, and the officer, reloading, sees the
+/// request declined and the nurse still masked. Plain forms and redirects only; a host of its own.
+/// </summary>
+public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : IClassFixture<WebServer>
+{
+    private static readonly string Ellie = $"/clients/{DemoPartnership.Ellie.Value}";
+
+    [Fact]
+    public async Task Without_JavaScript_the_officer_asks_and_the_nurse_declines_and_nothing_more_is_shown()
+    {
+        await using var officersBrowser = await server.NewContextAsync(javaScript: false);
+        var officer = await officersBrowser.NewPageAsync();
+        await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
+        await officer.GotoAsync(Ellie);
+        await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" })
+            .GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
+        await officer.GetByText("Your request is sent.").WaitForAsync();
+
+        await using var nursesBrowser = await server.NewContextAsync(javaScript: false);
+        var nurse = await nursesBrowser.NewPageAsync();
+        await nurse.SignsInForTheFirstTimeAsync(DemoPartnership.SexualHealthNurse);
+        await nurse.GotoAsync(Ellie);
+        await nurse.Locator(".govuk-summary-card", new() { HasText = $"{DemoPartnership.PoliceOfficer.Name} asks you to contact them" })
+            .GetByRole(AriaRole.Button, new() { Name = $"Decline the request from {DemoPartnership.PoliceOfficer.Name}" }).ClickAsync();
+        await nurse.GetByText("You declined. They see nothing more.").WaitForAsync();
+
+        await officer.ReloadAsync();
+        (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("declined");
+        (await officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountAsync()).ShouldBe(0);
+        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountAsync()).ShouldBe(1);
+        (await officer.Locator("#history").InnerTextAsync()).ShouldNotContain(DemoPartnership.SexualHealthNurse.Name);
+    }
+}
