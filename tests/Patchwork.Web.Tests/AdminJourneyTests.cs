@@ -17,7 +17,7 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         var admin = await browser.NewPageAsync();
         await admin.SignsInForTheFirstTimeAsync(DemoPartnership.PartnershipAdmin);
         // The menu offers "Admin" (behind the phone's menu button, so looked for in the page rather than clicked).
-        (await admin.Locator("#navigation a[href='/admin']").CountAsync()).ShouldBe(1);
+        (await admin.Locator("#navigation a[href='/admin']").CountOnceLoadedAsync()).ShouldBe(1);
         await admin.GotoAsync("/admin");
         await admin.GetByRole(AriaRole.Heading, new() { Name = "Administration" }).WaitForAsync();
         await PageChecks.CheckAsync(admin, "admin");
@@ -39,7 +39,8 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
 
         // Make an agreement between the police and the health trust, then end it.
         await admin.GetByRole(AriaRole.Link, new() { Name = "Sharing agreements" }).ClickAsync();
-        (await admin.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountAsync()).ShouldBe(1);
+        await admin.WaitForURLAsync("**/admin/agreements");
+        (await admin.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountOnceLoadedAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(admin, "admin-agreements");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Make an agreement" }).ClickAsync();
         await PageChecks.CheckAsync(admin, "admin-agreement-new");
@@ -100,8 +101,8 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
             await dpo.GotoAsync("/admin");
             (await dpo.Locator("#admin-tasks a").AllInnerTextsAsync()).ShouldBe(["Sharing agreements"]);
             await dpo.GotoAsync("/admin/agreements");
-            (await dpo.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountAsync()).ShouldBe(1);
-            (await dpo.GetByRole(AriaRole.Link, new() { Name = "Make an agreement" }).CountAsync()).ShouldBe(0);
+            (await dpo.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountOnceLoadedAsync()).ShouldBe(1);
+            (await dpo.GetByRole(AriaRole.Link, new() { Name = "Make an agreement" }).CountOnceLoadedAsync()).ShouldBe(0);
             (await dpo.GotoAsync("/admin/agreements/new"))!.Status.ShouldBe(404);
             (await dpo.GotoAsync("/admin/invite"))!.Status.ShouldBe(404);
             (await dpo.GotoAsync("/admin/partner-systems"))!.Status.ShouldBe(404);
@@ -111,8 +112,8 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         var practitioner = await practitioners.NewPageAsync();
         await practitioner.SignsInForTheFirstTimeAsync(DemoPartnership.SocialWorker);
         await practitioner.GotoAsync("/");
-        (await practitioner.Locator("#navigation a[href='/notifications']").CountAsync()).ShouldBe(1);
-        (await practitioner.Locator("#navigation a[href='/admin']").CountAsync()).ShouldBe(0);
+        (await practitioner.Locator("#navigation a[href='/notifications']").CountOnceLoadedAsync()).ShouldBe(1);
+        (await practitioner.Locator("#navigation a[href='/admin']").CountOnceLoadedAsync()).ShouldBe(0);
         foreach (var path in new[] { "/admin", "/admin/invite", "/admin/agreements", "/admin/partner-systems", "/admin/partner-systems/new" })
             (await practitioner.GotoAsync(path))!.Status.ShouldBe(404, path);
     }

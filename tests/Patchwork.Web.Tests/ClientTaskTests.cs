@@ -34,8 +34,8 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         var banner = page.Locator("#break-glass");
         await banner.WaitForAsync();
         (await banner.InnerTextAsync()).ShouldMatch(@"You are using emergency access until \d\d:\d\d UTC: (3 h 5\d|4 h 0) min left");
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountAsync()).ShouldBe(1);
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).Locator("a[href^='tel:']").CountAsync()).ShouldBe(1);
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountOnceLoadedAsync()).ShouldBe(1);
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).Locator("a[href^='tel:']").CountOnceLoadedAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(page, "client-break-glass");
         (await server.AuditCountAsync("break-glass.grant", "web")).ShouldBe(1);
     }
@@ -59,7 +59,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         var log = dpo.Locator("#who-viewed");
         await log.WaitForAsync();
         (await log.Locator("tr", new() { HasText = $"{DemoPartnership.Teacher.Name}, {DemoPartnership.School.Name}" })
-            .Filter(new() { HasText = "Viewed the team" }).CountAsync()).ShouldBeGreaterThanOrEqualTo(1);
+            .Filter(new() { HasText = "Viewed the team" }).CountOnceLoadedAsync()).ShouldBeGreaterThanOrEqualTo(1);
         await PageChecks.CheckAsync(dpo, "who-viewed");
         (await server.AuditCountAsync("client.audit.read", "web")).ShouldBeGreaterThanOrEqualTo(1);
 
@@ -85,7 +85,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await PageChecks.CheckAsync(page, "end-involvement");
         await page.GetByRole(AriaRole.Button, new() { Name = "End my involvement today" }).ClickAsync();
         await page.GetByText("Your involvement is ended.").WaitForAsync();
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).CountAsync()).ShouldBe(0);
+        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).CountOnceLoadedAsync()).ShouldBe(0);
         (await server.AuditCountAsync("attention.raise", "web")).ShouldBe(1);
         (await server.AuditCountAsync("involvement.end", "web")).ShouldBe(1);
     }

@@ -21,13 +21,13 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
         await officer.GotoAsync(Ellie);
         var nurseCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name });
-        (await nurseCard.CountAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
+        (await nurseCard.CountOnceLoadedAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
         var history = await officer.Locator("#history").InnerTextAsync();
         history.ShouldContain($"{DemoPartnership.SocialWorker.Name} ({DemoPartnership.SocialCare.Name}) started work with the client");
         history.ShouldNotContain(DemoPartnership.SexualHealthNurse.Name, Case.Insensitive, "the history says no more than the team does");
         history.ShouldNotContain("sexual health", Case.Insensitive);
         var masked = officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" });
-        (await masked.CountAsync()).ShouldBe(1);
+        (await masked.CountOnceLoadedAsync()).ShouldBe(1);
         await masked.GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
         await officer.GetByText("Your request is sent.").WaitForAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("waiting for an answer");
@@ -45,12 +45,12 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await PageChecks.CheckAsync(nurse, "client-contact-request");
         await request.GetByRole(AriaRole.Button, new() { Name = $"Accept and show {DemoPartnership.PoliceOfficer.Name} your details" }).ClickAsync();
         await nurse.GetByText("You accepted.").WaitForAsync();
-        (await nurse.Locator(".govuk-summary-card", new() { HasText = "asks you to contact them" }).CountAsync()).ShouldBe(0, "an answered request is not offered again");
+        (await nurse.Locator(".govuk-summary-card", new() { HasText = "asks you to contact them" }).CountOnceLoadedAsync()).ShouldBe(0, "an answered request is not offered again");
 
         // The officer's page, open all along, is told and reads the team again.
         await nurseCard.Locator("a[href^='tel:']").WaitForAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("accepted");
-        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountAsync()).ShouldBe(0);
+        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountOnceLoadedAsync()).ShouldBe(0);
         await officer.ReloadAsync();
         (await officer.Locator("#history").InnerTextAsync()).ShouldContain(
             $"{DemoPartnership.SexualHealthNurse.Name} ({DemoPartnership.Health.Name}) started work with the client as sexual health nurse");
@@ -88,8 +88,8 @@ public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : ICl
 
         await officer.ReloadAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("declined");
-        (await officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountAsync()).ShouldBe(0);
-        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountAsync()).ShouldBe(1);
+        (await officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountOnceLoadedAsync()).ShouldBe(0);
+        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountOnceLoadedAsync()).ShouldBe(1);
         (await officer.Locator("#history").InnerTextAsync()).ShouldNotContain(DemoPartnership.SexualHealthNurse.Name);
     }
 }

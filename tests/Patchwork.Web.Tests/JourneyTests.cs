@@ -62,7 +62,7 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await page.GetByLabel("In writing").CheckAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Record consent" }).ClickAsync();
             await page.GetByText("The consent is recorded.").WaitForAsync();
-            (await page.Locator(".govuk-summary-card__title", new() { HasText = "Shares with Police" }).CountAsync()).ShouldBe(1);
+            (await page.Locator(".govuk-summary-card__title", new() { HasText = "Shares with Police" }).CountOnceLoadedAsync()).ShouldBe(1);
 
             await page.GotoAsync("/");
             (await page.Locator("#my-clients").InnerTextAsync()).ShouldContain($"Robin {familyName}");
@@ -85,7 +85,7 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await page.RecordsInvolvementAsync("officer in the case", "01632 960777", $"officer.{familyName.ToLowerInvariant()}@police.example.org");
 
             var socialWorkerCard = page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name });
-            (await socialWorkerCard.CountAsync()).ShouldBe(1);
+            (await socialWorkerCard.CountOnceLoadedAsync()).ShouldBe(1);
             (await socialWorkerCard.Locator("a[href='tel:01632960555']").InnerTextAsync()).ShouldBe(phone);
             (await socialWorkerCard.Locator($"a[href='mailto:{email}']").InnerTextAsync()).ShouldBe(email);
             await page.SetViewportSizeAsync(375, 800);
@@ -97,8 +97,8 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await Check(page, "withdraw-consent");
             await page.GetByRole(AriaRole.Button, new() { Name = "Withdraw consent" }).ClickAsync();
             await page.GetByText("The consent is withdrawn.").WaitForAsync();
-            (await page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name }).CountAsync()).ShouldBe(0);
-            (await page.Locator("a[href='tel:01632960555']").CountAsync()).ShouldBe(0);
+            (await page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name }).CountOnceLoadedAsync()).ShouldBe(0);
+            (await page.Locator("a[href='tel:01632960555']").CountOnceLoadedAsync()).ShouldBe(0);
         }
 
         await using (var context = await server.NewContextAsync(javaScript))

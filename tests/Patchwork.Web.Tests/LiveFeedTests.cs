@@ -42,7 +42,7 @@ public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebS
             .WaitForAsync(new() { Timeout = Within });
         (await officer.Locator("#notice-count").InnerTextAsync()).ShouldMatch(@"^\d+\s*new$");
         (await officer.EvaluateAsync<bool>("() => window.patchworkSameDocument === true")).ShouldBeTrue("the page was reloaded");
-        (await officer.Locator($"a[href='mailto:{contact.Email}']").CountAsync()).ShouldBe(0);
+        (await officer.Locator($"a[href='mailto:{contact.Email}']").CountOnceLoadedAsync()).ShouldBe(0);
         await PageChecks.CheckAsync(officer, "client-after-live-notice");
 
         await officer.GetByRole(AriaRole.Link, new() { Name = "See your notifications" }).ClickAsync();

@@ -66,5 +66,15 @@ public static class Practitioner
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
     }
 
+    /// <summary>
+    /// How many elements match once the page the browser landed on is parsed to its end. A bare count taken just after a
+    /// navigation commits can see half a document: 0 cards where the finished page has 1.
+    /// </summary>
+    public static async Task<int> CountOnceLoadedAsync(this ILocator locator)
+    {
+        await locator.Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        return await locator.CountAsync();
+    }
+
     private static Task Seen(IPage page, string name, Func<IPage, string, Task>? onEachPage) => onEachPage?.Invoke(page, name) ?? Task.CompletedTask;
 }

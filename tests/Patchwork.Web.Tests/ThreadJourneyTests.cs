@@ -50,7 +50,7 @@ internal static class ThreadJourney
 
             await officer.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Withdraw") }).ClickAsync();
             await officer.GetByText("Message withdrawn").WaitForAsync();
-            (await officer.GetByText("Sent to the wrong thread, sorry.").CountAsync()).ShouldBe(0);
+            (await officer.GetByText("Sent to the wrong thread, sorry.").CountOnceLoadedAsync()).ShouldBe(0);
 
             await officer.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
             await officer.Locator(".govuk-error-summary").WaitForAsync();
@@ -72,8 +72,8 @@ internal static class ThreadJourney
             await Check(teacher, "threads");
             await teacher.GotoAsync(thread);
             await teacher.GetByText("Can we speak before Friday?").WaitForAsync();
-            (await teacher.GetByText("Message withdrawn").CountAsync()).ShouldBe(1);
-            (await teacher.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Withdraw") }).CountAsync()).ShouldBe(0);
+            (await teacher.GetByText("Message withdrawn").CountOnceLoadedAsync()).ShouldBe(1);
+            (await teacher.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Withdraw") }).CountOnceLoadedAsync()).ShouldBe(0);
 
             if (javaScript)
             {
