@@ -39,7 +39,7 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
 
         // Make an agreement between the police and the health trust, then end it.
         await admin.GetByRole(AriaRole.Link, new() { Name = "Sharing agreements" }).ClickAsync();
-        await admin.WaitForURLAsync("**/admin/agreements");
+        await admin.WaitForURLAsync("**/admin/agreements", new() { WaitUntil = WaitUntilState.Commit });
         (await admin.Locator(".govuk-summary-card", new() { HasText = "Wessex information sharing agreement" }).CountOnceLoadedAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(admin, "admin-agreements");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Make an agreement" }).ClickAsync();

@@ -22,8 +22,8 @@ public static class PageChecks
 
     public static async Task CheckAsync(IPage page, string name)
     {
-        // Checked as finished: a journey may call this the moment a click's navigation commits.
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        // Checked whole: a journey may call this the moment a click's navigation commits.
+        await page.ParsedAsync();
         await page.SetViewportSizeAsync(375, 800);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebServer.Artefacts, $"{name}.png"), FullPage = true });
 

@@ -67,14 +67,21 @@ public static class Practitioner
     }
 
     /// <summary>
-    /// How many elements match once the page the browser landed on is parsed to its end. A bare count taken just after a
-    /// navigation commits can see half a document: 0 cards where the finished page has 1.
+    /// How many elements match once the page the browser landed on is parsed past its content. A bare count taken just
+    /// after a navigation commits can see half a document: 0 cards where the finished page has 1.
     /// </summary>
     public static async Task<int> CountOnceLoadedAsync(this ILocator locator)
     {
-        await locator.Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        await locator.Page.ParsedAsync();
         return await locator.CountAsync();
     }
+
+    /// <summary>
+    /// Waits until the page's footer, the last thing in every page's body, is in the DOM: everything above it is parsed.
+    /// A DOM condition rather than the load event, which Chromium was seen not to report after a form post.
+    /// </summary>
+    public static Task ParsedAsync(this IPage page) =>
+        page.Locator("footer.govuk-footer").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     private static Task Seen(IPage page, string name, Func<IPage, string, Task>? onEachPage) => onEachPage?.Invoke(page, name) ?? Task.CompletedTask;
 }
