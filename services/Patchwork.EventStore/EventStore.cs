@@ -35,6 +35,7 @@ public sealed class EventStore : IAsyncDisposable
         Clock = clock ?? TimeProvider.System;
         Loggers = loggers ?? NullLoggerFactory.Instance;
         Announcer = new AppendAnnouncer(dataSource, Sql, Loggers.CreateLogger<AppendAnnouncer>());
+        Committer = new GroupCommit(this, options.GroupCommitWriters, options.LargestGroup);
     }
 
     /// <summary>A store that owns a data source made from <see cref="EventStoreOptions.ConnectionString"/>.</summary>
@@ -73,6 +74,8 @@ public sealed class EventStore : IAsyncDisposable
     internal ILoggerFactory Loggers { get; }
 
     internal AppendAnnouncer Announcer { get; }
+
+    internal GroupCommit Committer { get; }
 
     /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
     public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
@@ -169,6 +172,7 @@ public sealed class EventStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Committer.DisposeAsync();
         await Announcer.DisposeAsync();
         if (_ownsDataSource) await DataSource.DisposeAsync();
     }

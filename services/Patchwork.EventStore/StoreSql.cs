@@ -16,6 +16,9 @@ internal sealed class StoreSql
         AppendToNewStream = Compose("claim_new_stream.sql");
         AppendAtVersion = Compose("claim_stream_at_version.sql");
         AppendAtAnyVersion = Compose("claim_stream_at_any_version.sql");
+        AppendToNewStreamAfterLock = Compose("claim_new_stream.sql", lockTaken: true);
+        AppendAtVersionAfterLock = Compose("claim_stream_at_version.sql", lockTaken: true);
+        AppendAtAnyVersionAfterLock = Compose("claim_stream_at_any_version.sql", lockTaken: true);
         ClaimNewStream = Render("claim_new_stream.sql");
         ClaimAtVersion = Render("claim_stream_at_version.sql");
         ClaimAtAnyVersion = Render("claim_stream_at_any_version.sql");
@@ -48,6 +51,11 @@ internal sealed class StoreSql
     public string AppendToNewStream { get; }
     public string AppendAtVersion { get; }
     public string AppendAtAnyVersion { get; }
+
+    /// <summary>The append statements for a transaction that ran lock_streams.sql first (a group commit): no $13.</summary>
+    public string AppendToNewStreamAfterLock { get; }
+    public string AppendAtVersionAfterLock { get; }
+    public string AppendAtAnyVersionAfterLock { get; }
     public string ClaimNewStream { get; }
     public string ClaimAtVersion { get; }
     public string ClaimAtAnyVersion { get; }
@@ -90,8 +98,8 @@ internal sealed class StoreSql
 
     private const string ResourcePrefix = "Patchwork.EventStore.Sql.";
 
-    private string Compose(string claim) =>
-        Render("append_events.sql").Replace("{claim}", Load(claim).Replace("{locked}", LockInClaim, StringComparison.Ordinal), StringComparison.Ordinal)
+    private string Compose(string claim, bool lockTaken = false) =>
+        Render("append_events.sql").Replace("{claim}", Load(claim).Replace("{locked}", lockTaken ? "true" : LockInClaim, StringComparison.Ordinal), StringComparison.Ordinal)
             .Replace("{schema}", Schema, StringComparison.Ordinal);
 
     /// <summary>A claim on its own runs after lock_streams.sql; inside append_events.sql it takes the lock itself.</summary>

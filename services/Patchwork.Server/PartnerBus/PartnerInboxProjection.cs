@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.EventStore;
@@ -27,15 +28,15 @@ public sealed class PartnerInboxProjection(EventStoreOptions store) : IInlinePro
         var handled = events
             .Where(e => e.Metadata is { ActedBy.Kind: PrincipalKind.PartnerSystem, CausationId: not null, OrganisationId: not null })
             .Select(e => (Organisation: e.Metadata.OrganisationId!.Value, Message: e.Metadata.CausationId!.Value))
-            .Distinct();
-        foreach (var (organisation, message) in handled)
-        {
-            await using var insert = new NpgsqlCommand($"INSERT INTO {_table} (organisation_id, message_id) VALUES (@organisation, @message)",
-                context.Connection, context.Transaction);
-            insert.Parameters.AddWithValue("organisation", organisation);
-            insert.Parameters.AddWithValue("message", message);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
+            .Distinct()
+            .ToList();
+        if (handled.Count == 0) return;
+        // One statement for the batch: a group commit can bring several partners' commands at once.
+        await using var insert = new NpgsqlCommand($"INSERT INTO {_table} (organisation_id, message_id) SELECT * FROM unnest(@organisations, @messages)",
+            context.Connection, context.Transaction);
+        insert.Parameters.Add(new NpgsqlParameter("organisations", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = handled.Select(h => h.Organisation).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter("messages", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = handled.Select(h => h.Message).ToArray() });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)

@@ -35,17 +35,19 @@ public sealed class ClientTeamProjection : IInlineProjection
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var stream in events.GroupBy(recorded => recorded.StreamId))
+        // One statement for every client in the batch: a group commit brings many clients' events at once.
+        var streams = events.GroupBy(recorded => recorded.StreamId).ToList();
+        await using var upsert = new NpgsqlCommand(
+            $"INSERT INTO {_table} AS t (client_id, events, version) SELECT * FROM unnest(@clients, @events, @versions) " +
+            "ON CONFLICT (client_id) DO UPDATE SET events = t.events || excluded.events, version = excluded.version",
+            context.Connection, context.Transaction);
+        upsert.Parameters.Add(new NpgsqlParameter("clients", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = streams.Select(s => s.Key).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
         {
-            await using var upsert = new NpgsqlCommand(
-                $"INSERT INTO {_table} AS t (client_id, events, version) VALUES (@client, @events, @version) " +
-                "ON CONFLICT (client_id) DO UPDATE SET events = t.events || excluded.events, version = excluded.version",
-                context.Connection, context.Transaction);
-            upsert.Parameters.AddWithValue("client", stream.Key);
-            upsert.Parameters.Add(new NpgsqlParameter("events", NpgsqlDbType.Jsonb) { Value = _log.ToJsonArray(stream.OrderBy(e => e.Version)) });
-            upsert.Parameters.AddWithValue("version", stream.Max(e => e.Version));
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
-        }
+            Value = streams.Select(s => _log.ToJsonArray(s.OrderBy(e => e.Version))).ToArray(),
+        });
+        upsert.Parameters.Add(new NpgsqlParameter("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = streams.Select(s => s.Max(e => e.Version)).ToArray() });
+        await upsert.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken)

@@ -64,24 +64,40 @@ public sealed class AuditTrail
         await InsertAsync(command, entry, cancellationToken);
     }
 
+    /// <summary>The entry's insert, for a batch that runs in the transaction of the change it records.</summary>
+    public NpgsqlBatchCommand Statement(AuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var statement = new NpgsqlBatchCommand(Insert);
+        AddValues(statement.Parameters, entry);
+        return statement;
+    }
+
+    private string Insert =>
+        $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)";
+
     private async Task InsertAsync(NpgsqlCommand command, AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        command.CommandText =
-            $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)";
-        command.Parameters.AddWithValue("id", entry.Id);
-        command.Parameters.AddWithValue("at", entry.At.UtcDateTime);
-        command.Parameters.Add(Uuid("practitioner", entry.Actor.Kind == PrincipalKind.Practitioner ? entry.Actor.Id : null));
-        command.Parameters.Add(Uuid("partner", entry.Actor.Kind == PrincipalKind.PartnerSystem ? entry.Actor.Id : null));
-        command.Parameters.AddWithValue("organisation", entry.Organisation.Value);
-        command.Parameters.AddWithValue("action", entry.Action);
-        command.Parameters.Add(Uuid("client", entry.Client?.Value));
-        command.Parameters.AddWithValue("channel", entry.Channel.ToString().ToLowerInvariant());
-        command.Parameters.Add(new NpgsqlParameter("purpose", NpgsqlDbType.Text) { Value = (object?)entry.Purpose ?? DBNull.Value });
-        command.Parameters.AddWithValue("outcome", entry.Outcome.ToString().ToLowerInvariant());
-        command.Parameters.Add(new NpgsqlParameter("rule", NpgsqlDbType.Text) { Value = (object?)entry.Rule ?? DBNull.Value });
-        command.Parameters.Add(Uuid("correlation", entry.CorrelationId));
+        command.CommandText = Insert;
+        AddValues(command.Parameters, entry);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddValues(NpgsqlParameterCollection parameters, AuditEntry entry)
+    {
+        parameters.AddWithValue("id", entry.Id);
+        parameters.AddWithValue("at", entry.At.UtcDateTime);
+        parameters.Add(Uuid("practitioner", entry.Actor.Kind == PrincipalKind.Practitioner ? entry.Actor.Id : null));
+        parameters.Add(Uuid("partner", entry.Actor.Kind == PrincipalKind.PartnerSystem ? entry.Actor.Id : null));
+        parameters.AddWithValue("organisation", entry.Organisation.Value);
+        parameters.AddWithValue("action", entry.Action);
+        parameters.Add(Uuid("client", entry.Client?.Value));
+        parameters.AddWithValue("channel", entry.Channel.ToString().ToLowerInvariant());
+        parameters.Add(new NpgsqlParameter("purpose", NpgsqlDbType.Text) { Value = (object?)entry.Purpose ?? DBNull.Value });
+        parameters.AddWithValue("outcome", entry.Outcome.ToString().ToLowerInvariant());
+        parameters.Add(new NpgsqlParameter("rule", NpgsqlDbType.Text) { Value = (object?)entry.Rule ?? DBNull.Value });
+        parameters.Add(Uuid("correlation", entry.CorrelationId));
     }
 
     /// <summary>One page of a client's entries, newest first, after the entry <paramref name="before"/>; only <paramref name="organisation"/>'s when given.</summary>

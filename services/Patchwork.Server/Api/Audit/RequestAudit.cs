@@ -29,7 +29,7 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(session);
         var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
-        session.AlsoWrite((connection, transaction, _) => trail.RecordAsync(entry, connection, transaction, CancellationToken.None));
+        session.AlsoWrite(() => trail.Statement(entry));
     }
 
     /// <summary>The allowed change's entry in the transaction that makes a change outside the log (erasure): both or neither.</summary>
