@@ -107,6 +107,90 @@ public sealed class ClientTeamReaderTests
     }
 
     [Fact]
+    public async Task A_reader_that_has_decoded_a_client_reads_only_the_events_appended_since()
+    {
+        var schema = new PostgresSchema();
+        await schema.InitializeAsync();
+        try
+        {
+            await using var store = await StartStoreAsync(schema);
+            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+            var first = told.ClientEvents.Take(2).ToList();
+            var session = store.Store.OpenSession();
+            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
+            session.StartStream(TheClient.Value, "client", first);
+            await session.SaveChangesAsync();
+            var holding = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            (await holding.LoadForWritingAsync(TheClient, default)).Client.Version.ShouldBe(2);
+            // A read for display keeps nothing, so this reader goes on reading the row whole.
+            var displaying = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            (await displaying.LoadAsync(TheClient, default)).Client.ShouldNotBeNull();
+
+            // The row's first event is altered behind the reader's back (no code path does this): a reader that reads the
+            // row whole shows the alteration; one that reads only what is new since its version 2 cannot.
+            await Sql(schema, $$"""UPDATE "{{schema.Name}}".client_team SET events = jsonb_set(events, '{0,data,role}', '"altered"')""");
+            var rest = told.ClientEvents.Skip(2).ToList();
+            var append = store.Store.OpenSession();
+            append.Append(TheClient.Value, 2, rest);
+            await append.SaveChangesAsync();
+
+            var (held, _) = await holding.LoadForWritingAsync(TheClient, default);
+            var (whole, _) = await new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options).LoadForWritingAsync(TheClient, default);
+
+            held.Version.ShouldBe(told.ClientEvents.Count);
+            held.State.Consents.Count.ShouldBe(1, "the consent appended after the reader's version is read");
+            held.State.Involvements[SocialWorkersInvolvement].Role.ShouldBe("allocated social worker");
+            whole.State.Involvements[SocialWorkersInvolvement].Role.ShouldBe("altered");
+            (await displaying.LoadAsync(TheClient, default)).Client!.Involvements[SocialWorkersInvolvement].Role.ShouldBe("altered");
+            var (histories, _) = await holding.HistoriesAsync([TheClient], default);
+            histories[TheClient].ShouldBe(told.ClientEvents);
+        }
+        finally
+        {
+            await schema.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_row_behind_the_version_a_reader_holds_is_read_whole_and_believed()
+    {
+        var schema = new PostgresSchema();
+        await schema.InitializeAsync();
+        try
+        {
+            await using var store = await StartStoreAsync(schema);
+            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+            var session = store.Store.OpenSession();
+            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
+            session.StartStream(TheClient.Value, "client", told.ClientEvents);
+            await session.SaveChangesAsync();
+            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            (await reader.LoadForWritingAsync(TheClient, default)).Client.State.Consents.Count.ShouldBe(1);
+            (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].Count.ShouldBe(told.ClientEvents.Count);
+
+            // As while the read model is rebuilt: the row holds only the first two events again.
+            await Sql(schema, $"""UPDATE "{schema.Name}".client_team SET events = jsonb_path_query_array(events, '$[0 to 1]'), version = 2""");
+
+            var (client, _) = await reader.LoadForWritingAsync(TheClient, default);
+            client.Version.ShouldBe(2);
+            client.State.Consents.ShouldBeEmpty();
+            client.State.Involvements.Keys.ShouldBe([SocialWorkersInvolvement, PoliceOfficersInvolvement], ignoreOrder: true);
+            (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].ShouldBe(told.ClientEvents.Take(2));
+        }
+        finally
+        {
+            await schema.DisposeAsync();
+        }
+    }
+
+    private static async Task Sql(PostgresSchema schema, string sql)
+    {
+        await using var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString);
+        await using var command = owner.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public void Every_event_about_a_client_reaches_the_client_team_projection()
     {
         // A thread's events name their client too, but they are appended to the thread's own stream, not the client's.

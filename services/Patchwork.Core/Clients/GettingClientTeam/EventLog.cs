@@ -25,7 +25,7 @@ internal sealed class EventLog(EventStoreOptions store)
     }
 
     /// <summary>The events whose names this process knows; unknown names (newer nodes' events) are left out.</summary>
-    public IEnumerable<object> Read(string jsonArray)
+    public IReadOnlyList<object> Read(string jsonArray)
     {
         using var document = JsonDocument.Parse(jsonArray);
         var events = new List<object>();
