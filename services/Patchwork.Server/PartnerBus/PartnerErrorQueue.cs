@@ -79,7 +79,7 @@ internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerComm
             DeliveryMode = DeliveryModes.Persistent,
             Headers = headers,
         };
-        await channel.BasicPublishAsync(queue, "", true, properties, context.GetBody(), true);
+        await channel.BasicPublishAsync(queue, "", true, properties, context.GetBody(), true, context.CancellationToken);
     }
 
     private static bool Refused(Exception? exception) =>
