@@ -37,16 +37,9 @@ public sealed class ClientTeamReaderTests
     public async Task The_read_model_shows_every_viewer_exactly_what_the_policy_decides(string story)
     {
         var told = NamedStories[story]();
-        var schema = new PostgresSchema();
-        await schema.InitializeAsync();
-        try
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
         {
-            await using var store = await StartStoreAsync(schema);
-            var session = store.Store.OpenSession();
-            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
-            session.StartStream(TheClient.Value, "client", told.ClientEvents);
-            await session.SaveChangesAsync();
-            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            var reader = saved.NewReader();
 
             foreach (var viewer in Viewers)
             {
@@ -58,33 +51,21 @@ public sealed class ClientTeamReaderTests
                 read.Masked.ShouldBe(decided.Masked, $"{viewer} in '{story}'");
             }
             (await reader.TeamAsync(ClientId.New(), SocialWorker.AsViewer, default)).ShouldBeNull();
-        }
-        finally
-        {
-            await schema.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Histories_for_several_clients_in_one_read_are_each_clients_own_events_in_order_beside_the_partnership()
     {
-        var schema = new PostgresSchema();
-        await schema.InitializeAsync();
-        try
+        var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+        var other = ClientId.New();
+        var othersOnly = told.ClientEvents.OfType<Patchwork.Core.Involvements.InvolvementRecorded>().First() with
         {
-            await using var store = await StartStoreAsync(schema);
-            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
-            var other = ClientId.New();
-            var othersOnly = told.ClientEvents.OfType<Patchwork.Core.Involvements.InvolvementRecorded>().First() with
-            {
-                Client = other, Involvement = InvolvementId.New(),
-            };
-            var session = store.Store.OpenSession();
-            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
-            session.StartStream(TheClient.Value, "client", told.ClientEvents);
-            session.StartStream(other.Value, "client", othersOnly);
-            await session.SaveChangesAsync();
-            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            Client = other, Involvement = InvolvementId.New(),
+        };
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents), (other, [othersOnly])], async saved =>
+        {
+            var reader = saved.NewReader();
             var nobody = ClientId.New();
 
             var (histories, partnership) = await reader.HistoriesAsync([TheClient, other, nobody], default);
@@ -99,43 +80,30 @@ public sealed class ClientTeamReaderTests
             var (_, alone) = await reader.HistoriesAsync([nobody], default);
             AccessPolicy.TeamOf(told.ClientState, alone, PoliceOfficer.AsViewer, told.Now, Options).Visible.Select(v => v.Involvement.Id)
                 .ShouldContain(SocialWorkersInvolvement, "the partnership arrives even when no client named has events");
-        }
-        finally
-        {
-            await schema.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task A_reader_that_has_decoded_a_client_reads_only_the_events_appended_since()
     {
-        var schema = new PostgresSchema();
-        await schema.InitializeAsync();
-        try
+        var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents.Take(2).ToList())], async saved =>
         {
-            await using var store = await StartStoreAsync(schema);
-            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
-            var first = told.ClientEvents.Take(2).ToList();
-            var session = store.Store.OpenSession();
-            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
-            session.StartStream(TheClient.Value, "client", first);
-            await session.SaveChangesAsync();
-            var holding = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            var holding = saved.NewReader();
             (await holding.LoadForWritingAsync(TheClient, default)).Client.Version.ShouldBe(2);
             // A read for display keeps nothing, so this reader goes on reading the row whole.
-            var displaying = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            var displaying = saved.NewReader();
             (await displaying.LoadAsync(TheClient, default)).Client.ShouldNotBeNull();
 
             // The row's first event is altered behind the reader's back (no code path does this): a reader that reads the
             // row whole shows the alteration; one that reads only what is new since its version 2 cannot.
-            await Sql(schema, $$"""UPDATE "{{schema.Name}}".client_team SET events = jsonb_set(events, '{0,data,role}', '"altered"')""");
-            var rest = told.ClientEvents.Skip(2).ToList();
-            var append = store.Store.OpenSession();
-            append.Append(TheClient.Value, 2, rest);
+            await saved.AsOwnerAsync($$"""UPDATE "{{saved.Schema.Name}}".client_team SET events = jsonb_set(events, '{0,data,role}', '"altered"')""");
+            var append = saved.Store.OpenSession();
+            append.Append(TheClient.Value, 2, told.ClientEvents.Skip(2).ToList());
             await append.SaveChangesAsync();
 
             var (held, _) = await holding.LoadForWritingAsync(TheClient, default);
-            var (whole, _) = await new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options).LoadForWritingAsync(TheClient, default);
+            var (whole, _) = await saved.NewReader().LoadForWritingAsync(TheClient, default);
 
             held.Version.ShouldBe(told.ClientEvents.Count);
             held.State.Consents.Count.ShouldBe(1, "the consent appended after the reader's version is read");
@@ -144,38 +112,46 @@ public sealed class ClientTeamReaderTests
             (await displaying.LoadAsync(TheClient, default)).Client!.Involvements[SocialWorkersInvolvement].Role.ShouldBe("altered");
             var (histories, _) = await holding.HistoriesAsync([TheClient], default);
             histories[TheClient].ShouldBe(told.ClientEvents);
-        }
-        finally
-        {
-            await schema.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task A_row_behind_the_version_a_reader_holds_is_read_whole_and_believed()
     {
-        var schema = new PostgresSchema();
-        await schema.InitializeAsync();
-        try
+        var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
         {
-            await using var store = await StartStoreAsync(schema);
-            var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
-            var session = store.Store.OpenSession();
-            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
-            session.StartStream(TheClient.Value, "client", told.ClientEvents);
-            await session.SaveChangesAsync();
-            var reader = new ClientTeamReader(store.Store, store.Options, new FixedClock(told.Now), Options);
+            var reader = saved.NewReader();
             (await reader.LoadForWritingAsync(TheClient, default)).Client.State.Consents.Count.ShouldBe(1);
             (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].Count.ShouldBe(told.ClientEvents.Count);
 
             // As while the read model is rebuilt: the row holds only the first two events again.
-            await Sql(schema, $"""UPDATE "{schema.Name}".client_team SET events = jsonb_path_query_array(events, '$[0 to 1]'), version = 2""");
+            await saved.AsOwnerAsync($"""UPDATE "{saved.Schema.Name}".client_team SET events = jsonb_path_query_array(events, '$[0 to 1]'), version = 2""");
 
             var (client, _) = await reader.LoadForWritingAsync(TheClient, default);
             client.Version.ShouldBe(2);
             client.State.Consents.ShouldBeEmpty();
             client.State.Involvements.Keys.ShouldBe([SocialWorkersInvolvement, PoliceOfficersInvolvement], ignoreOrder: true);
             (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].ShouldBe(told.ClientEvents.Take(2));
+        });
+    }
+
+    /// <summary>
+    /// A schema of its own holding the story's partnership and each named client's events, saved in one session; the body
+    /// gets the store and readers at the story's time; the schema is dropped afterwards whatever the body did.
+    /// </summary>
+    private static async Task WithSavedAsync(Story told, IEnumerable<(ClientId Client, IReadOnlyList<object> Events)> clients, Func<Saved, Task> body)
+    {
+        var schema = new PostgresSchema();
+        await schema.InitializeAsync();
+        try
+        {
+            await using var started = await StartStoreAsync(schema);
+            var session = started.Store.OpenSession();
+            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
+            foreach (var (client, events) in clients) session.StartStream(client.Value, "client", events);
+            await session.SaveChangesAsync();
+            await body(new Saved(schema, started, told.Now));
         }
         finally
         {
@@ -183,11 +159,18 @@ public sealed class ClientTeamReaderTests
         }
     }
 
-    private static async Task Sql(PostgresSchema schema, string sql)
+    private sealed record Saved(PostgresSchema Schema, StartedStore Started, DateTimeOffset Now)
     {
-        await using var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString);
-        await using var command = owner.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
+        public EventStore.EventStore Store => Started.Store;
+
+        public ClientTeamReader NewReader() => new(Started.Store, Started.Options, new FixedClock(Now), Options);
+
+        public async Task AsOwnerAsync(string sql)
+        {
+            await using var owner = NpgsqlDataSource.Create(Schema.OwnerConnectionString);
+            await using var command = owner.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     [Fact]
