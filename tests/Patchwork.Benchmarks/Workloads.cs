@@ -18,6 +18,11 @@ internal sealed class Appends(EventStore.EventStore store, string schema, int wr
     private static readonly EventMetadata Metadata = new(Guid.CreateVersion7(), Guid.CreateVersion7(),
         new ActingPrincipal(PrincipalKind.PartnerSystem, Guid.CreateVersion7()), Guid.CreateVersion7());
 
+    private readonly string _insert = $"""
+        INSERT INTO "{schema}".raw_events (id, stream_id, version, name, data, correlation_id, causation_id, actor_kind, actor_id, organisation_id, recorded_at)
+        VALUES {string.Join(", ", Enumerable.Range(0, eventsPerAppend).Select(r => "(" + string.Join(", ", Enumerable.Range(1, 11).Select(c => $"${r * 11 + c}")) + ")"))}
+        """;
+
     public async Task<double> StoreAsync(TimeSpan window)
     {
         return await RunAsync(window, async (writer, until) =>
@@ -40,12 +45,6 @@ internal sealed class Appends(EventStore.EventStore store, string schema, int wr
 
     public async Task<double> RawAsync(TimeSpan window)
     {
-        var rows = string.Join(", ", Enumerable.Range(0, eventsPerAppend).Select(r =>
-            "(" + string.Join(", ", Enumerable.Range(1, 11).Select(c => $"${r * 11 + c}")) + ")"));
-        var sql = $"""
-            INSERT INTO "{schema}".raw_events (id, stream_id, version, name, data, correlation_id, causation_id, actor_kind, actor_id, organisation_id, recorded_at)
-            VALUES {rows}
-            """;
         return await RunAsync(window, async (writer, until) =>
         {
             long written = 0, version = 0;
@@ -54,28 +53,36 @@ internal sealed class Appends(EventStore.EventStore store, string schema, int wr
             while (Stopwatch.GetTimestamp() < until)
             {
                 if (eventsPerAppend > 1 || version >= 50) (stream, version) = (Guid.CreateVersion7(), 0);
-                await using var command = new NpgsqlCommand(sql, connection);
-                foreach (var e in Events())
-                {
-                    version++;
-                    command.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7(), NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = stream, NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = version, NpgsqlDbType = NpgsqlDbType.Bigint });
-                    command.Parameters.Add(new NpgsqlParameter { Value = EventNameAttribute.Of<InvolvementNoted>(), NpgsqlDbType = NpgsqlDbType.Text });
-                    command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(e, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
-                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CorrelationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CausationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = "partner-system", NpgsqlDbType = NpgsqlDbType.Text });
-                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.ActedBy!.Id, NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = Metadata.OrganisationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-                    command.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.UtcNow, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                }
-                await command.PrepareAsync();
-                await command.ExecuteNonQueryAsync();
+                await InsertAsync(connection, stream, version, Events());
+                version += eventsPerAppend;
                 written += eventsPerAppend;
             }
             return written;
         });
+    }
+
+    /// <summary>The raw baseline's statement: the events as rows after <paramref name="version"/>, one plain INSERT, committed on its own.</summary>
+    public async Task InsertAsync(NpgsqlConnection connection, Guid stream, long version, IReadOnlyList<InvolvementNoted> events)
+    {
+        if (events.Count != eventsPerAppend) throw new ArgumentException($"Give {eventsPerAppend} events.", nameof(events));
+        await using var command = new NpgsqlCommand(_insert, connection);
+        foreach (var e in events)
+        {
+            version++;
+            command.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7(), NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = stream, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = version, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter { Value = EventNameAttribute.Of<InvolvementNoted>(), NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(e, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CorrelationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = Metadata.CausationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = "partner-system", NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = Metadata.ActedBy!.Id, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = Metadata.OrganisationId!.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.UtcNow, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        }
+        await command.PrepareAsync();
+        await command.ExecuteNonQueryAsync();
     }
 
     private List<InvolvementNoted> Events() =>
