@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Patchwork.Core.Agreements;
 using Patchwork.Core.Categories;
 using Patchwork.Core.Organisations;
+using Patchwork.Core.Practitioners;
 
 namespace Patchwork.Core;
 
@@ -13,6 +14,9 @@ public sealed record Partnership(
 {
     public static Partnership Empty { get; } = new(
         ImmutableDictionary<OrganisationId, Organisation>.Empty, ImmutableDictionary<AgreementId, SharingAgreement>.Empty, CategoryList.WellKnown);
+
+    /// <summary>The organisation each registered practitioner belongs to (the first registration of an id holds: an id is never moved).</summary>
+    public ImmutableDictionary<PractitionerId, OrganisationId> Practitioners { get; init; } = ImmutableDictionary<PractitionerId, OrganisationId>.Empty;
 
     public Sector? SectorOf(OrganisationId organisation) => Organisations.GetValueOrDefault(organisation)?.Sector;
 
@@ -27,6 +31,8 @@ public sealed record Partnership(
         AgreementEnded e when state.Agreements.TryGetValue(e.Agreement, out var agreement) =>
             state with { Agreements = state.Agreements.SetItem(e.Agreement, agreement with { EndedAt = agreement.EndedAt ?? e.At }) },
         CategoryAdded e => state with { Categories = state.Categories.With(e.Category) },
+        PractitionerRegistered e when !state.Practitioners.ContainsKey(e.Practitioner) =>
+            state with { Practitioners = state.Practitioners.SetItem(e.Practitioner, e.Organisation) },
         _ => state,
     };
 

@@ -89,9 +89,10 @@ public static class AccessPolicy
             consents = [.. client.Consents.Values.Where(c => c.IsInForce(now) && c.Scope.Names(organisation, sector)).Select(c => c.Categories)];
             objection = client.Objections.Values.Any(o => o.IsInForce(now) && o.Scope.Names(organisation, sector));
             sharingWithoutConsent = client.SharingWithoutConsent.Values.Any(b => b.IsInForce(now));
-            breakGlass = viewer is Viewer.Practitioner me && client.Grants.Values.Any(g => g.Practitioner == me.Id && g.IsActive(now));
+            breakGlass = viewer is Viewer.Practitioner me && client.Grants.Values.Any(g => g.Practitioner == me.Id && g.Organisation == me.Organisation && g.IsActive(now));
             revealed = viewer is Viewer.Practitioner requester
-                ? [.. client.ContactRequests.Values.Where(r => r.Requester == requester.Id && r.Answer == ContactAnswer.Accepted).Select(r => r.Involvement)]
+                ? [.. client.ContactRequests.Values.Where(r => r.Requester == requester.Id && r.RequesterOrganisation == requester.Organisation && r.Answer == ContactAnswer.Accepted)
+                    .Select(r => r.Involvement)]
                 : [];
         }
 

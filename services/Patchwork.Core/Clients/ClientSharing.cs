@@ -56,7 +56,7 @@ public sealed record ClientSharing(
             state with { Consents = state.Consents.SetItem(e.Consent, c with { WithdrawnAt = c.WithdrawnAt ?? e.At }) },
 
         ObjectionRecorded e when e.Client == state.Client =>
-            state with { Objections = state.Objections.SetItem(e.Objection, new Objection(e.Objection, e.Scope, e.At, null)) },
+            state with { Objections = state.Objections.SetItem(e.Objection, new Objection(e.Objection, e.Scope, e.At, null, e.By.Organisation)) },
         ObjectionWithdrawn e when e.Client == state.Client && state.Objections.TryGetValue(e.Objection, out var o) =>
             state with { Objections = state.Objections.SetItem(e.Objection, o with { WithdrawnAt = o.WithdrawnAt ?? e.At }) },
 

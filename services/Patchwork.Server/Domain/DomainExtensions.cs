@@ -44,6 +44,7 @@ public static class DomainExtensions
             EndedVisibilityDays = configuration.GetValue("Policy:EndedVisibilityDays", 90),
         });
         builder.Services.AddSingleton<ClientTeamReader>();
+        builder.Services.AddSingleton<PractitionerDirectory>();
 
         var personalData = configuration.GetSection(PersonalDataOptions.Section).Get<PersonalDataOptions>() ?? new PersonalDataOptions();
         personalData.Schema = schema;

@@ -14,6 +14,9 @@ public static class FeedNoticeKinds
     public const string Changed = "involvement-changed";
     public const string Ended = "involvement-ended";
     public const string NoLongerShared = "involvement-no-longer-shared";
+
+    /// <summary>DESIGN §3 rule 9: someone can now see your involvement; the subject is that practitioner's id.</summary>
+    public const string SeenBy = "involvement-seen-by";
     public const string AttentionRaised = "attention-raised";
     public const string ContactRequested = "contact-requested";
     public const string ContactAnswered = "contact-request-answered";

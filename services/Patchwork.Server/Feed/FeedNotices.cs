@@ -77,6 +77,20 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
         return told;
     }
 
+    /// <summary>Who has been made able to see the practitioner's involvement with the client (rule 9), and when: the history's lines.</summary>
+    public async Task<IReadOnlyList<(Guid Viewer, DateTimeOffset At)>> SeenByAsync(PractitionerId practitioner, ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"SELECT subject_id, min(at) FROM {_table} WHERE practitioner_id = $1 AND client_id = $2 AND kind = '{FeedNoticeKinds.SeenBy}' " +
+            "GROUP BY subject_id ORDER BY min(at)");
+        command.Parameters.Add(new NpgsqlParameter { Value = practitioner.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = client.Value });
+        var seen = new List<(Guid, DateTimeOffset)>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) seen.Add((rows.GetGuid(0), rows.GetFieldValue<DateTimeOffset>(1)));
+        return seen;
+    }
+
     /// <summary>The practitioner's own notices after <paramref name="after"/>, oldest first.</summary>
     public Task<IReadOnlyList<FeedNotice>> PageAsync(PractitionerId practitioner, long after, int count, CancellationToken cancellationToken) =>
         ReadAsync("WHERE practitioner_id = $1 AND position > $2 ORDER BY position LIMIT $3", practitioner, after, count, cancellationToken);

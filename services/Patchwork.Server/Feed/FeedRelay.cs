@@ -76,10 +76,13 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
                 foreach (var (practitioner, organisation) in TeamOf(before, current))
                 {
                     var viewer = Viewer.ForPractitioner(practitioner, organisation);
-                    var own = current.Involvements.Values.Where(i => i.Practitioner == practitioner).Select(i => i.Id).ToHashSet();
-                    theirs.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, Visible(before, partnership, viewer, now),
-                        Visible(after, partnership, viewer, now), Visible(current, partnership, viewer, now), current, told));
+                    var own = current.Involvements.Values.Where(i => i.Practitioner == practitioner && i.Organisation == organisation).Select(i => i.Id).ToHashSet();
+                    var (seenBefore, seenAfter, seenNow) = (Visible(before, partnership, viewer, now), Visible(after, partnership, viewer, now),
+                        Visible(current, partnership, viewer, now));
+                    theirs.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, seenBefore, seenAfter, seenNow, current, told));
+                    theirs.AddRange(SeenByNotices(recorded, practitioner, client, own, seenBefore, seenAfter, seenNow, current));
                 }
+                theirs = [.. theirs.DistinctBy(notice => notice.Id)];
                 if (recorded.Data is BreakGlassGranted granted)
                     theirs.AddRange(await DataProtectionOfficersToldAsync(granted, recorded, after, theirs, cancellationToken));
                 found.AddRange(theirs.Select(notice => (notice, recorded.Sequence)));
@@ -130,7 +133,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         foreach (var lost in seenBefore.Except(seenAfter).Where(i => !seenNow.Contains(i) && !own.Contains(i) && told.Remove((practitioner.Value, i.Value))))
             yield return Notice(FeedNoticeKinds.NoLongerShared, lost.Value);
 
-        var onTeamNow = current.Involvements.Values.Any(i => i.Practitioner == practitioner && i.IsActive);
+        var onTeamNow = current.Involvements.Values.Any(i => i.Practitioner == practitioner && i.Organisation == organisation && i.IsActive);
         switch (recorded.Data)
         {
             case InvolvementRoleOrContactChanged changed when seenBefore.Contains(changed.Involvement) && seenNow.Contains(changed.Involvement) && !own.Contains(changed.Involvement):
@@ -148,9 +151,25 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
             case ContactRequested asked when own.Contains(asked.Involvement):
                 yield return Notice(FeedNoticeKinds.ContactRequested, asked.Request.Value);
                 break;
-            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request) && request.Requester == practitioner:
+            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request) && request.Requester == practitioner
+                                                     && request.RequesterOrganisation == organisation:
                 yield return Notice(FeedNoticeKinds.ContactAnswered, answered.Request.Value);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// DESIGN §3 rule 9: whoever starts to see an involvement because of someone's act (a new involvement, a consent, a
+    /// basis, a revealed contact), its practitioner is told who — the viewer's id, which their client page turns into a
+    /// name and a history line. Nobody learns of a look they cannot trace back.
+    /// </summary>
+    private static IEnumerable<FeedNotice> SeenByNotices(RecordedEvent recorded, PractitionerId viewer, ClientId client, HashSet<InvolvementId> own,
+        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current)
+    {
+        foreach (var gained in seenAfter.Except(seenBefore).Where(i => seenNow.Contains(i) && !own.Contains(i)))
+        {
+            if (current.Involvements.GetValueOrDefault(gained) is { Practitioner: { } seen } involvement && seen != viewer)
+                yield return Notice(recorded, seen, involvement.Organisation, client, FeedNoticeKinds.SeenBy, viewer.Value);
         }
     }
 

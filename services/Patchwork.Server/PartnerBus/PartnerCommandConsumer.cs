@@ -4,6 +4,7 @@ using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Involvements;
 using Patchwork.Server.Api.Audit;
+using Patchwork.Server.Domain;
 using Patchwork.EventStore;
 using Patchwork.Server.Tokens;
 using V1 = Patchwork.Contracts.V1;
@@ -26,6 +27,7 @@ public sealed class PartnerCommandConsumer(
     EventStore.EventStore store,
     ClientTeamReader teams,
     IPartnerClientDirectory partners,
+    PractitionerDirectory practitioners,
     PartnerCommandAudit audit,
     ClientIdentityVault? vault,
     TimeProvider clock) : IConsumer<V1.RecordInvolvement>, IConsumer<V1.EndInvolvement>, IConsumer<V1.RegisterClient>
@@ -79,7 +81,8 @@ public sealed class PartnerCommandConsumer(
         var command = new RecordInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.Role, message.Service,
             category, message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail),
             OnBehalfOf: message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : null);
-        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now));
+        var named = command.OnBehalfOf is { } someone ? await practitioners.ActiveOrganisationOfAsync(someone, context.CancellationToken) : null;
+        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
     }
 
     private async Task EndAsync(ConsumeContext<V1.EndInvolvement> context)
@@ -100,7 +103,8 @@ public sealed class PartnerCommandConsumer(
             new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value));
         var current = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, context.CancellationToken);
         var decided = decide(current.State, by, clock.GetUtcNow());
-        if (decided.Problem is { } problem) throw new PartnerCommandRejected(problem.Field ?? "command", problem.Detail);
+        // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
+        if (decided.Problem is { } problem) throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
         session.Append(client.Value, current.ExpectedVersion, decided.Value);
         try
         {

@@ -101,7 +101,8 @@ public sealed class PartnerInboundEndpoints(
                 retry.Ignore<PartnerCommandRejected>();
                 retry.Intervals(100, 500, 1000);
             });
-            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners, audit, services.GetService<ClientIdentityVault>(), clock));
+            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners,
+                services.GetRequiredService<Domain.PractitionerDirectory>(), audit, services.GetService<ClientIdentityVault>(), clock));
         });
         await handle.Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         _listening[organisation] = handle;

@@ -86,9 +86,11 @@ public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, Sig
         var practitioner = invitation.Practitioner ?? new PractitionerId(Guid.CreateVersion7());
         if (await FindAsync(practitioner, cancellationToken) is not null)
             return AccountResult<SentInvitation>.Conflict("This practitioner already has an account.");
+        var now = clock.GetUtcNow();
+        if (await database.Invitations.AnyAsync(i => i.PractitionerId == practitioner.Value && i.AcceptedAt == null && i.ExpiresAt > now, cancellationToken))
+            return AccountResult<SentInvitation>.Conflict("This practitioner already has an invitation that has not expired.");
 
         var token = Invitation.NewToken();
-        var now = clock.GetUtcNow();
         var row = new Invitation
         {
             Id = Guid.CreateVersion7(),
@@ -131,6 +133,8 @@ public sealed class PractitionerAccounts(UserManager<ApplicationUser> users, Sig
             .ExecuteUpdateAsync(set => set.SetProperty(i => i.AcceptedAt, now), cancellationToken);
         if (spent != 1) return AccountResult<PractitionerId>.NotFound();
         var invitation = await database.Invitations.AsNoTracking().SingleAsync(i => i.TokenHash == hash, cancellationToken);
+        // Someone else's invitation for the same practitioner was accepted first: this link names an account that exists.
+        if (await FindAsync(new PractitionerId(invitation.PractitionerId), cancellationToken) is not null) return AccountResult<PractitionerId>.NotFound();
         var created = await CreateAsync(new NewPractitionerAccount(new PractitionerId(invitation.PractitionerId),
             new OrganisationId(invitation.OrganisationId), invitation.DisplayName, invitation.Email, invitation.Roles, password), cancellationToken);
         if (!created.Succeeded) return AccountResult<PractitionerId>.Invalid(created.Errors.Select(e => e.Description).ToArray());

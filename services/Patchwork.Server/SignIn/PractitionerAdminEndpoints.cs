@@ -46,7 +46,7 @@ internal static class PractitionerAdminEndpoints
 
     internal static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
         Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
-        PractitionerSignInOptions options, RequestAudit audit, CancellationToken cancellationToken)
+        PractitionerSignInOptions options, RequestAudit audit, Domain.PractitionerDirectory practitioners, CancellationToken cancellationToken)
     {
         const string action = "practitioner.invite";
         var caller = CurrentActor.From(user);
@@ -66,9 +66,14 @@ internal static class PractitionerAdminEndpoints
             if (Enum.TryParse<Roles>(requested, ignoreCase: false, out var role) && role != Roles.None && Enum.IsDefined(role)) roles |= role;
             else errors["roles"] = [$"'{requested}' is not a role."];
         }
-        // An organisation admin cannot mint a partnership admin: no one grants more than they hold.
-        if (roles.HasFlag(Roles.PartnershipAdmin) && !admin.Roles.HasFlag(Roles.PartnershipAdmin))
-            errors["roles"] = ["Only a partnership admin can grant PartnershipAdmin."];
+        // DESIGN §3 rule 13: no one grants a role they do not hold, and the data protection officer role (which reads
+        // subject access exports) is the partnership's to grant.
+        if (!errors.ContainsKey("roles") && RoleGrants.GrantableBy(admin.Roles) is var grantable && (roles & ~grantable) != Roles.None)
+            errors["roles"] = [$"You may grant only {string.Join(", ", PractitionerPrincipalFactory.RoleNames(grantable))}."];
+        // An id names someone of the admin's own organisation's register, or no one yet: an account never takes over
+        // another organisation's practitioner.
+        if (body.PractitionerId is { } named && !await practitioners.IsRegisteredToAsync(new PractitionerId(named), admin.Organisation, cancellationToken))
+            errors["practitionerId"] = ["Is not a practitioner of your organisation; leave it out to invite someone new."];
         if (errors.Count > 0)
         {
             await audit.DeniedAsync(context, caller!, action, null, "Invalid:" + string.Join(',', errors.Keys));
@@ -82,8 +87,8 @@ internal static class PractitionerAdminEndpoints
             new NewInvitation(body.PractitionerId is { } id ? new PractitionerId(id) : null, name, body.Email!, roles), linkBase, cancellationToken);
         if (sent.Status == StatusCodes.Status409Conflict)
         {
-            await audit.DeniedAsync(context, caller!, action, null, "AlreadyHasAccount");
-            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 409, Title = "Already has an account", Detail = sent.Errors[0] });
+            await audit.DeniedAsync(context, caller!, action, null, "AlreadyHasAccountOrInvitation");
+            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 409, Title = "Already has an account or an invitation", Detail = sent.Errors[0] });
         }
         var invitation = sent.Value!;
         await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + invitation.Practitioner.Value);

@@ -36,7 +36,8 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         ArgumentNullException.ThrowIfNull(practitioner);
         var sent = await PractitionerAdminEndpoints.Invite(Organisation,
             new PractitionerAdminEndpoints.InvitationRequest(practitioner.Name, practitioner.Email, [.. practitioner.Roles], null), Http.User, Http,
-            services.GetRequiredService<PractitionerAccounts>(), services.GetRequiredService<PractitionerSignInOptions>(), audit, cancellationToken);
+            services.GetRequiredService<PractitionerAccounts>(), services.GetRequiredService<PractitionerSignInOptions>(), audit,
+            services.GetRequiredService<Domain.PractitionerDirectory>(), cancellationToken);
         return sent.Result switch
         {
             Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails> { Value: var problem } =>

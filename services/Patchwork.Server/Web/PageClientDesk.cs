@@ -33,11 +33,19 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<IReadOnlyList<MyClient>> MyClientsAsync(CancellationToken cancellationToken)
     {
         var vault = services.GetService<ClientIdentityVault>();
+        var policy = services.GetRequiredService<Core.Access.PolicyOptions>();
+        var viewer = Me.Viewer;
+        var now = clock.GetUtcNow();
         var mine = new List<MyClient>();
         foreach (var client in await reader.ClientsOfAsync(MyId, cancellationToken))
         {
-            var (sharing, _) = await reader.LoadAsync(client, cancellationToken);
-            if (sharing?.Involvements.Values.FirstOrDefault(i => i.Practitioner == MyId && i.IsActive) is not { } involvement) continue;
+            var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+            if (sharing is null) continue;
+            // The list asks the policy like every other door: a client is mine where it shows me my own active involvement
+            // (an involvement carrying my id but recorded by another organisation is not mine).
+            if (Core.Access.AccessPolicy.TeamOf(sharing, partnership, viewer, now, policy).Visible
+                    .Select(v => v.Involvement).FirstOrDefault(i => i.Practitioner == MyId && i.Organisation == viewer.Organisation && i.IsActive)
+                is not { } involvement) continue;
             if (vault is null || await vault.ReadAsync(client, cancellationToken) is not { } identity) continue;
             await audit.AllowedAsync(Http, Me, "client.list", client, "OwnInvolvement");
             mine.Add(new MyClient(client, $"{identity.GivenNames} {identity.FamilyName}", identity.DateOfBirth, involvement.Role));
@@ -86,15 +94,15 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
             identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
         {
-            History = History(seen, members, names, sharing, onTeam, showsSharing, partnership, now),
-            BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
+            History = History(seen, members, names, sharing, onTeam, showsSharing, partnership, now, await SeenByAsync(client, partnership, cancellationToken)),
+            BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.Organisation == Me.Organisation && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
             // Shown to the team, and to managers, who approve them (the approval's own decision says which manager may).
             SharingWithoutConsent = showsSharing && sharing is not null
                 ? [.. sharing.SharingWithoutConsent.Values.OrderByDescending(b => b.RequestedAt).Select(b => new SharingBasisSummary(b.Id.Value,
                     PageClientTasks.LawfulBasisName(b.Basis), b.Justification, b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
                 : [],
             ContactRequestsToMe = sharing is null ? [] : await RequestsToMeAsync(sharing, partnership, cancellationToken),
-            MyContactRequests = sharing is null ? [] : [.. sharing.ContactRequests.Values.Where(r => r.Requester == MyId).OrderBy(r => r.RequestedAt)
+            MyContactRequests = sharing is null ? [] : [.. sharing.ContactRequests.Values.Where(r => r.Requester == MyId && r.RequesterOrganisation == Me.Organisation).OrderBy(r => r.RequestedAt)
                 .Select(r => new MyContactRequest(r.RequestedAt, r.Answer))],
             OffersWhoViewed = onTeam || (Me.Actor is Actor.Practitioner me && (me.Holds(Roles.DataProtectionOfficer) || me.Holds(Roles.PartnershipAdmin))),
         };
@@ -169,11 +177,13 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     /// consent only where the page shows those.
     /// </summary>
     private static IReadOnlyList<HistoryEntry> History(TeamResponse seen, IReadOnlyList<TeamMember> members,
-        ImmutableDictionary<PractitionerId, Practitioner> names, ClientSharing? sharing, bool onTeam, bool showsSharing, Partnership partnership, DateTimeOffset now)
+        ImmutableDictionary<PractitionerId, Practitioner> names, ClientSharing? sharing, bool onTeam, bool showsSharing, Partnership partnership, DateTimeOffset now,
+        IReadOnlyList<(DateTimeOffset At, string What)> seenBy)
     {
         static DateOnly On(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
         var lines = new List<(DateTimeOffset At, HistoryEntry Entry)>();
         void Add(DateTimeOffset at, string what) => lines.Add((at, new HistoryEntry(On(at), what)));
+        foreach (var (at, what) in seenBy) Add(at, what);
         foreach (var member in members)
         {
             var who = $"{(member.IsMine ? "You" : member.PractitionerName ?? "A practitioner")} ({member.Organisation})";
@@ -210,11 +220,31 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         return [.. lines.OrderByDescending(l => l.At).Select(l => l.Entry)];
     }
 
+    /// <summary>
+    /// DESIGN §3 rule 9: the lines "Maria Costa (Safe Harbour) can now see your involvement", from the notices the feed relay
+    /// told this practitioner — each names someone whom an act made able to see them.
+    /// </summary>
+    private async Task<IReadOnlyList<(DateTimeOffset At, string What)>> SeenByAsync(ClientId client, Partnership partnership, CancellationToken cancellationToken)
+    {
+        if (services.GetService<Feed.FeedNotices>() is not { } notices) return [];
+        var seenBy = await notices.SeenByAsync(MyId, client, cancellationToken);
+        if (seenBy.Count == 0) return [];
+        var organisations = seenBy.Select(s => partnership.Practitioners.GetValueOrDefault(new PractitionerId(s.Viewer))).Where(o => o != default).Distinct();
+        var names = await DeskReading.PractitionersAsync(store, organisations, cancellationToken);
+        return [.. seenBy.Select(s =>
+        {
+            var viewer = new PractitionerId(s.Viewer);
+            var organisation = partnership.Organisations.GetValueOrDefault(partnership.Practitioners.GetValueOrDefault(viewer))?.Name ?? "another organisation";
+            return (s.At, $"{names.GetValueOrDefault(viewer)?.Name ?? "A practitioner"} ({organisation}) can now see your involvement");
+        })];
+    }
+
     /// <summary>Unanswered requests to this practitioner's own active involvement, naming who asks.</summary>
     private async Task<IReadOnlyList<ContactRequestToMe>> RequestsToMeAsync(ClientSharing sharing, Partnership partnership, CancellationToken cancellationToken)
     {
         var waiting = sharing.ContactRequests.Values
-            .Where(r => r.Answer is null && sharing.Involvements.TryGetValue(r.Involvement, out var involvement) && involvement.Practitioner == MyId && involvement.IsActive)
+            .Where(r => r.Answer is null && sharing.Involvements.TryGetValue(r.Involvement, out var involvement) && involvement.Practitioner == MyId
+                        && involvement.Organisation == Me.Organisation && involvement.IsActive)
             .OrderBy(r => r.RequestedAt).ToList();
         if (waiting.Count == 0) return [];
         var names = await DeskReading.PractitionersAsync(store, waiting.Select(r => r.RequesterOrganisation).Distinct(), cancellationToken);

@@ -71,11 +71,56 @@ public sealed class ConsentDecisionTests
         var recorded = ObjectionRecording.Decide(Team, new RecordObjection(TheClient, ObjectionId.New(), SharingScope.SectorNamed(Sector.Police)), SocialWorker.Acting(), County, Now)
             .ShouldSucceed();
         var objected = ClientSharing.Evolve(Team, recorded);
-        var withdrawn = ObjectionWithdrawing.Decide(objected, new WithdrawObjection(TheClient, recorded.Objection), SocialWorker.Acting(), Now).ShouldSucceed();
+        var withdrawn = ObjectionWithdrawing.Decide(objected, new WithdrawObjection(TheClient, recorded.Objection), SocialWorker.Acting(), County, Now).ShouldSucceed();
 
         ClientSharing.Evolve(objected, withdrawn).Objections[recorded.Objection].IsInForce(Now).ShouldBeFalse();
-        ObjectionWithdrawing.Decide(ClientSharing.Evolve(objected, withdrawn), new WithdrawObjection(TheClient, recorded.Objection), SocialWorker.Acting(), Now)
+        ObjectionWithdrawing.Decide(ClientSharing.Evolve(objected, withdrawn), new WithdrawObjection(TheClient, recorded.Objection), SocialWorker.Acting(), County, Now)
             .ShouldBeRefused(ProblemKind.Conflict);
+    }
+
+    [Fact]
+    public void Only_the_organisation_that_recorded_an_objection_withdraws_it_never_the_one_it_names()
+    {
+        var recorded = ObjectionRecording.Decide(Team, new RecordObjection(TheClient, ObjectionId.New(), SharingScope.SectorNamed(Sector.Police)), SocialWorker.Acting(), County, Now)
+            .ShouldSucceed();
+        var objected = ClientSharing.Evolve(Team, recorded);
+
+        // The police are on the team, and the objection names them: lifting it would lift the client's "no" to themselves.
+        ObjectionWithdrawing.Decide(objected, new WithdrawObjection(TheClient, recorded.Objection), PoliceOfficer.Acting(), County, Now)
+            .ShouldBeRefused(ProblemKind.Forbidden);
+        objected.Objections[recorded.Objection].IsInForce(Now).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void An_organisation_named_by_its_own_objection_cannot_withdraw_it_either()
+    {
+        var recorded = ObjectionRecording.Decide(Team, new RecordObjection(TheClient, ObjectionId.New(), SharingScope.OrganisationNamed(Police.Id)), PoliceOfficer.Acting(), County, Now)
+            .ShouldSucceed();
+        ObjectionWithdrawing.Decide(ClientSharing.Evolve(Team, recorded), new WithdrawObjection(TheClient, recorded.Objection), PoliceOfficer.Acting(), County, Now)
+            .ShouldBeRefused(ProblemKind.Forbidden);
+    }
+
+    [Fact]
+    public void A_team_member_cannot_record_a_consent_that_unmasks_another_agencys_sensitive_involvement()
+    {
+        var story = Story.ClientWithSocialWorkerAndPolice().Involving(RefugeWorker, RefugeWorkersInvolvement, "domestic abuse adviser", Category.DomesticAbuseSupport);
+        var consent = ConsentToPolice() with { Categories = CategoryScope.GeneralAnd(Category.DomesticAbuseSupport) };
+
+        // The officer (on the team) names their own organisation and the refuge's category: refused, and the refuge stays masked.
+        ConsentRecording.Decide(story.ClientState, consent, PoliceOfficer.Acting(), story.PartnershipState, Now).ShouldBeRefused(ProblemKind.Forbidden);
+        AccessPolicy.TeamOf(story.ClientState, story.PartnershipState, PoliceOfficer.AsViewer, Now, Options).Masked.Length.ShouldBe(1);
+
+        // The refuge, whose relationship it is, may record the client's consent to share it with the police.
+        var recorded = ConsentRecording.Decide(story.ClientState, consent, RefugeWorker.Acting(), story.PartnershipState, Now).ShouldSucceed();
+        AccessPolicy.Decide(ClientSharing.Evolve(story.ClientState, recorded), story.PartnershipState, PoliceOfficer.AsViewer, RefugeWorkersInvolvement, Now, Options)!
+            .Rule.ShouldBe(SharingRule.TeamMemberWithConsent);
+    }
+
+    [Fact]
+    public void A_practitioner_records_consent_only_on_their_own_active_involvement_not_a_colleagues()
+    {
+        // Mo's organisation is on the team through Sam, but Mo has no involvement of their own.
+        ConsentRecording.Decide(Team, ConsentToPolice(), SocialWorkersManager.Acting(), County, Now).ShouldBeRefused(ProblemKind.Forbidden);
     }
 
     [Fact]

@@ -159,6 +159,31 @@ public sealed class ClientTeamReaderTests
         }
     }
 
+    [Fact]
+    public async Task My_clients_are_found_through_an_index_not_a_scan_of_every_clients_events()
+    {
+        var told = Story.ClientWithSocialWorkerAndPolice();
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
+        {
+            (await saved.NewReader().ClientsOfAsync(SocialWorker.Id, default)).ShouldBe([TheClient]);
+            (await saved.NewReader().ClientsOfAsync(Teacher.Id, default)).ShouldBeEmpty();
+
+            // With sequential scans priced out, the planner must still answer the reader's query: only an index on the
+            // events can. (On a table this small it would otherwise scan, which proves nothing either way.)
+            await using var owner = NpgsqlDataSource.Create(saved.Schema.OwnerConnectionString);
+            await using var connection = await owner.OpenConnectionAsync();
+            await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync();
+            await using var explain = new NpgsqlCommand(
+                $"EXPLAIN SELECT client_id FROM \"{saved.Schema.Name}\".client_team WHERE events @> jsonb_build_array(jsonb_build_object('name', " +
+                $"'{EventNames.InvolvementRecorded}', 'data', jsonb_build_object('practitioner', jsonb_build_object('value', '{SocialWorker.Id.Value:D}'))))",
+                connection);
+            var plan = new List<string>();
+            await using (var rows = await explain.ExecuteReaderAsync())
+                while (await rows.ReadAsync()) plan.Add(rows.GetString(0));
+            string.Join('\n', plan).ShouldContain("client_team_events");
+        });
+    }
+
     private sealed record Saved(PostgresSchema Schema, StartedStore Started, DateTimeOffset Now)
     {
         public EventStore.EventStore Store => Started.Store;

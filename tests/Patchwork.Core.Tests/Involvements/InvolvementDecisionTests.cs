@@ -77,8 +77,19 @@ public sealed class InvolvementDecisionTests
     {
         var system = new Actor.PartnerSystem(PartnerSystemId.New(), HighSchool.Id);
 
-        Recording.Decide(Team, TeachersRecord() with { OnBehalfOf = Teacher.Id }, system, CategoryList.WellKnown, Now).ShouldSucceed().Practitioner.ShouldBe(Teacher.Id);
+        Recording.Decide(Team, TeachersRecord() with { OnBehalfOf = Teacher.Id }, system, CategoryList.WellKnown, Now, HighSchool.Id)
+            .ShouldSucceed().Practitioner.ShouldBe(Teacher.Id);
         Recording.Decide(Team, TeachersRecord(), system, CategoryList.WellKnown, Now).ShouldSucceed().Practitioner.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_partner_system_acts_only_for_its_own_organisations_practitioners()
+    {
+        var system = new Actor.PartnerSystem(PartnerSystemId.New(), HighSchool.Id);
+
+        // Rule 14: the police officer works for another organisation; someone the directory does not know works for none.
+        Recording.Decide(Team, TeachersRecord() with { OnBehalfOf = PoliceOfficer.Id }, system, CategoryList.WellKnown, Now, Police.Id).ShouldBeInvalid("onBehalfOf");
+        Recording.Decide(Team, TeachersRecord() with { OnBehalfOf = PractitionerId.New() }, system, CategoryList.WellKnown, Now, null).ShouldBeInvalid("onBehalfOf");
     }
 
     [Fact]

@@ -46,6 +46,11 @@ public sealed class PartnershipDecisionTests
         PractitionerRegistering.Decide(null, command with { Organisation = Police.Id }, SchoolAdmin, County, Now).ShouldBeRefused(ProblemKind.Forbidden);
         PractitionerRegistering.Decide(null, command with { Roles = Roles.PartnershipAdmin }, SchoolAdmin, County, Now).ShouldBeRefused(ProblemKind.Forbidden);
         PractitionerRegistering.Decide(null, command with { Roles = Roles.None }, SchoolAdmin, County, Now).ShouldBeInvalid("roles");
+        // Rule 13: no role the admin does not hold; the DPO role is the partnership's to grant.
+        PractitionerRegistering.Decide(null, command with { Roles = Roles.Manager }, SchoolAdmin, County, Now).ShouldBeRefused(ProblemKind.Forbidden);
+        PractitionerRegistering.Decide(null, command with { Roles = Roles.DataProtectionOfficer }, SchoolAdmin, County, Now).ShouldBeRefused(ProblemKind.Forbidden);
+        PractitionerRegistering.Decide(null, command with { Roles = Roles.OrganisationAdmin }, SchoolAdmin, County, Now).ShouldSucceed();
+        PractitionerRegistering.Decide(null, command with { Roles = Roles.DataProtectionOfficer }, PartnershipAdmin, County, Now).ShouldSucceed();
         PractitionerRegistering.Decide(null, command with { JobTitle = " " }, SchoolAdmin, County, Now).ShouldBeInvalid("jobTitle");
     }
 

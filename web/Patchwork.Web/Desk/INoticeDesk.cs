@@ -30,6 +30,7 @@ public sealed record Notice(long Position, string Kind, Patchwork.Core.ClientId 
         "involvement-changed" => "A team member's details changed",
         "involvement-ended" => "A team member's involvement ended",
         "involvement-no-longer-shared" => "A team member is no longer shared with you",
+        "involvement-seen-by" => "Someone can now see your involvement (the client's history says who)",
         "attention-raised" => "Someone raised attention on your client",
         "contact-requested" => "Someone asked you to contact them",
         "contact-request-answered" => "Your contact request was answered",

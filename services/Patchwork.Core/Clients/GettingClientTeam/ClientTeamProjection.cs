@@ -76,6 +76,7 @@ public sealed class PartnershipProjection : IInlineProjection
     public IReadOnlySet<string> EventNames { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         Core.EventNames.OrganisationRegistered, Core.EventNames.AgreementMade, Core.EventNames.AgreementEnded, Core.EventNames.CategoryAdded,
+        Core.EventNames.PractitionerRegistered,
     };
 
     public async Task ApplyAsync(ProjectionContext context, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken)

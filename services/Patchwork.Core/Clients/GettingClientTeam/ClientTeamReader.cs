@@ -145,7 +145,7 @@ public sealed class ClientTeamReader
 
     /// <summary>
     /// The clients the practitioner has had an involvement with, ended ones included (callers read each client's state and
-    /// keep what they need). A scan of <c>client_team</c>: fine for a practitioner's own caseload page, not for bulk use.
+    /// keep what they need). A containment query that the <c>client_team_events</c> GIN index answers.
     /// </summary>
     public async Task<IReadOnlyList<ClientId>> ClientsOfAsync(PractitionerId practitioner, CancellationToken cancellationToken)
     {

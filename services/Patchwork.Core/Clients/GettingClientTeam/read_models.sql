@@ -14,6 +14,10 @@ CREATE TABLE IF NOT EXISTS {schema}.partnership (
     version  bigint   NOT NULL
 );
 
+-- "My clients" looks for a practitioner's involvements by containment in the events; without this index every home page
+-- load scanned every row's jsonb.
+CREATE INDEX IF NOT EXISTS client_team_events ON {schema}.client_team USING gin (events jsonb_path_ops);
+
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.client_team, {schema}.partnership TO patchwork_app;
 

@@ -24,8 +24,10 @@ public sealed record ConsentRecorded(
     DateTimeOffset At);
 
 /// <summary>
-/// Any organisation in the client's team may record the client's consent. An objection in force still wins
-/// over a later consent until it is withdrawn: the client's "no" is never overridden by paperwork order.
+/// DESIGN §3 rule 7: a practitioner on the client's team (or a partner system of an organisation on it) records the
+/// client's consent; a consent naming a sensitive category only by the organisation whose active involvement is in that
+/// category — it is that service's relationship with the person, and another agency must not unmask it. An objection in
+/// force still wins over a later consent until it is withdrawn: the client's "no" is never overridden by paperwork order.
 /// </summary>
 public static class Recording
 {
@@ -36,17 +38,22 @@ public static class Recording
         var problem =
             client.Consents.ContainsKey(command.Consent) ? Problem.Conflict("this consent is already recorded")
             : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
-            : TeamMembership.CheckOrganisationInvolved(client, by)
+            : TeamMembership.CheckActorInvolved(client, by)
             ?? (command.Scope is null ? Problem.Invalid("scope", "name an organisation or a sector") : null)
             ?? (command.Scope?.Organisation is { } named && !partnership.Organisations.ContainsKey(named)
                 ? Problem.Invalid("scope", "names an organisation outside the partnership") : null)
             ?? (command.Categories is null || command.Categories.IsEmpty ? Problem.Invalid("categories", "a consent must cover at least one category") : null)
             ?? (command.Categories!.Named.FirstOrDefault(c => !partnership.Categories.Contains(c)) is { } unknown
                 ? Problem.Invalid("categories", $"'{unknown}' is not one of the partnership's categories") : null)
+            ?? (command.Categories!.Named.FirstOrDefault(c => partnership.Categories.IsSensitive(c) && !HoldsInvolvementIn(client, by.Organisation, c)) is { } sensitive
+                ? Problem.Forbidden($"only the organisation whose involvement is in '{sensitive.Name}' may record consent to share it") : null)
             ?? (command.Evidence is null ? Problem.Invalid("evidence", "is required") : Text.Optional(command.Evidence.Reference, "evidence", MaxReferenceLength))
             ?? (command.ExpiresAt is { } expiry && expiry <= now ? Problem.Invalid("expiresAt", "must be in the future") : null);
         return problem ?? (Result<ConsentRecorded>)new ConsentRecorded(
             command.Consent, client.Client, command.Scope!, command.Categories!, command.GivenBy, command.Evidence!, command.ExpiresAt,
             ActedBy.From(by), now);
     }
+
+    private static bool HoldsInvolvementIn(ClientSharing client, OrganisationId organisation, Category category) =>
+        client.Involvements.Values.Any(i => i.Organisation == organisation && i.IsActive && i.Category == category);
 }

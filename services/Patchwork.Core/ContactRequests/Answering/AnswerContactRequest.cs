@@ -19,7 +19,7 @@ public static class Answering
         }
 
         var problem =
-            (by is not Actor.Practitioner p || p.Id != involvement.Practitioner
+            (by is not Actor.Practitioner p || p.Id != involvement.Practitioner || p.Organisation != involvement.Organisation
                 ? Problem.Forbidden("only the practitioner of the involvement may answer") : null)
             ?? (!Enum.IsDefined(command.Answer) ? Problem.Invalid("answer", "accept or decline") : null)
             ?? (request.Answer is not null ? Problem.Conflict("the request has already been answered") : null);

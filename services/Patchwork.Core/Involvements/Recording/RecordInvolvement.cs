@@ -35,7 +35,13 @@ public static class Recording
 {
     public const int MaxRoleLength = 200;
 
-    public static Result<InvolvementRecorded> Decide(ClientSharing client, RecordInvolvement command, Actor by, CategoryList categories, DateTimeOffset now)
+    /// <param name="namedPractitionersOrganisation">
+    /// The organisation the practitioner named by <see cref="RecordInvolvement.OnBehalfOf"/> actively works for, as the
+    /// practitioner directory says (null when they are no active practitioner): DESIGN §3 rule 14, a partner system acts
+    /// only for its own organisation's staff.
+    /// </param>
+    public static Result<InvolvementRecorded> Decide(ClientSharing client, RecordInvolvement command, Actor by, CategoryList categories, DateTimeOffset now,
+        OrganisationId? namedPractitionersOrganisation = null)
     {
         var practitioner = by is Actor.Practitioner p ? p.Id : command.OnBehalfOf;
         var problem =
@@ -43,6 +49,8 @@ public static class Recording
             : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
             : by is Actor.Practitioner && command.OnBehalfOf is { } other && other != practitioner
                 ? Problem.Invalid("onBehalfOf", "a practitioner records their own involvement")
+            : by is Actor.PartnerSystem && command.OnBehalfOf is not null && namedPractitionersOrganisation != by.Organisation
+                ? Problem.Invalid("onBehalfOf", "is not an active practitioner of your organisation")
             : Text.Required(command.Role, "role", MaxRoleLength)
             ?? Text.Optional(command.Service, "service", MaxRoleLength)
             ?? (!categories.Contains(command.Category) ? Problem.Invalid("category", "is not one of the partnership's categories") : null)
@@ -50,7 +58,7 @@ public static class Recording
             ?? ContactRoute.Check(command.Contact, "contact")
             ?? (command.Undisclosed && !categories.IsSensitive(command.Category)
                 ? Problem.Invalid("undisclosed", "only a sensitive involvement can be undisclosed") : null)
-            ?? (practitioner is { } someone && client.Involvements.Values.Any(i => i.Practitioner == someone && i.IsActive)
+            ?? (practitioner is { } someone && client.Involvements.Values.Any(i => i.Practitioner == someone && i.Organisation == by.Organisation && i.IsActive)
                 ? Problem.Conflict("this practitioner already has an active involvement with the client") : null);
         return problem ?? (Result<InvolvementRecorded>)new InvolvementRecorded(
             command.Involvement, client.Client, practitioner, command.Role.Trim(), command.Service?.Trim(),

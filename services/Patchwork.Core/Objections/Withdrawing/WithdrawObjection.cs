@@ -7,9 +7,13 @@ public sealed record WithdrawObjection(ClientId Client, ObjectionId Objection);
 [EventName(EventNames.ObjectionWithdrawn)]
 public sealed record ObjectionWithdrawn(ObjectionId Objection, ClientId Client, ActedBy By, DateTimeOffset At);
 
+/// <summary>
+/// DESIGN §3 rule 8: only the organisation that recorded the objection withdraws it — never an organisation it names,
+/// which would otherwise lift the client's "no" to itself.
+/// </summary>
 public static class Withdrawing
 {
-    public static Result<ObjectionWithdrawn> Decide(ClientSharing client, WithdrawObjection command, Actor by, DateTimeOffset now)
+    public static Result<ObjectionWithdrawn> Decide(ClientSharing client, WithdrawObjection command, Actor by, Partnership partnership, DateTimeOffset now)
     {
         if (!client.Objections.TryGetValue(command.Objection, out var objection))
         {
@@ -18,6 +22,8 @@ public static class Withdrawing
 
         var problem =
             TeamMembership.CheckOrganisationInvolved(client, by)
+            ?? (objection.RecordedBy != by.Organisation || objection.Scope.Names(by.Organisation, partnership.SectorOf(by.Organisation))
+                ? Problem.Forbidden("only the organisation that recorded the objection, and is not named by it, may withdraw it") : null)
             ?? (objection.WithdrawnAt is not null ? Problem.Conflict("the objection has already been withdrawn") : null);
         return problem ?? (Result<ObjectionWithdrawn>)new ObjectionWithdrawn(objection.Id, client.Client, ActedBy.From(by), now);
     }

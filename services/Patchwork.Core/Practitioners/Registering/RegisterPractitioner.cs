@@ -18,8 +18,8 @@ public static class Registering
         var problem =
             (admin is null || !(admin.Holds(Roles.PartnershipAdmin) || (admin.Holds(Roles.OrganisationAdmin) && admin.Organisation == command.Organisation))
                 ? Problem.Forbidden("only an administrator of the organisation may register its practitioners") : null)
-            ?? ((command.Roles & Roles.PartnershipAdmin) != 0 && !admin!.Holds(Roles.PartnershipAdmin)
-                ? Problem.Forbidden("only a partnership administrator may grant partnership administration") : null)
+            ?? ((command.Roles & ~RoleGrants.GrantableBy(admin!.Roles)) != 0
+                ? Problem.Forbidden("an administrator grants only the roles they hold (and a partnership administrator the data protection officer's)") : null)
             ?? (current is not null ? Problem.Conflict("this practitioner is already registered") : null)
             ?? (!partnership.Organisations.ContainsKey(command.Organisation) ? Problem.Invalid("organisation", "is not registered in the partnership") : null)
             ?? Text.Required(command.Name, "name", MaxTextLength)

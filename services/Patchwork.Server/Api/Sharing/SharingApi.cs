@@ -76,7 +76,7 @@ public static class SharingApi
         api.MapPost("/clients/{clientId}/objections/{objectionId}/withdraw", (Guid clientId, Guid objectionId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "objection.withdraw"),
-                    (client, _, now) => Core.Objections.Withdrawing.Decide(client, new WithdrawObjection(client.Client, new ObjectionId(objectionId)), me.Actor, now),
+                    (client, partnership, now) => Core.Objections.Withdrawing.Decide(client, new WithdrawObjection(client.Client, new ObjectionId(objectionId)), me.Actor, partnership, now),
                     _ => TypedResults.Ok(new CreatedResponse(objectionId)), ct))
             .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawObjection");
 
