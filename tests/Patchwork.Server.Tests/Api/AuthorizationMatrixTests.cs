@@ -33,32 +33,46 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         OrganisationAdmin,  // Social Care's organisation (and partnership) administrator
         PartnerSame,        // a partner system of Social Care
         PartnerOther,       // a partner system of the refuge, which has no involvement
+        PlainOrgAdmin,      // Social Care's organisation administrator who is not also a partnership admin
+        UninvolvedDpo,      // the data protection officer of the refuge, which has no involvement
+        Newcomer,           // a police officer who recorded an involvement a moment ago (the consent to the police sector covers them)
     }
+
+    private static readonly PractitionerId PlainOrgAdminId = new(DemoPartnership.Derive("matrix plain organisation admin"));
+    private static readonly PractitionerId UninvolvedDpoId = new(DemoPartnership.Derive("matrix refuge data protection officer"));
+    private static readonly PractitionerId NewcomerId = new(DemoPartnership.Derive("matrix police newcomer"));
 
     // Expected status per endpoint and caller. 401: no credentials; 403: this kind of caller may not use the endpoint, or
     // may see the client but not do this; 404: the caller may see nothing of the client (or of the thing named), so it
-    // does not exist for them; 409: already done, or (erase) involvements still active.
-    //                                                 Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO
+    // does not exist for them; 409: already done, or (erase) involvements still active; 400: the act names what the caller
+    // has no authority over (another organisation's practitioner). Invitations and roles (rule 13) have their own table
+    // through real sessions: InvitationAuthorityTests.
+    // Authority (DESIGN §3 rules 7, 8, 13, 14): a consent is recorded on one's own active involvement, and one naming a
+    // sensitive category only by the organisation holding it; an objection is withdrawn only by the organisation that
+    // recorded it (Social Care here), never by one it names; a partner names only its own organisation's practitioners.
+    //                                                 Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO  POA  UDPO NC
     private const string Table = """
-        GET    team                                     401  200  200  200  200  200  404  200  200  200  404
-        GET    search                                   401  200  200  200  200  200  200  200  200  200  200
-        GET    who-viewed                               401  200  404  200  200  404  404  200  200  403  403
-        GET    export                                   401  404  404  404  404  404  404  200  200  403  403
-        POST   erase                                    401  404  404  404  404  404  404  404  409  403  403
-        POST   register-client                          401  201  201  201  201  201  201  201  201  201  201
-        POST   record-involvement                       401  409  201  409  409  201  201  201  201  201  201
-        POST   end-involvement                          401  200  200  403  404  404  404  403  200  200  404
-        PATCH  change-involvement                       401  200  200  403  404  404  404  403  200  200  404
-        POST   record-consent                           401  201  201  201  201  201  404  201  201  201  404
-        POST   withdraw-consent                         401  200  200  200  200  200  404  200  200  200  404
-        POST   record-objection                         401  201  201  201  201  201  404  201  201  201  404
-        POST   withdraw-objection                       401  200  200  200  200  200  404  200  200  200  404
-        POST   request-sharing-without-consent          401  201  403  201  201  403  404  403  403  403  403
-        POST   approve-sharing-without-consent          401  403  200  403  403  403  404  403  403  403  403
-        POST   break-glass                              401  201  201  201  201  201  201  201  201  403  403
-        POST   raise-attention                          401  201  403  201  201  403  404  403  403  403  403
-        POST   request-contact                          401  201  404  201  404  404  404  404  404  403  403
-        POST   answer-contact-request                   401  403  403  403  200  403  404  403  403  403  403
+        GET    team                                     401  200  200  200  200  200  404  200  200  200  404  200  404  200
+        GET    search                                   401  200  200  200  200  200  200  200  200  200  200  200  200  200
+        GET    who-viewed                               401  200  404  200  200  404  404  200  200  403  403  404  404  200
+        GET    export                                   401  404  404  404  404  404  404  200  200  403  403  404  404  404
+        POST   erase                                    401  404  404  404  404  404  404  404  409  403  403  404  404  404
+        POST   register-client                          401  201  201  201  201  201  201  201  201  201  201  201  201  201
+        POST   record-involvement                       401  409  201  409  409  201  201  201  201  201  201  201  201  409
+        POST   record-involvement-for-another-org       401  400  400  409  400  400  400  400  400  400  400  400  400  400
+        POST   end-involvement                          401  200  200  403  404  404  404  403  200  200  404  200  404  403
+        PATCH  change-involvement                       401  200  200  403  404  404  404  403  200  200  404  200  404  403
+        POST   record-consent                           401  201  403  201  201  403  404  403  403  201  404  403  404  201
+        POST   record-sensitive-consent                 401  403  403  403  201  403  404  403  403  403  404  403  404  403
+        POST   withdraw-consent                         401  200  200  200  200  200  404  200  200  200  404  200  404  200
+        POST   record-objection                         401  201  201  201  201  201  404  201  201  201  404  201  404  201
+        POST   withdraw-objection                       401  200  200  403  403  403  404  200  200  200  404  200  404  403
+        POST   request-sharing-without-consent          401  201  403  201  201  403  404  403  403  403  403  403  404  201
+        POST   approve-sharing-without-consent          401  403  200  403  403  403  404  403  403  403  403  403  404  403
+        POST   break-glass                              401  201  201  201  201  201  201  201  201  403  403  201  201  201
+        POST   raise-attention                          401  201  403  201  201  403  404  403  403  403  403  403  404  201
+        POST   request-contact                          401  201  404  201  404  404  404  404  404  403  403  404  404  201
+        POST   answer-contact-request                   401  403  403  403  200  403  404  403  403  403  403  403  404  403
         """;
 
     // What each caller sees of the team (GET team): the practitioners whose involvements are visible, and how many masked
@@ -67,12 +81,14 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     {
         [Caller.SocialWorker] = (["SocialWorker"], 1),                              // own organisation; the nurse is masked
         [Caller.TeamManager] = (["SocialWorker"], 0),                               // own organisation; no relationship, so no masked entry
-        [Caller.PoliceOfficer] = (["SocialWorker", "PoliceOfficer", "Teacher"], 1), // consent to the police sector, general only
+        [Caller.PoliceOfficer] = (["SocialWorker", "PoliceOfficer", "Teacher", "Newcomer"], 1), // consent to the police sector, general only
         [Caller.SexualHealthNurse] = (["SexualHealthNurse"], 0),                    // no consent toward Health; nothing sensitive to mask
-        [Caller.PoliceSergeant] = (["PoliceOfficer"], 0),                           // own organisation only
+        [Caller.PoliceSergeant] = (["PoliceOfficer", "Newcomer"], 0),               // own organisation only
         [Caller.Dpo] = (["SocialWorker"], 0),
         [Caller.OrganisationAdmin] = (["SocialWorker"], 0),
         [Caller.PartnerSame] = (["SocialWorker"], 1),                               // the organisation has a relationship
+        [Caller.PlainOrgAdmin] = (["SocialWorker"], 0),
+        [Caller.Newcomer] = (["SocialWorker", "PoliceOfficer", "Teacher", "Newcomer"], 1), // the consent covers them at once
     };
 
     private static readonly Dictionary<Caller, DemoPartnership.Staff> Staff = new()
@@ -112,9 +128,12 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             // A handle is the caller's own view of a masked entry (an HMAC per viewer); callers without one try the officer's.
             var handle = endpoint == "request-contact" ? await OwnHandleAsync(await ClientFor(caller), $"/api/v1/clients/{world.Client}") : null;
             var audited = await server.AuditCountAsync();
+            var written = await WrittenAsync(world);
             using var response = await SendAsync(endpoint, caller, world, handle ?? world.OfficersMaskedHandle);
             var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync();
+            // A refused write changes nothing: no event on the client's stream, no invitation.
+            if (status >= 400 && await WrittenAsync(world) != written) wrong.Add($"{caller}: refused with {status}, yet something was written");
             // Every request by someone known leaves exactly one audit entry, allowed or denied; an anonymous one none.
             var entries = await server.AuditCountAsync() - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
@@ -130,6 +149,20 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         }
         // A wrong 2xx is a leak; a wrong 4xx is a wrongful denial. Both must be zero.
         wrong.ShouldBeEmpty(string.Join(Environment.NewLine, wrong));
+    }
+
+    /// <summary>How much the cell's world holds: events on its client's stream and invitations anywhere.</summary>
+    private async Task<(long Events, long Invitations)> WrittenAsync(World world)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Patchwork.Testing.LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"SELECT (SELECT count(*) FROM \"{server.Schema}\".events WHERE stream_id = @client), (SELECT count(*) FROM \"{server.Schema}\".identity_invitation)",
+            connection);
+        command.Parameters.AddWithValue("client", world.Client);
+        await using var row = await command.ExecuteReaderAsync();
+        await row.ReadAsync();
+        return (row.GetInt64(0), row.GetInt64(1));
     }
 
     private static IEnumerable<string> TeamDifferences(Caller caller, World world, string body)
@@ -164,9 +197,19 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
                 givenNames = "Matrix", familyName = "Registered" + Guid.NewGuid().ToString("N")[..8], dateOfBirth = "2012-01-01", candidatesSeen = true,
             }),
             "record-involvement" => await http.PostAsJsonAsync($"{c}/involvements", World.Involvement("joining", "general")),
+            "record-involvement-for-another-org" => await http.PostAsJsonAsync($"{c}/involvements", new
+            {
+                role = "duty officer", category = "general", start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                contact = new { phone = "01632 960998" }, onBehalfOf = DemoPartnership.PoliceOfficer.Id.Value,
+            }),
             "end-involvement" => await http.PostAsJsonAsync($"{c}/involvements/{swInvolvement}/end", new { }),
             "change-involvement" => await http.PatchAsJsonAsync($"{c}/involvements/{swInvolvement}", new { role = "team leader" }),
             "record-consent" => await http.PostAsJsonAsync($"{c}/consents", World.Consent(new { sector = "health" })),
+            "record-sensitive-consent" => await http.PostAsJsonAsync($"{c}/consents", new
+            {
+                scope = new { sector = "police" }, categories = new { includesGeneral = true, named = new[] { "sexual health" } },
+                givenBy = "client", evidence = new { kind = "verbal", reference = "asked in person" },
+            }),
             "withdraw-consent" => await http.PostAsync($"{c}/consents/{world.PoliceConsent}/withdraw", null),
             "record-objection" => await http.PostAsJsonAsync($"{c}/objections", new { scope = new { sector = "housing" } }),
             "withdraw-objection" => await http.PostAsync($"{c}/objections/{world.Objection}/withdraw", null),
@@ -195,6 +238,9 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     {
         if (Staff.TryGetValue(caller, out var staff)) return server.As(staff);
         if (caller == Caller.Anonymous) return server.Anonymous();
+        if (caller == Caller.PlainOrgAdmin) return server.As(PlainOrgAdminId, DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin);
+        if (caller == Caller.UninvolvedDpo) return server.As(UninvolvedDpoId, DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer);
+        if (caller == Caller.Newcomer) return server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner);
         return await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame);
     }
 
@@ -238,6 +284,8 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             var involvements = new Dictionary<string, Guid>();
             foreach (var (name, category) in new[] { ("SocialWorker", "general"), ("PoliceOfficer", "general"), ("Teacher", "general"), ("SexualHealthNurse", "sexual health") })
                 involvements[name] = await IdAsync(await server.As(ByName[name]).PostAsJsonAsync($"{c}/involvements", Involvement(name, category)), "involvementId");
+            involvements["Newcomer"] = await IdAsync(await server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner)
+                .PostAsJsonAsync($"{c}/involvements", Involvement("Newcomer", "general")), "involvementId");
             var policeConsent = await IdAsync(await socialWorker.PostAsJsonAsync($"{c}/consents", Consent(new { sector = "police" })), "id");
             await IdAsync(await socialWorker.PostAsJsonAsync($"{c}/consents", Consent(new { organisationId = DemoPartnership.School.Id.Value })), "id");
             var objection = await IdAsync(await socialWorker.PostAsJsonAsync($"{c}/objections", new { scope = new { sector = "housing" } }), "id");

@@ -87,6 +87,60 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
     }
 
     [Fact]
+    public async Task A_command_naming_another_organisations_practitioner_is_refused_audited_and_changes_nothing()
+    {
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
+        await using var store = await rig.StartStoreAsync();
+        var officer = PractitionerId.New();
+        var socialWorker = PractitionerId.New();
+        var register = store.OpenSession();
+        register.StartStream(Guid.CreateVersion7(), "organisation",
+            new Patchwork.Core.Practitioners.PractitionerRegistered(officer, Police, "An Officer", "Constable", new ContactRoute("01632 960111", null), Roles.Practitioner, null, Admin, Now),
+            new Patchwork.Core.Practitioners.PractitionerRegistered(socialWorker, SocialCare, "A Social Worker", "Social worker", new ContactRoute("01632 960112", null), Roles.Practitioner, null, Admin, Now));
+        (await register.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.InvolvementsWrite);
+        using var host = rig.RelayHost(store, directory);
+        await host.StartAsync();
+        var reader = host.Services.GetRequiredService<ClientTeamReader>();
+        var audit = rig.Audit(store);
+        var endpoints = rig.InboundEndpoints(host, store, directory);
+        await endpoints.ListenAsync(Police, default);
+        try
+        {
+            await using var connection = await rig.ConnectAsAsync(police);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+            var client = ClientId.New();
+            var own = InvolvementId.New();
+            var takenOver = InvolvementId.New();
+
+            // DESIGN §3 rule 14: the police's system names its own officer (recorded), then Social Care's social worker (refused).
+            await SendCommandAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", OnBehalfOf(RecordCommand(client, own, "general"), officer));
+            await SendCommandAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", OnBehalfOf(RecordCommand(client, takenOver, "general"), socialWorker));
+
+            var entries = await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await audit.AllAsync(client, default)).Where(e => e.Outcome == AuditOutcome.Denied).ToList(),
+                found => found.Count >= 1, "the refusal's audit entry");
+            entries.ShouldHaveSingleItem().Rule.ShouldBe("Invalid:practitionerId");
+            var (state, _) = await Eventually.Within(TimeSpan.FromSeconds(90), () => reader.LoadAsync(client, default),
+                loaded => loaded.Client is not null, "the officer's involvement");
+            var recorded = state.ShouldNotBeNull().Involvements.Values.ShouldHaveSingleItem("the refused command appended nothing");
+            recorded.Id.ShouldBe(own);
+            recorded.Practitioner.ShouldBe(officer);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static Dictionary<string, object?> OnBehalfOf(object command, PractitionerId practitioner)
+    {
+        var fields = command.GetType().GetProperties().ToDictionary(p => p.Name, p => p.GetValue(command));
+        fields["practitionerId"] = practitioner.Value;
+        return fields;
+    }
+
+    [Fact]
     public async Task A_node_running_before_a_partner_system_was_registered_elsewhere_starts_consuming_its_commands()
     {
         var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);

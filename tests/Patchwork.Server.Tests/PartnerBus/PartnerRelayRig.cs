@@ -95,6 +95,7 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         builder.Services.AddSingleton(new PolicyOptions(MaskingKey.Generate()));
         builder.Services.AddSingleton(provider => new ClientTeamReader(store, StoreOptions(), TimeProvider.System, provider.GetRequiredService<PolicyOptions>()));
         builder.Services.AddSingleton<PartnerRelay>();
+        builder.Services.AddSingleton<Patchwork.Server.Domain.PractitionerDirectory>();
         builder.Services.AddPatchworkBus(new RabbitMqOptions
         {
             Host = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, Username = broker.Username, Password = broker.Password,

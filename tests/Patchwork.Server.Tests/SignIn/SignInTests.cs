@@ -187,7 +187,8 @@ public sealed partial class SignInTests(SignInServer server) : IClassFixture<Sig
     [Fact]
     public async Task An_invitation_link_creates_the_account_once_with_the_invited_roles()
     {
-        var admin = await server.GivenAccountAsync(Roles.Practitioner | Roles.OrganisationAdmin);
+        // An admin grants only roles they hold (rule 13): this one is a manager too, so may make a manager.
+        var admin = await server.GivenAccountAsync(Roles.Practitioner | Roles.OrganisationAdmin | Roles.Manager);
         var (adminBrowser, _, _) = await server.EnrolledAsync(admin);
         var email = $"new{Guid.NewGuid():N}@example.org";
 
