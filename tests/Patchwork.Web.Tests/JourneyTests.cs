@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using Patchwork.Server.Demo;
+using Patchwork.Testing;
 
 namespace Patchwork.Web.Tests;
 
@@ -116,6 +117,17 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await Check(page, "recovery-code-used");
             await page.GotoAsync("/");
             (await page.Locator("#my-clients").InnerTextAsync()).ShouldContain($"Robin {familyName}");
+
+            // DESIGN §3 rule 9: the officer's joining made the social worker visible to them, and the social worker's history
+            // names who (the feed relay's notice may land a moment after the officer's save, so look again until it has).
+            var seenBy = $"{officer.Name} ({officer.Agency.Name}) can now see your involvement";
+            await page.GetByRole(AriaRole.Link, new() { Name = $"Robin {familyName}" }).First.ClickAsync();
+            var clientPage = page.Url;
+            await Eventually.Within(TimeSpan.FromSeconds(60), async () =>
+            {
+                await page.GotoAsync(clientPage);
+                return await page.GetByText(seenBy).CountOnceLoadedAsync();
+            }, count => count == 1, "the history line naming the officer");
         }
 
         (await server.AuditCountAsync("client.search", "web")).ShouldBeGreaterThanOrEqualTo(2);
