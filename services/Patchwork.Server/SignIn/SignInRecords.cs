@@ -67,8 +67,8 @@ public sealed class SignInRecords(NpgsqlDataSource database, SignInSchema schema
     public TimeSpan DelayAfter(int failures)
     {
         if (failures < options.MaxFailedAttempts) return TimeSpan.Zero;
-        var doublings = Math.Min(failures - options.MaxFailedAttempts, 30);
-        var delay = options.FailureDelay * Math.Pow(2, doublings);
+        var delay = options.FailureDelay;
+        for (var failure = options.MaxFailedAttempts; failure < failures && delay < options.MaxFailureDelay; failure++) delay *= 2;
         return delay < options.MaxFailureDelay ? delay : options.MaxFailureDelay;
     }
 
