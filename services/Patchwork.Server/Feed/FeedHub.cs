@@ -41,7 +41,8 @@ internal sealed class PractitionerUserIds : IUserIdProvider
 
 /// <summary>
 /// This node's open feed connections by account, so that when an account's sessions end — disabled, or signed out
-/// everywhere, on any node — its connections here are closed at once rather than at their next reconnect.
+/// everywhere, on any node — its connections here are closed at once rather than at their next reconnect; when one
+/// session is signed out, the connections opened with it.
 /// </summary>
 public sealed class FeedConnections(SessionRevocations revocations, IOptions<IdentityOptions> identity) : IHostedService
 {
@@ -83,10 +84,23 @@ public sealed class FeedConnections(SessionRevocations revocations, IOptions<Ide
         return Task.CompletedTask;
     }
 
-    private void Close(Guid account)
+    private void Close(Guid account, Guid? session)
     {
-        if (!_byAccount.TryRemove(account.ToString(), out var open)) return;
-        foreach (var context in open.Values) context.Abort();
+        if (session is null)
+        {
+            if (!_byAccount.TryRemove(account.ToString(), out var open)) return;
+            foreach (var context in open.Values) context.Abort();
+            return;
+        }
+        // One session signed out: only the connections opened with it close; the account's other sessions stay.
+        if (!_byAccount.TryGetValue(account.ToString(), out var theirs)) return;
+        var ended = session.Value.ToString("D");
+        foreach (var (id, context) in theirs)
+        {
+            if (context.User?.FindFirstValue(PatchworkClaims.Session) != ended) continue;
+            theirs.TryRemove(id, out _);
+            context.Abort();
+        }
     }
 
     private string? AccountOf(HubCallerContext context) => context.User?.FindFirstValue(identity.Value.ClaimsIdentity.UserIdClaimType);

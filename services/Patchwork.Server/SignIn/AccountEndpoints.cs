@@ -41,23 +41,39 @@ internal static class AccountEndpoints
         return TypedResults.Ok(new AntiforgeryToken(tokens.RequestToken!, tokens.FormFieldName, tokens.HeaderName));
     }
 
-    private static async Task<Results<Ok<SignInStep>, ProblemHttpResult>> SignInWithPassword(
+    private static async Task<Results<Ok<SignInStep>, ProblemHttpResult>> SignInWithPassword(HttpContext context,
         [FromForm(Name = "email")] string? email, [FromForm(Name = "password")] string? password, SecondFactorSignIn signIn) =>
         await signIn.CheckPasswordAsync(email, password) switch
         {
             { Next: Patchwork.Web.Desk.SignInStep.SecondFactor } => TypedResults.Ok(new SignInStep("second-factor")),
             { Next: Patchwork.Web.Desk.SignInStep.Enrol, Key: { } key } => TypedResults.Ok(new SignInStep("enrol", key.SharedKey, key.Uri)),
+            { RetryAfter: { } wait } => Wait(context, wait),
             _ => Refused(),
         };
 
-    private static async Task<Results<Ok<Enrolled>, ProblemHttpResult>> Enrol([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
-        await signIn.EnrolAsync(code) is { } recoveryCodes ? TypedResults.Ok(new Enrolled(recoveryCodes)) : Refused();
+    private static async Task<Results<Ok<Enrolled>, ProblemHttpResult>> Enrol(HttpContext context, [FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.EnrolAsync(code) switch
+        {
+            { RecoveryCodes: { } recoveryCodes } => TypedResults.Ok(new Enrolled(recoveryCodes)),
+            { RetryAfter: { } wait } => Wait(context, wait),
+            _ => Refused(),
+        };
 
-    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> SecondFactor([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
-        await signIn.SecondFactorAsync(code) ? TypedResults.Ok(new SignedIn()) : Refused();
+    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> SecondFactor(HttpContext context, [FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.SecondFactorAsync(code) switch
+        {
+            { Accepted: true } => TypedResults.Ok(new SignedIn()),
+            { RetryAfter: { } wait } => Wait(context, wait),
+            _ => Refused(),
+        };
 
-    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> RecoveryCode([FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
-        await signIn.RecoveryCodeAsync(code) is { } left ? TypedResults.Ok(new SignedIn(left)) : Refused();
+    private static async Task<Results<Ok<SignedIn>, ProblemHttpResult>> RecoveryCode(HttpContext context, [FromForm(Name = "code")] string? code, SecondFactorSignIn signIn) =>
+        await signIn.RecoveryCodeAsync(code) switch
+        {
+            { CodesLeft: { } left } => TypedResults.Ok(new SignedIn(left)),
+            { RetryAfter: { } wait } => Wait(context, wait),
+            _ => Refused(),
+        };
 
     private static async Task<Results<Created<AccountCreated>, ValidationProblem, NotFound<ProblemDetails>>> AcceptInvitation(
         string token, [FromForm(Name = "password")] string? password, PractitionerAccounts accounts, CancellationToken cancellationToken)
@@ -91,6 +107,14 @@ internal static class AccountEndpoints
         await accounts.EndEverySessionAsync(user);
         await signIn.RefreshSignInAsync(user);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>The account has failed too often in a row: this attempt was not checked, and the next may come after the wait.</summary>
+    private static ProblemHttpResult Wait(HttpContext context, TimeSpan wait)
+    {
+        context.Response.Headers.RetryAfter = SignInRateLimit.Seconds(wait);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed attempts for this account",
+            detail: "Wait before trying again: each attempt after several failures in a row must wait a little longer.");
     }
 
     /// <summary>One answer for every refusal, so a caller learns neither which part was wrong nor whether the account is locked.</summary>

@@ -17,6 +17,9 @@ public static class PatchworkClaims
 
     public const string MultiFactor = "mfa";
 
+    /// <summary>This session's id (a Guid in "D" format), minted at sign-in: signing out ends this id, on every node.</summary>
+    public const string Session = "sid";
+
     /// <summary>The authorization policy for practitioner-only endpoints: a session cookie that passed the second factor.</summary>
     public const string PractitionerPolicy = "patchwork-practitioner";
 }

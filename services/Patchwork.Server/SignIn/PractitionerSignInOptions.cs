@@ -5,10 +5,17 @@ public sealed class PractitionerSignInOptions
 {
     public const string Section = "SignIn";
 
-    /// <summary>Failed passwords or codes in a row before the account locks.</summary>
+    /// <summary>
+    /// Failed passwords or codes in a row for one account (from anywhere) before each further attempt must wait, and the
+    /// account holder is told by mail. Never a lock: the right password and code get in once the wait is over.
+    /// </summary>
     public int MaxFailedAttempts { get; set; } = 5;
 
-    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>The wait after the <see cref="MaxFailedAttempts"/>-th failure; it doubles with each further failure.</summary>
+    public TimeSpan FailureDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait, however many failures: what an anonymous guesser can hold an account's holder back by.</summary>
+    public TimeSpan MaxFailureDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A session ends after this long without a request (sliding).</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
@@ -35,6 +42,8 @@ public sealed class PractitionerSignInOptions
     public void Validate()
     {
         if (MaxFailedAttempts < 1) throw new InvalidOperationException("SignIn:MaxFailedAttempts must be at least 1.");
+        if (FailureDelay <= TimeSpan.Zero || MaxFailureDelay < FailureDelay)
+            throw new InvalidOperationException("SignIn:FailureDelay must be positive and SignIn:MaxFailureDelay at least as long.");
         if (AttemptsPerWindow < 1 || AttemptWindow <= TimeSpan.Zero) throw new InvalidOperationException("SignIn:AttemptsPerWindow and SignIn:AttemptWindow must be positive.");
         if (InvitationLifetime <= TimeSpan.Zero) throw new InvalidOperationException("SignIn:InvitationLifetime must be positive.");
         if (PublicBaseUrl.Length > 0 && !Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out _))

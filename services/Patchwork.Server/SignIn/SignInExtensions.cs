@@ -10,8 +10,9 @@ public static class SignInExtensions
 {
     /// <summary>
     /// Practitioner sign-in: ASP.NET Core Identity on PostgreSQL (tables <c>identity_*</c> in the event store's schema),
-    /// the session cookie as the host's default scheme, a required TOTP second factor, lockout, rate limits, invitations
-    /// by pickup-directory mail and a per-request session check that ends disabled or signed-out-everywhere sessions.
+    /// the session cookie as the host's default scheme, a required TOTP second factor (each code once), growing waits after
+    /// failures per account, rate limits per address, invitations by mail and a per-request session check that ends
+    /// disabled, signed-out and signed-out-everywhere sessions.
     /// </summary>
     public static WebApplicationBuilder AddPatchworkSignIn(this WebApplicationBuilder builder)
     {
@@ -28,6 +29,7 @@ public static class SignInExtensions
         services.AddSingleton(options);
         services.AddSingleton(mail);
         services.AddSingleton(schema);
+        services.AddSingleton<SignInRecords>();
         services.AddSingleton<SessionGate>();
         services.AddSingleton<SessionRevocations>();
         services.AddHostedService(provider => provider.GetRequiredService<SessionRevocations>());
@@ -52,16 +54,17 @@ public static class SignInExtensions
                 identity.Password.RequireUppercase = false;
                 identity.Password.RequireNonAlphanumeric = false;
                 identity.Password.RequiredUniqueChars = 4;
-                identity.Lockout.MaxFailedAccessAttempts = options.MaxFailedAttempts;
-                identity.Lockout.DefaultLockoutTimeSpan = options.LockoutDuration;
-                identity.Lockout.AllowedForNewUsers = true;
+                // No lockout: anonymous guesses must not shut the holder out. SecondFactorSignIn makes each account's
+                // failures in a row cost a growing wait instead (SignInRecords); Identity's own counter never reaches this.
+                identity.Lockout.MaxFailedAccessAttempts = int.MaxValue;
                 identity.User.RequireUniqueEmail = true;
                 identity.ClaimsIdentity.RoleClaimType = PatchworkClaims.Role;
             })
             .AddSignInManager<PractitionerSignInManager>()
             .AddClaimsPrincipalFactory<PractitionerPrincipalFactory>()
             .AddEntityFrameworkStores<SignInDbContext>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddTokenProvider<SingleUseAuthenticatorCodes>(TokenOptions.DefaultAuthenticatorProvider);
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
         services.ConfigureApplicationCookie(cookie =>
@@ -69,6 +72,13 @@ public static class SignInExtensions
             Harden(cookie, "patchwork-session");
             cookie.ExpireTimeSpan = options.SessionIdleTimeout;
             cookie.SlidingExpiration = true;
+            // Each sign-in is a session of its own, so signing out can end just this one, everywhere it is checked.
+            cookie.Events.OnSigningIn = context =>
+            {
+                if (context.Principal?.Identity is System.Security.Claims.ClaimsIdentity identity && !identity.HasClaim(c => c.Type == PatchworkClaims.Session))
+                    identity.AddClaim(new System.Security.Claims.Claim(PatchworkClaims.Session, Guid.NewGuid().ToString("D")));
+                return Task.CompletedTask;
+            };
             cookie.Events.OnValidatePrincipal = async context =>
             {
                 var services = context.HttpContext.RequestServices;
@@ -93,6 +103,10 @@ public static class SignInExtensions
                     !fresh.HasClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor) &&
                     refreshing.CurrentPrincipal?.HasClaim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor) == true)
                     fresh.AddClaim(new System.Security.Claims.Claim(PatchworkClaims.AuthenticationMethods, PatchworkClaims.MultiFactor));
+                // Nor is the session id: the refreshed cookie is the same session, and signing out must still end it.
+                if (refreshing.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity renewed && !renewed.HasClaim(c => c.Type == PatchworkClaims.Session) &&
+                    refreshing.CurrentPrincipal?.FindFirst(PatchworkClaims.Session) is { } session)
+                    renewed.AddClaim(new System.Security.Claims.Claim(PatchworkClaims.Session, session.Value));
                 return Task.CompletedTask;
             };
         });
@@ -124,7 +138,8 @@ public static class SignInExtensions
 
     /// <summary>
     /// HttpOnly, SameSite=Strict (every step of sign-in is a same-site post; the emailed invitation link needs no session),
-    /// Secure when the request is, and <c>__Host-</c> under HTTPS. API and /account callers get 401/403, pages a redirect.
+    /// Secure when the request is, and <c>__Host-</c> under HTTPS. API, /account and hub callers get 401/403 with a problem
+    /// body (RFC 9457), pages a redirect to sign in.
     /// </summary>
     private static void Harden(CookieAuthenticationOptions cookie, string name)
     {
@@ -138,13 +153,17 @@ public static class SignInExtensions
         cookie.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
     }
 
-    private static Task StatusOrRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
+    private static async Task StatusOrRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/account"))
-            context.Response.StatusCode = status;
-        else
+        if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/account") && !path.StartsWithSegments("/hubs"))
+        {
             context.Response.Redirect(context.RedirectUri);
-        return Task.CompletedTask;
+            return;
+        }
+        // A script (or the SignalR client) reads a problem; an HTML sign-in page in its place would only confuse it.
+        await (status == StatusCodes.Status401Unauthorized
+            ? TypedResults.Problem(statusCode: status, title: "Sign in first", detail: "This needs a signed-in session; it has none, or it has ended.")
+            : TypedResults.Problem(statusCode: status, title: "Not allowed", detail: "The signed-in account may not do this.")).ExecuteAsync(context.HttpContext);
     }
 }

@@ -79,6 +79,39 @@ CREATE INDEX IF NOT EXISTS "IX_identity_user_claim_user_id" ON {schema}.identity
 
 CREATE INDEX IF NOT EXISTS "IX_identity_user_login_user_id" ON {schema}.identity_user_login (user_id);
 
+-- Read and written with plain SQL by SignInRecords, not through EF: sessions ended by signing out (kept until no cookie
+-- issued for them could still be alive), the last authenticator time step each account used (RFC 6238 §5.2: a code
+-- works once), and failed sign-in attempts in a row per account, keyed by a SHA-256 of the normalised email.
+CREATE TABLE IF NOT EXISTS {schema}.identity_ended_session (
+    session_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT "PK_identity_ended_session" PRIMARY KEY (session_id),
+    CONSTRAINT "FK_identity_ended_session_identity_user_user_id" FOREIGN KEY (user_id) REFERENCES {schema}.identity_user (id) ON DELETE CASCADE
+);
+
+CREATE INDEX IF NOT EXISTS identity_ended_session_user ON {schema}.identity_ended_session (user_id);
+
+CREATE INDEX IF NOT EXISTS identity_ended_session_expiry ON {schema}.identity_ended_session (expires_at);
+
+CREATE TABLE IF NOT EXISTS {schema}.identity_authenticator_step (
+    user_id uuid NOT NULL,
+    last_step bigint NOT NULL,
+    CONSTRAINT "PK_identity_authenticator_step" PRIMARY KEY (user_id),
+    CONSTRAINT "FK_identity_authenticator_step_identity_user_user_id" FOREIGN KEY (user_id) REFERENCES {schema}.identity_user (id) ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS {schema}.identity_sign_in_failure (
+    account_key bytea NOT NULL,
+    failures integer NOT NULL,
+    last_failure_at timestamp with time zone NOT NULL,
+    retry_at timestamp with time zone,
+    CONSTRAINT "PK_identity_sign_in_failure" PRIMARY KEY (account_key)
+);
+
+CREATE INDEX IF NOT EXISTS identity_sign_in_failure_last ON {schema}.identity_sign_in_failure (last_failure_at);
+
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.identity_user, {schema}.identity_user_claim, {schema}.identity_user_login,
-    {schema}.identity_user_token, {schema}.identity_invitation TO patchwork_app;
+    {schema}.identity_user_token, {schema}.identity_invitation, {schema}.identity_ended_session, {schema}.identity_authenticator_step,
+    {schema}.identity_sign_in_failure TO patchwork_app;

@@ -49,21 +49,6 @@ public static class TokensExtensions
     public static WebApplication MapPatchworkTokens(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // The rate limiter's partitioner is synchronous, so the token form is read (with tight limits) before it runs.
-        app.UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Path == TokenPaths.Token &&
-                               context.Request.HasFormContentType && context.Request.ContentLength is > 0 and <= TokenEndpoint.MaxRequestBytes,
-            branch => branch.Use(async (context, next) =>
-            {
-                try
-                {
-                    await TokenEndpoint.ReadFormAsync(context);
-                }
-                catch (InvalidDataException)
-                {
-                    // The endpoint answers invalid_request for a malformed form; the limiter then sees no client.
-                }
-                await next(context);
-            }));
         app.UseRateLimiter();
 
         app.MapPost(TokenPaths.Token, TokenEndpoint.HandleAsync)

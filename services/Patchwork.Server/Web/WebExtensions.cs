@@ -46,7 +46,13 @@ public static class WebExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapStaticAssets();
-        app.MapRazorPages();
+        // The sign-in pages' forms share the /account endpoints' limit per address (their GETs are not counted).
+        app.MapRazorPages().Add(endpoint =>
+        {
+            if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } route } &&
+                (route.TrimStart('/') == "sign-in" || route.TrimStart('/').StartsWith("sign-in/", StringComparison.Ordinal)))
+                endpoint.Metadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(SignInRateLimit.Policy));
+        });
         return app;
     }
 

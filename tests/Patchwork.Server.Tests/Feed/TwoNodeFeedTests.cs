@@ -208,6 +208,31 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
     }
 
     [Fact]
+    public async Task Signing_out_on_node_A_closes_that_sessions_feed_on_node_B_at_once_and_a_kept_copy_of_its_cookie_is_refused_there()
+    {
+        var admin = await nodes.AsAsync(DemoPartnership.PartnershipAdmin, nodes.A);
+        var leaver = new DemoPartnership.Staff("Sol Signing-Out", "Family support worker", DemoPartnership.SocialCare, Patchwork.Core.Roles.Practitioner);
+        (await admin.Browser.PostJsonAsync($"/api/v1/organisations/{DemoPartnership.SocialCare.Id.Value}/invitations",
+            new { name = leaver.Name, email = leaver.Contact.Email, practitionerId = leaver.Id.Value })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var signedIn = await nodes.AsAsync(leaver, nodes.B);
+        await using var feed = await signedIn.FeedAsync();
+        feed.State.ShouldBe(System.Net.WebSockets.WebSocketState.Open);
+        var kept = signedIn.Cookies.GetCookieHeader(nodes.B.Address);
+        using var copyOnB = new HttpClient { BaseAddress = nodes.B.Address };
+        copyOnB.DefaultRequestHeaders.Add("Cookie", kept);
+        (await copyOnB.GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.OK, "node B has the session checked, and cached");
+
+        // The same browser signs out through node A (the nodes share the data protection key ring, so either reads the cookie).
+        using var onA = new SignIn.Browser(new HttpClient(new HttpClientHandler { CookieContainer = signedIn.Cookies, AllowAutoRedirect = false })
+            { BaseAddress = nodes.A.Address });
+        (await onA.PostFormAsync("/account/sign-out", [])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        await feed.Closed.WaitAsync(TimeSpan.FromSeconds(2));
+        (await copyOnB.GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await copyOnB.PostAsync("/hubs/feed/negotiate?negotiateVersion=1", null)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Every_break_glass_is_told_to_the_DPOs_of_the_practitioners_organisation_and_of_every_organisation_involved()
     {
         // Jayden's team is health and the refuge; the social care DPO hears of the police sergeant's break-glass on him only

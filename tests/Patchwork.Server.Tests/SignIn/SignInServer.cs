@@ -83,6 +83,7 @@ public class SignInServer : IAsyncLifetime
             {
                 if (UsesMovableClock) services.AddSingleton<TimeProvider>(Clock);
                 services.AddDataProtection().UseEphemeralDataProtectionProvider();
+                services.AddSingleton<IStartupFilter, TestRemoteAddress>();
             });
         });
         _ = _factory.Server;
@@ -95,12 +96,50 @@ public class SignInServer : IAsyncLifetime
         if (Directory.Exists(MailDirectory)) Directory.Delete(MailDirectory, recursive: true);
     }
 
-    public Browser NewBrowser(bool https = false) => new(_factory!.CreateClient(new WebApplicationFactoryClientOptions
+    /// <summary>A user agent with its own cookie jar; <paramref name="from"/> sets the remote address the host sees.</summary>
+    public Browser NewBrowser(bool https = false, IPAddress? from = null)
     {
-        AllowAutoRedirect = false,
-        HandleCookies = true,
-        BaseAddress = new Uri(https ? "https://localhost/" : "http://localhost/"),
-    }));
+        var http = _factory!.CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+            BaseAddress = new Uri(https ? "https://localhost/" : "http://localhost/"),
+        });
+        if (from is not null) http.DefaultRequestHeaders.Add(TestRemoteAddress.Header, from.ToString());
+        return new Browser(http);
+    }
+
+    /// <summary>A client without a cookie jar: it sends exactly the Cookie header a test gives it, e.g. a copy kept from before.</summary>
+    public HttpClient NewClientWithCookie(string cookie)
+    {
+        var http = _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        http.DefaultRequestHeaders.Add("Cookie", cookie);
+        return http;
+    }
+
+    /// <summary>The clock authenticator codes are checked against in this host.</summary>
+    public TimeProvider CodeClock => UsesMovableClock ? Clock : TimeProvider.System;
+
+    private readonly Dictionary<string, long> _lastStep = [];
+
+    /// <summary>
+    /// The authenticator's code for a time step this test has not used yet for <paramref name="key"/> (a code works once,
+    /// RFC 6238 §5.2): the current step, else a later one the host still accepts (it allows two steps of drift), else the
+    /// next step once it comes.
+    /// </summary>
+    public async Task<string> NextCodeAsync(string key)
+    {
+        long step;
+        lock (_lastStep)
+        {
+            var now = CodeClock.GetUtcNow().ToUnixTimeSeconds() / 30;
+            step = _lastStep.TryGetValue(key, out var last) ? Math.Max(now, last + 1) : now;
+            _lastStep[key] = step;
+        }
+        await Eventually.Within(TimeSpan.FromSeconds(40), () => Task.FromResult(CodeClock.GetUtcNow().ToUnixTimeSeconds() / 30 >= step - 2),
+            "a time step the host accepts a fresh code in");
+        return Totp.Code(key, DateTimeOffset.FromUnixTimeSeconds(step * 30));
+    }
 
     public sealed record Account(string Email, string Password, PractitionerId Practitioner, OrganisationId Organisation, Roles Roles);
 
@@ -122,7 +161,7 @@ public class SignInServer : IAsyncLifetime
         var step = await browser.SignInAsync(account.Email, account.Password);
         step.GetProperty("next").GetString().ShouldBe("enrol");
         var key = step.GetProperty("sharedKey").GetString()!;
-        var enrolled = await browser.PostFormAsync("/account/enrolment", new() { ["code"] = Totp.Now(key) });
+        var enrolled = await browser.PostFormAsync("/account/enrolment", new() { ["code"] = await NextCodeAsync(key) });
         enrolled.StatusCode.ShouldBe(HttpStatusCode.OK, await enrolled.Content.ReadAsStringAsync());
         var codes = (await enrolled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToArray();
         return (browser, key, codes);
@@ -133,7 +172,7 @@ public class SignInServer : IAsyncLifetime
     {
         var browser = NewBrowser();
         (await browser.SignInAsync(account.Email, account.Password)).GetProperty("next").GetString().ShouldBe("second-factor");
-        (await browser.PostFormAsync("/account/second-factor", new() { ["code"] = Totp.Now(key) })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await browser.PostFormAsync("/account/second-factor", new() { ["code"] = await NextCodeAsync(key) })).StatusCode.ShouldBe(HttpStatusCode.OK);
         return browser;
     }
 

@@ -61,6 +61,33 @@ public sealed class SignInRateLimitTests(TightSignInLimitServer server) : IClass
         limited.Headers.RetryAfter.ShouldNotBeNull();
         (await browser.MeAsync()).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "other endpoints are not limited by the sign-in policy");
     }
+
+    [Fact]
+    public async Task The_sign_in_pages_share_the_limit_per_address_with_the_api()
+    {
+        using var browser = server.NewBrowser(from: IPAddress.Parse("192.0.2.44"));
+        var statuses = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 25; attempt++)
+        {
+            statuses.Add((await browser.PostFormAsync("/sign-in",
+                new() { ["email"] = $"dpo{attempt}@example.org", ["password"] = "a guess at the password" })).StatusCode);
+        }
+
+        statuses.Take(3).ShouldAllBe(status => status == HttpStatusCode.OK);
+        statuses.Skip(3).ShouldAllBe(status => status == HttpStatusCode.TooManyRequests);
+        foreach (var page in new[] { "/sign-in/code", "/sign-in/recovery-code", "/sign-in/enrol" })
+        {
+            var limited = await browser.PostFormAsync(page, new() { ["code"] = "123456" });
+            limited.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, page);
+            limited.Headers.RetryAfter.ShouldNotBeNull();
+        }
+        (await browser.PostFormAsync("/account/sign-in", new() { ["email"] = "dpo@example.org", ["password"] = "a guess at the password" }))
+            .StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, "pages and API draw on one allowance per address");
+        (await browser.Http.GetAsync("/sign-in")).StatusCode.ShouldBe(HttpStatusCode.OK, "showing the form is not an attempt");
+        using var elsewhere = server.NewBrowser(from: IPAddress.Parse("192.0.2.45"));
+        (await elsewhere.PostFormAsync("/sign-in", new() { ["email"] = "dpo@example.org", ["password"] = "a guess at the password" }))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
 }
 
 public sealed class SignInSchemaTests(SignInServer server) : IClassFixture<SignInServer>

@@ -68,9 +68,18 @@ public class TokenServer : IAsyncLifetime
             {
                 services.AddSingleton<TimeProvider>(Clock);
                 services.AddDataProtection().UseEphemeralDataProtectionProvider();
+                services.AddSingleton<IStartupFilter, TestRemoteAddress>();
             });
         });
         Http = _factory.CreateClient();
+    }
+
+    /// <summary>A client whose requests arrive from <paramref name="address"/> (the test host has no real remote address).</summary>
+    public HttpClient ClientFrom(System.Net.IPAddress address)
+    {
+        var client = _factory!.CreateClient();
+        client.DefaultRequestHeaders.Add(TestRemoteAddress.Header, address.ToString());
+        return client;
     }
 
     public async Task DisposeAsync()
@@ -98,17 +107,17 @@ public class TokenServer : IAsyncLifetime
         return new Partner(client, key, Clock);
     }
 
-    public Task<HttpResponseMessage> RequestTokenAsync(string assertion, string? scope = null) =>
-        Http.PostAsync(TokenPaths.Token, Form(scope,
+    public Task<HttpResponseMessage> RequestTokenAsync(string assertion, string? scope = null, HttpClient? from = null) =>
+        (from ?? Http).PostAsync(TokenPaths.Token, Form(scope,
             ("client_assertion_type", ClientAuthentication.AssertionType),
             ("client_assertion", assertion)));
 
-    public Task<HttpResponseMessage> RequestTokenWithSecretAsync(string clientId, string secret, string? scope = null)
+    public Task<HttpResponseMessage> RequestTokenWithSecretAsync(string clientId, string secret, string? scope = null, HttpClient? from = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, TokenPaths.Token) { Content = Form(scope) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(secret)}")));
-        return Http.SendAsync(request);
+        return (from ?? Http).SendAsync(request);
     }
 
     /// <summary>A token for the partner, or a failed test that says what the endpoint answered instead.</summary>

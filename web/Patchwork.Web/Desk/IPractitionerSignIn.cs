@@ -9,24 +9,37 @@ public interface IPractitionerSignIn
     /// <summary>The key to enrol an authenticator with, for the half-signed-in account that has none yet; null otherwise.</summary>
     Task<AuthenticatorKey?> EnrolmentKeyAsync();
 
-    /// <summary>Enrols with a first code: the ten recovery codes (shown once), or null when refused.</summary>
-    Task<IReadOnlyList<string>?> EnrolAsync(string? code);
+    /// <summary>Enrols with a first code: the ten recovery codes (shown once), or none when refused or when the account must wait.</summary>
+    Task<Enrolment> EnrolAsync(string? code);
 
-    Task<bool> SecondFactorAsync(string? code);
+    Task<CodeChecked> SecondFactorAsync(string? code);
 
-    /// <summary>Signs in with a recovery code: how many are left, or null when refused.</summary>
-    Task<int?> RecoveryCodeAsync(string? code);
+    /// <summary>Signs in with a recovery code: how many are left, or none when refused or when the account must wait.</summary>
+    Task<RecoveryCodeChecked> RecoveryCodeAsync(string? code);
 
     Task SignOutAsync();
 }
 
-public sealed record PasswordChecked(SignInStep Next, AuthenticatorKey? Key = null);
+/// <summary>
+/// <see cref="RetryAfter"/> is set when the account has failed too often in a row and this attempt was not checked at
+/// all: the caller answers 429 with Retry-After. It is given for an address with no account exactly as for one with.
+/// </summary>
+public sealed record PasswordChecked(SignInStep Next, AuthenticatorKey? Key = null, TimeSpan? RetryAfter = null);
+
+public sealed record Enrolment(IReadOnlyList<string>? RecoveryCodes, TimeSpan? RetryAfter = null);
+
+public sealed record CodeChecked(bool Accepted, TimeSpan? RetryAfter = null);
+
+public sealed record RecoveryCodeChecked(int? CodesLeft, TimeSpan? RetryAfter = null);
 
 public enum SignInStep
 {
     Refused,
     Enrol,
     SecondFactor,
+
+    /// <summary>Not checked: the account must wait <see cref="PasswordChecked.RetryAfter"/> first.</summary>
+    Wait,
 }
 
 /// <summary>The shared secret, as typed (Base32) and as the otpauth URI an app reads.</summary>

@@ -15,8 +15,9 @@ public sealed class CodeModel(IPractitionerSignIn signIn) : PageModel
     public async Task<IActionResult> OnPostAsync([FromForm] string? code)
     {
         if (string.IsNullOrWhiteSpace(code)) Errors.Add("code", "Enter the code from your authenticator app");
-        else if (await signIn.SecondFactorAsync(code)) return Redirect("/");
-        else Errors.Add("code", "The code is not right, or it has expired. Enter the code the app shows now");
+        else if (await signIn.SecondFactorAsync(code) is var outcome && outcome.Accepted) return Redirect("/");
+        else if (outcome.RetryAfter is { } wait) Errors.Add("code", WaitMessage.For(Response, wait));
+        else Errors.Add("code", "The code is not right, it has expired or it has been used. Enter the next code the app shows");
         return Page();
     }
 }

@@ -17,7 +17,8 @@ public sealed class RecoveryCodeModel(IPractitionerSignIn signIn) : PageModel
     public async Task<IActionResult> OnPostAsync([FromForm] string? code)
     {
         if (string.IsNullOrWhiteSpace(code)) Errors.Add("code", "Enter a recovery code");
-        else if (await signIn.RecoveryCodeAsync(code) is { } left) CodesLeft = left;
+        else if (await signIn.RecoveryCodeAsync(code) is var outcome && outcome.CodesLeft is { } left) CodesLeft = left;
+        else if (outcome.RetryAfter is { } wait) Errors.Add("code", WaitMessage.For(Response, wait));
         else Errors.Add("code", "The recovery code is not right, or it has been used");
         return Page();
     }
