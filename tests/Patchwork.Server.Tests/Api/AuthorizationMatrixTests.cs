@@ -36,8 +36,9 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     }
 
     // Expected status per endpoint and caller. 401: no credentials; 403: this kind of caller may not use the endpoint, or
-    // may see the client but not do this; 404: the caller may see nothing of the client (or of the thing named), so it
-    // does not exist for them; 409: already done, or (erase) involvements still active.
+    // may see the client but not do this (recording an involvement needs the practitioner role, which the DPO and the
+    // administrator lack); 404: the caller may see nothing of the client (or of the thing named), so it does not exist for
+    // them; 409: already done, or (erase) involvements still active.
     //                                                 Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO
     private const string Table = """
         GET    team                                     401  200  200  200  200  200  404  200  200  200  404
@@ -46,7 +47,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         GET    export                                   401  404  404  404  404  404  404  200  200  403  403
         POST   erase                                    401  404  404  404  404  404  404  404  409  403  403
         POST   register-client                          401  201  201  201  201  201  201  201  201  201  201
-        POST   record-involvement                       401  409  201  409  409  201  201  201  201  201  201
+        POST   record-involvement                       401  409  201  409  409  201  201  403  403  201  201
         POST   end-involvement                          401  200  200  403  404  404  404  403  200  200  404
         PATCH  change-involvement                       401  200  200  403  404  404  404  403  200  200  404
         POST   record-consent                           401  201  201  201  201  201  404  201  201  201  404
@@ -157,7 +158,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             "team" => await http.GetAsync($"{c}/team"),
             "search" => await http.GetAsync($"/api/v1/clients?familyName={world.FamilyName}&dateOfBirth=2011-04-17&purpose=matrix"),
             "who-viewed" => await http.GetAsync($"{c}/audit"),
-            "export" => await http.GetAsync($"{c}/export"),
+            "export" => await http.GetAsync($"{c}/export?purpose=subject%20access%20request"),
             "erase" => await http.PostAsJsonAsync($"{c}/erasure", new { reason = "retention period over" }),
             "register-client" => await http.PostAsJsonAsync("/api/v1/clients", new
             {
