@@ -135,6 +135,21 @@ public sealed class SubjectAccessTests(ApiServer server) : IClassFixture<ApiServ
     }
 
     [Fact]
+    public async Task A_break_glass_is_in_who_viewed_for_the_DPOs_of_the_organisations_whose_involvements_it_opens()
+    {
+        var client = await GivenTeamAsync("Glass", DemoPartnership.SchoolNurse);
+        using (var granted = await server.As(DemoPartnership.PoliceSergeant).PostAsJsonAsync($"/api/v1/clients/{client}/break-glass",
+            new { justification = "child missing overnight", durationMinutes = 60 }))
+            granted.StatusCode.ShouldBe(HttpStatusCode.Created, await granted.Content.ReadAsStringAsync());
+
+        var entries = await WhoViewedAsync(server.As(DemoPartnership.HealthDpo), client);
+
+        entries.ShouldContain(e => e.GetProperty("action").GetString() == "break-glass.grant"
+            && e.GetProperty("organisationId").GetGuid() == DemoPartnership.Police.Id.Value);
+        (await StoredAsync(client, "break-glass.grant")).Disclosed.ShouldBe([DemoPartnership.Health.Id.Value]);
+    }
+
+    [Fact]
     public async Task Recording_an_involvement_just_before_an_export_does_not_widen_it()
     {
         // The police work with the client, who consented to sharing general involvements with social care.

@@ -34,10 +34,11 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
     /// The allowed change's entry, written in the transaction that saves the session's events: a change is never stored
     /// without its audit entry, nor audited as allowed when its save was refused (that request is audited as denied).
     /// </summary>
-    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null)
+    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null,
+        IReadOnlyList<OrganisationId>? disclosed = null)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
+        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed ?? [] };
         session.AlsoWrite(() => trail.Statement(entry));
     }
 
