@@ -156,8 +156,10 @@ public sealed class SubjectAccessTests(ApiServer server) : IClassFixture<ApiServ
         var client = await GivenTeamAsync("Widening", DemoPartnership.PoliceOfficer);
         using (var consent = await server.As(DemoPartnership.PoliceOfficer).PostAsJsonAsync($"/api/v1/clients/{client}/consents", new
         {
-            scope = new { sector = "socialCare" }, categories = new { includesGeneral = true, named = Array.Empty<string>() },
-            givenBy = "client", evidence = new { kind = "verbal", reference = "at interview" },
+            scope = new { sector = "socialCare" },
+            categories = new { includesGeneral = true, named = Array.Empty<string>() },
+            givenBy = "client",
+            evidence = new { kind = "verbal", reference = "at interview" },
         }))
             consent.StatusCode.ShouldBe(HttpStatusCode.Created, await consent.Content.ReadAsStringAsync());
         // A DPO who is also a practitioner joins the team a moment before exporting.
@@ -228,7 +230,9 @@ public sealed class SubjectAccessTests(ApiServer server) : IClassFixture<ApiServ
 
     private static object Involvement() => new
     {
-        role = "worker", category = "general", start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        role = "worker",
+        category = "general",
+        start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         contact = new { phone = "01632 960555" },
     };
 
