@@ -41,7 +41,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
     }
 
     [Fact]
-    public async Task A_data_protection_officer_sees_who_viewed_the_client_and_others_may_not()
+    public async Task A_data_protection_officer_sees_who_of_their_own_organisation_viewed_the_client_and_others_may_not()
     {
         await using (var teachers = await server.NewContextAsync())
         {
@@ -58,8 +58,10 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await dpo.GetByRole(AriaRole.Link, new() { Name = "Who viewed this client" }).ClickAsync();
         var log = dpo.Locator("#who-viewed");
         await log.WaitForAsync();
-        (await log.Locator("tr", new() { HasText = $"{DemoPartnership.Teacher.Name}, {DemoPartnership.School.Name}" })
+        (await log.Locator("tr", new() { HasText = $"{DemoPartnership.SocialCareDpo.Name}, {DemoPartnership.SocialCare.Name}" })
             .Filter(new() { HasText = "Viewed the team" }).CountOnceLoadedAsync()).ShouldBeGreaterThanOrEqualTo(1);
+        // The school's looks are the school's to see (DESIGN.md §3, rule 10): a DPO reads their own organisation's entries.
+        (await log.Locator("tr", new() { HasText = DemoPartnership.Teacher.Name }).CountOnceLoadedAsync()).ShouldBe(0);
         await PageChecks.CheckAsync(dpo, "who-viewed");
         (await server.AuditCountAsync("client.audit.read", "web")).ShouldBeGreaterThanOrEqualTo(1);
 

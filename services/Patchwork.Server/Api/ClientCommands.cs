@@ -1,6 +1,7 @@
 using System.Globalization;
 using Patchwork.Core;
 using Patchwork.Core.Access;
+using Patchwork.Core.BreakGlass;
 using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 using Patchwork.Server.Api.Audit;
@@ -57,7 +58,12 @@ public sealed class ClientCommands(
 
         if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
         else session.StartStream(client.Value, "client", decision.Value);
-        audit.AllowedWith(session, http, caller, command.Action, client, rule, command.Purpose);
+        // Break-glass opens every involvement to the grantee: its entry names the organisations whose records it opens, so
+        // their DPOs find it in "who viewed" (DESIGN.md §3, rule 10), as they are told of it live.
+        IReadOnlyList<OrganisationId> disclosed = decision.Value is BreakGlassGranted
+            ? [.. stream.State.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value)]
+            : [];
+        audit.AllowedWith(session, http, caller, command.Action, client, rule, command.Purpose, disclosed);
         var saved = await session.SaveChangesAsync(cancellationToken);
         if (saved.Rejection is not null)
             return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());

@@ -73,6 +73,11 @@ public sealed class InvolvementDecisionTests
             .ShouldBeInvalid("onBehalfOf");
 
     [Fact]
+    public void Only_someone_with_the_practitioner_role_records_an_involvement() =>
+        Recording.Decide(Team, TeachersRecord(), Teacher.Acting(Roles.DataProtectionOfficer | Roles.Manager), CategoryList.WellKnown, Now)
+            .ShouldBeRefused(ProblemKind.Forbidden);
+
+    [Fact]
     public void A_partner_system_records_for_a_practitioner_or_a_duty_team()
     {
         var system = new Actor.PartnerSystem(PartnerSystemId.New(), HighSchool.Id);

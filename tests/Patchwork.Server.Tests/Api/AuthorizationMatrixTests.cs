@@ -43,8 +43,9 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     private static readonly PractitionerId NewcomerId = new(DemoPartnership.Derive("matrix police newcomer"));
 
     // Expected status per endpoint and caller. 401: no credentials; 403: this kind of caller may not use the endpoint, or
-    // may see the client but not do this; 404: the caller may see nothing of the client (or of the thing named), so it
-    // does not exist for them; 409: already done, or (erase) involvements still active; 400: the act names what the caller
+    // may see the client but not do this (recording an involvement needs the practitioner role, which the DPOs and the
+    // administrators lack); 404: the caller may see nothing of the client (or of the thing named), so it does not exist for
+    // them; 409: already done, or (erase) involvements still active; 400: the act names what the caller
     // has no authority over (another organisation's practitioner). Invitations and roles (rule 13) have their own table
     // through real sessions: InvitationAuthorityTests.
     // Authority (DESIGN §3 rules 7, 8, 13, 14): a consent is recorded on one's own active involvement, and one naming a
@@ -58,8 +59,8 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         GET    export                                   401  404  404  404  404  404  404  200  200  403  403  404  404  404
         POST   erase                                    401  404  404  404  404  404  404  404  409  403  403  404  404  404
         POST   register-client                          401  201  201  201  201  201  201  201  201  201  201  201  201  201
-        POST   record-involvement                       401  409  201  409  409  201  201  201  201  201  201  201  201  409
-        POST   record-involvement-for-another-org       401  400  400  409  400  400  400  400  400  400  400  400  400  400
+        POST   record-involvement                       401  409  201  409  409  201  201  403  403  201  201  403  403  409
+        POST   record-involvement-for-another-org       401  400  400  409  400  400  400  403  403  400  400  403  403  400
         POST   end-involvement                          401  200  200  403  404  404  404  403  200  200  404  200  404  403
         PATCH  change-involvement                       401  200  200  403  404  404  404  403  200  200  404  200  404  403
         POST   record-consent                           401  201  403  201  201  403  404  403  403  201  404  403  404  201
@@ -190,7 +191,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             "team" => await http.GetAsync($"{c}/team"),
             "search" => await http.GetAsync($"/api/v1/clients?familyName={world.FamilyName}&dateOfBirth=2011-04-17&purpose=matrix"),
             "who-viewed" => await http.GetAsync($"{c}/audit"),
-            "export" => await http.GetAsync($"{c}/export"),
+            "export" => await http.GetAsync($"{c}/export?purpose=subject%20access%20request"),
             "erase" => await http.PostAsJsonAsync($"{c}/erasure", new { reason = "retention period over" }),
             "register-client" => await http.PostAsJsonAsync("/api/v1/clients", new
             {

@@ -74,7 +74,7 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
             () => outsider.GetAsync("/api/v1/clients?nhsNumber=1234567890&purpose=typo"),
             () => officer.GetAsync($"/api/v1/clients/{Guid.NewGuid()}/team"),
             () => outsider.PostAsJsonAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/involvements/{Guid.NewGuid()}/end", new { }),
-            () => server.As(DemoPartnership.SocialCareDpo).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/export"),
+            () => server.As(DemoPartnership.SocialCareDpo).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/export?purpose=subject%20access%20request"),
             () => server.As(DemoPartnership.SocialCareDpo).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/audit"),
         };
         foreach (var request in requests)

@@ -47,7 +47,7 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         (await CountAsync("thread_messages", world.Thread, "thread_id")).ShouldBeGreaterThan(0, "message ids and times stay");
 
         // The export still answers, with the access log and the skeleton and no identity; the erasure is in the log.
-        var export = await admin.GetFromJsonAsync<JsonElement>($"{world.Path}/export");
+        var export = await admin.GetFromJsonAsync<JsonElement>($"{world.Path}/export?purpose=subject%20access%20request");
         export.GetProperty("identity").ValueKind.ShouldBe(JsonValueKind.Null);
         export.GetProperty("audit").EnumerateArray().ShouldContain(entry => entry.GetProperty("action").GetString() == "client.erase"
             && entry.GetProperty("outcome").GetString() == "allowed" && entry.GetProperty("purpose").GetString() == erase.reason);

@@ -45,7 +45,10 @@ public static class Recording
     {
         var practitioner = by is Actor.Practitioner p ? p.Id : command.OnBehalfOf;
         var problem =
-            client.Involvements.ContainsKey(command.Involvement) ? Problem.Conflict("this involvement is already recorded")
+            // Joining a team widens what its organisation sees (DESIGN.md §3, rule 10): only someone who works with clients may.
+            by is Actor.Practitioner signedIn && !signedIn.Holds(Roles.Practitioner)
+                ? Problem.Forbidden("recording an involvement needs the practitioner role")
+            : client.Involvements.ContainsKey(command.Involvement) ? Problem.Conflict("this involvement is already recorded")
             : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
             : by is Actor.Practitioner && command.OnBehalfOf is { } other && other != practitioner
                 ? Problem.Invalid("onBehalfOf", "a practitioner records their own involvement")

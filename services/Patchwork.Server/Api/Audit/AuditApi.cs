@@ -4,16 +4,57 @@ using Patchwork.Core.Clients;
 
 namespace Patchwork.Server.Api.Audit;
 
-public sealed record AuditEntryResponse(
-    Guid Id, DateTimeOffset At, Guid? PractitionerId, Guid? PartnerSystemId, Guid OrganisationId, string Action, Guid? ClientId, AuditChannel Channel,
-    string? Purpose, AuditOutcome Outcome, string? Rule, Guid? CorrelationId)
+/// <summary>
+/// One audit entry as shown to someone. Made only by <see cref="For"/>, which applies DESIGN.md §3 rule 11: anyone but a
+/// partnership admin is told allowed or refused and the rule family, never the policy's internals about what was hidden.
+/// </summary>
+public sealed record AuditEntryResponse
 {
-    public static AuditEntryResponse From(AuditEntry entry)
+    private AuditEntryResponse(AuditEntry entry, string? rule)
+    {
+        Id = entry.Id;
+        At = entry.At;
+        PractitionerId = entry.Actor.Kind == EventStore.PrincipalKind.Practitioner ? entry.Actor.Id : null;
+        PartnerSystemId = entry.Actor.Kind == EventStore.PrincipalKind.PartnerSystem ? entry.Actor.Id : null;
+        OrganisationId = entry.Organisation.Value;
+        Action = entry.Action;
+        ClientId = entry.Client?.Value;
+        Channel = entry.Channel;
+        Purpose = entry.Purpose;
+        Outcome = entry.Outcome;
+        Rule = rule;
+        CorrelationId = entry.CorrelationId;
+    }
+
+    public Guid Id { get; }
+
+    public DateTimeOffset At { get; }
+
+    public Guid? PractitionerId { get; }
+
+    public Guid? PartnerSystemId { get; }
+
+    public Guid OrganisationId { get; }
+
+    public string Action { get; }
+
+    public Guid? ClientId { get; }
+
+    public AuditChannel Channel { get; }
+
+    public string? Purpose { get; }
+
+    public AuditOutcome Outcome { get; }
+
+    public string? Rule { get; }
+
+    public Guid? CorrelationId { get; }
+
+    /// <summary>The one way an entry leaves the server: in full for a partnership admin, otherwise with its rule reduced to its family.</summary>
+    public static AuditEntryResponse For(AuditEntry entry, AuditDetail detail)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return new(entry.Id, entry.At, entry.Actor.Kind == EventStore.PrincipalKind.Practitioner ? entry.Actor.Id : null,
-            entry.Actor.Kind == EventStore.PrincipalKind.PartnerSystem ? entry.Actor.Id : null, entry.Organisation.Value, entry.Action, entry.Client?.Value,
-            entry.Channel, entry.Purpose, entry.Outcome, entry.Rule, entry.CorrelationId);
+        return new(entry, detail == AuditDetail.Full ? entry.Rule : AuditRuleFamilies.Of(entry.Outcome, entry.Rule));
     }
 }
 
@@ -30,8 +71,8 @@ public static class AuditApi
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
             .WithName("WhoViewedClient");
-        api.MapGet("/clients/{clientId}/export", (Guid clientId, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
-                records.ExportAsync(http, me, new ClientId(clientId), ct))
+        api.MapGet("/clients/{clientId}/export", (Guid clientId, string? purpose, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
+                records.ExportAsync(http, me, new ClientId(clientId), purpose, ct))
             .WithName("ExportClient");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))

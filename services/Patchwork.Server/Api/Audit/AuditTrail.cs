@@ -35,12 +35,20 @@ public sealed record AuditEntry(
     string? Purpose,
     AuditOutcome Outcome,
     string? Rule,
-    Guid? CorrelationId);
+    Guid? CorrelationId)
+{
+    /// <summary>
+    /// The organisations whose records this access disclosed to another (a subject access export holding their
+    /// involvements): their data protection officers see the entry among their own (DESIGN.md §3, rule 10).
+    /// </summary>
+    public IReadOnlyList<OrganisationId> DisclosedOrganisations { get; init; } = [];
+}
 
 /// <summary>The append-only audit trail; the only code that knows the audit table's SQL.</summary>
 public sealed class AuditTrail
 {
-    private const string Columns = "id, at, practitioner_id, partner_system_id, organisation_id, action, client_id, channel, purpose, outcome, rule, correlation_id";
+    private const string Columns =
+        "id, at, practitioner_id, partner_system_id, organisation_id, action, client_id, channel, purpose, outcome, rule, correlation_id, disclosed_organisations";
     private readonly NpgsqlDataSource _database;
     private readonly string _table;
 
@@ -74,7 +82,7 @@ public sealed class AuditTrail
     }
 
     private string Insert =>
-        $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation)";
+        $"INSERT INTO {_table} ({Columns}) VALUES (@id, @at, @practitioner, @partner, @organisation, @action, @client, @channel, @purpose, @outcome, @rule, @correlation, @disclosed)";
 
     private async Task InsertAsync(NpgsqlCommand command, AuditEntry entry, CancellationToken cancellationToken)
     {
@@ -98,13 +106,20 @@ public sealed class AuditTrail
         parameters.AddWithValue("outcome", entry.Outcome.ToString().ToLowerInvariant());
         parameters.Add(new NpgsqlParameter("rule", NpgsqlDbType.Text) { Value = (object?)entry.Rule ?? DBNull.Value });
         parameters.Add(Uuid("correlation", entry.CorrelationId));
+        parameters.Add(new NpgsqlParameter("disclosed", NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+        {
+            Value = entry.DisclosedOrganisations.Count == 0 ? DBNull.Value : entry.DisclosedOrganisations.Select(o => o.Value).ToArray(),
+        });
     }
 
-    /// <summary>One page of a client's entries, newest first, after the entry <paramref name="before"/>; only <paramref name="organisation"/>'s when given.</summary>
+    /// <summary>
+    /// One page of a client's entries, newest first, after the entry <paramref name="before"/>; when
+    /// <paramref name="organisation"/> is given, only its own entries and those that disclosed its records.
+    /// </summary>
     public async Task<IReadOnlyList<AuditEntry>> PageAsync(ClientId client, OrganisationId? organisation, Guid? before, int count, CancellationToken cancellationToken)
     {
         await using var command = _database.CreateCommand(
-            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND (@organisation IS NULL OR organisation_id = @organisation) " +
+            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND {OrganisationFilter} " +
             "AND (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @count");
         command.Parameters.AddWithValue("client", client.Value);
         command.Parameters.Add(Uuid("organisation", organisation?.Value));
@@ -113,13 +128,20 @@ public sealed class AuditTrail
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>Every entry about the client, oldest first, for subject access.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, CancellationToken cancellationToken)
+    /// <summary>Every entry about the client, oldest first.</summary>
+    public Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, CancellationToken cancellationToken) => AllAsync(client, null, cancellationToken);
+
+    /// <summary>Every entry about the client, oldest first, for subject access; only <paramref name="organisation"/>'s as in <see cref="PageAsync"/> when given.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, OrganisationId? organisation, CancellationToken cancellationToken)
     {
-        await using var command = _database.CreateCommand($"SELECT {Columns} FROM {_table} WHERE client_id = @client ORDER BY id");
+        await using var command = _database.CreateCommand($"SELECT {Columns} FROM {_table} WHERE client_id = @client AND {OrganisationFilter} ORDER BY id");
         command.Parameters.AddWithValue("client", client.Value);
+        command.Parameters.Add(Uuid("organisation", organisation?.Value));
         return await ReadAsync(command, cancellationToken);
     }
+
+    private const string OrganisationFilter =
+        "(@organisation::uuid IS NULL OR organisation_id = @organisation OR @organisation = ANY(coalesce(disclosed_organisations, '{}')))";
 
     private static async Task<IReadOnlyList<AuditEntry>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -135,7 +157,10 @@ public sealed class AuditTrail
                 rows.GetString(5), rows.IsDBNull(6) ? null : new ClientId(rows.GetGuid(6)),
                 Enum.Parse<AuditChannel>(rows.GetString(7), ignoreCase: true), rows.IsDBNull(8) ? null : rows.GetString(8),
                 Enum.Parse<AuditOutcome>(rows.GetString(9), ignoreCase: true), rows.IsDBNull(10) ? null : rows.GetString(10),
-                rows.IsDBNull(11) ? null : rows.GetGuid(11)));
+                rows.IsDBNull(11) ? null : rows.GetGuid(11))
+            {
+                DisclosedOrganisations = rows.IsDBNull(12) ? [] : [.. rows.GetFieldValue<Guid[]>(12).Select(o => new OrganisationId(o))],
+            });
         }
         return entries;
     }

@@ -1,64 +1,120 @@
+using System.Collections.Immutable;
 using Patchwork.Core;
+using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
+using Patchwork.Core.Consents;
+using Patchwork.Core.Involvements;
+using Patchwork.Core.Objections;
 using Patchwork.EventStore;
+using Patchwork.Server.Api.Clients;
 
 namespace Patchwork.Server.Api.Audit;
 
 /// <summary>
 /// "Who viewed this client" and the subject access export. Whoever may not read them gets 404, as if the client did not
-/// exist: the audit of a client says who works with them.
+/// exist: the audit of a client says who works with them. Both go through the policy (DESIGN.md §3, rules 10 and 11):
+/// everything, in full, only for a partnership admin acting for the partnership's joint controllers; for anyone else,
+/// only what their own organisation holds or may see, and audit entries reduced to allowed or refused and the rule family.
 /// </summary>
-public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail, RequestAudit audit, TimeProvider clock, IServiceProvider services)
+public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail, RequestAudit audit, TimeProvider clock, ClientTeamReader reader,
+    PolicyOptions policy, IServiceProvider services)
 {
     private const int DefaultPage = 50;
     private const int LargestPage = 200;
 
     /// <summary>
-    /// Partnership admins see every entry; a DPO of an organisation involved with the client sees every entry; a practitioner
-    /// with an active involvement sees their own organisation's entries only.
+    /// Partnership admins see every entry; a DPO of an organisation involved with the client, and a practitioner with an
+    /// active involvement of their own, see the entries of their own organisation's staff and systems (and those that
+    /// disclosed its records to another), with their rules reduced to families.
     /// </summary>
     public async Task<IResult> WhoViewedAsync(HttpContext http, CurrentActor caller, ClientId client, string? cursor, int? limit, CancellationToken cancellationToken)
     {
         if (!AuditApi.TryReadCursor(cursor, out var after)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestPage}");
-        var sharing = await LoadAsync(client, cancellationToken);
-        OrganisationId? only = null;
-        var allowed = sharing is not null && caller.Actor is Actor.Practitioner me && (
-            me.Holds(Roles.PartnershipAdmin)
-            || (me.Holds(Roles.DataProtectionOfficer) && sharing.Involvements.Values.Any(i => i.Organisation == me.Organisation))
-            || (sharing.Involvements.Values.Any(i => i.Practitioner == me.Id && i.IsActive) && (only = me.Organisation) is not null));
-        if (!allowed)
+        var sharing = (await LoadAsync(client, cancellationToken))?.Sharing;
+        var me = caller.Actor as Actor.Practitioner;
+        var everything = me?.Holds(Roles.PartnershipAdmin) == true;
+        var ownOrganisation = sharing is not null && me is not null && (
+            (me.Holds(Roles.DataProtectionOfficer) && sharing.Involvements.Values.Any(i => i.Organisation == me.Organisation))
+            || sharing.Involvements.Values.Any(i => i.Practitioner == me.Id && i.Organisation == me.Organisation && i.IsActive));
+        if (sharing is null || !(everything || ownOrganisation))
         {
             await audit.DeniedAsync(http, caller, "client.audit.read", client, sharing is null ? "NoSuchClient" : "NotEntitled");
             return ApiProblems.NoSuchClient();
         }
 
         var count = limit ?? DefaultPage;
-        var page = await trail.PageAsync(client, only, after, count + 1, cancellationToken);
-        await audit.AllowedAsync(http, caller, "client.audit.read", client, only is null ? "AllEntries" : "OwnOrganisationEntries");
-        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(AuditEntryResponse.From)],
+        var page = await trail.PageAsync(client, everything ? null : caller.Organisation, after, count + 1, cancellationToken);
+        await audit.AllowedAsync(http, caller, "client.audit.read", client, everything ? "AllEntries" : "OwnOrganisationEntries");
+        var detail = AuditDetails.For(caller);
+        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(entry => AuditEntryResponse.For(entry, detail))],
             page.Count > count ? AuditApi.Cursor(page[count - 1].Id) : null));
     }
 
-    /// <summary>Everything held about the client, for a DPO of an involved organisation or a partnership admin.</summary>
-    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, CancellationToken cancellationToken)
+    /// <summary>
+    /// Subject access, with a stated purpose: everything held, for a partnership admin; for a DPO of an organisation that
+    /// holds an involvement with the client, what their organisation holds and what the policy lets it see. The organisations
+    /// whose involvements the export holds are named in its audit entry, which their DPOs then find in "who viewed".
+    /// </summary>
+    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
     {
-        var sharing = await LoadAsync(client, cancellationToken);
+        var held = await LoadAsync(client, cancellationToken);
         var vault = services.GetService<ClientIdentityVault>();
         var identity = vault is null ? null : await vault.ReadAsync(client, cancellationToken);
-        var allowed = (sharing is not null || identity is not null) && caller.Actor is Actor.Practitioner me && (
-            me.Holds(Roles.PartnershipAdmin)
-            || (me.Holds(Roles.DataProtectionOfficer) && sharing?.Involvements.Values.Any(i => i.Organisation == me.Organisation) == true));
-        if (!allowed)
+        var me = caller.Actor as Actor.Practitioner;
+        var everything = me?.Holds(Roles.PartnershipAdmin) == true;
+        var ownOrganisation = me?.Holds(Roles.DataProtectionOfficer) == true && held?.Sharing.Involvements.Values.Any(i => i.Organisation == me.Organisation) == true;
+        if ((held is null && identity is null) || me is null || !(everything || ownOrganisation))
         {
-            await audit.DeniedAsync(http, caller, "client.export", client, sharing is null && identity is null ? "NoSuchClient" : "NotEntitled");
+            await audit.DeniedAsync(http, caller, "client.export", client, held is null && identity is null ? "NoSuchClient" : "NotEntitled", purpose);
             return ApiProblems.NoSuchClient();
         }
+        if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > ClientReads.MaxPurposeLength)
+        {
+            await audit.DeniedAsync(http, caller, "client.export", client, "Invalid:purpose");
+            return ApiProblems.Invalid("purpose", $"say why you are exporting this client's records, in 1 to {ClientReads.MaxPurposeLength} characters");
+        }
 
+        var now = clock.GetUtcNow();
+        var (sharing, masked) = everything
+            ? (held?.Sharing ?? ClientSharing.Empty(client), [])
+            : HeldBy(held!, await reader.PartnershipAsync(cancellationToken), me, now);
+        var disclosed = sharing.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value).ToList();
         // The export's own entry is written first, so the export includes the access that produced it.
-        await audit.AllowedAsync(http, caller, "client.export", client, "SubjectAccess");
-        var entries = await trail.AllAsync(client, cancellationToken);
-        return TypedResults.Ok(SubjectAccessExport.From(client, clock.GetUtcNow(), identity, sharing ?? ClientSharing.Empty(client), entries));
+        await audit.AllowedDisclosingAsync(http, caller, "client.export", client, everything ? "SubjectAccess:PartnershipAdmin" : "SubjectAccess:OwnOrganisation",
+            purpose, disclosed);
+        var entries = await trail.AllAsync(client, everything ? null : caller.Organisation, cancellationToken);
+        return TypedResults.Ok(SubjectAccessExport.From(client, now, identity, sharing, masked, entries, AuditDetails.For(caller)));
+    }
+
+    /// <summary>
+    /// Rule 1 and the policy at organisation level: the organisation's own involvements, and the consents, objections,
+    /// bases and grants that name it or that it recorded; plus what <see cref="AccessPolicy.TeamOf"/> shows the organisation,
+    /// masked entries staying masked. An involvement the exporting DPO recorded themself is left out of that view, so
+    /// recording one just before an export cannot widen it.
+    /// </summary>
+    private (ClientSharing Sharing, IReadOnlyList<MaskedHandle> Masked) HeldBy(Held held, Partnership partnership, Actor.Practitioner me, DateTimeOffset now)
+    {
+        var (state, organisation) = (held.Sharing, me.Organisation);
+        var sector = partnership.SectorOf(organisation);
+        bool RecordedByUs(Guid id) => held.RecordedBy.TryGetValue(id, out var by) && by.Organisation == organisation;
+        var byMe = state.Involvements.Values
+            .Where(i => i.Practitioner == me.Id || (held.RecordedBy.TryGetValue(i.Id.Value, out var by) && by.Practitioner == me.Id))
+            .Select(i => i.Id);
+        var view = AccessPolicy.TeamOf(state with { Involvements = state.Involvements.RemoveRange(byMe) }, partnership,
+            Viewer.ForOrganisation(organisation), now, policy);
+        var shown = view.Visible.Select(v => v.Involvement.Id).ToHashSet();
+        var scoped = state with
+        {
+            Involvements = state.Involvements.Where(i => i.Value.Organisation == organisation || shown.Contains(i.Key)).ToImmutableDictionary(),
+            Consents = state.Consents.Where(c => c.Value.Scope.Names(organisation, sector) || RecordedByUs(c.Key.Value)).ToImmutableDictionary(),
+            Objections = state.Objections.Where(o => o.Value.Scope.Names(organisation, sector) || RecordedByUs(o.Key.Value)).ToImmutableDictionary(),
+            SharingWithoutConsent = state.SharingWithoutConsent.Where(b => b.Value.RequestedBy.Organisation == organisation).ToImmutableDictionary(),
+            Grants = state.Grants.Where(g => g.Value.Organisation == organisation).ToImmutableDictionary(),
+            ContactRequests = state.ContactRequests.Clear(),
+            Attention = state.Attention.Clear(),
+        };
+        return (scoped, [.. view.Masked.Select(m => m.Handle)]);
     }
 
     /// <summary>
@@ -69,7 +125,7 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     /// </summary>
     public async Task<IResult> EraseAsync(HttpContext http, CurrentActor caller, ClientId client, EraseClientRequest body, CancellationToken cancellationToken)
     {
-        var sharing = await LoadAsync(client, cancellationToken);
+        var sharing = (await LoadAsync(client, cancellationToken))?.Sharing;
         var vault = services.GetService<ClientIdentityVault>();
         var exists = sharing is not null || (vault is not null && await vault.ReadAsync(client, cancellationToken) is not null);
         if (!exists || caller.Actor is not Actor.Practitioner me || !me.Holds(Roles.PartnershipAdmin))
@@ -98,9 +154,23 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         return TypedResults.NoContent();
     }
 
-    private async Task<ClientSharing?> LoadAsync(ClientId client, CancellationToken cancellationToken)
+    private async Task<Held?> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var stream = await store.OpenSession().FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, cancellationToken);
+        var stream = await store.OpenSession().FetchForWritingAsync(client.Value, Held.Empty(client), Held.Evolve, cancellationToken);
         return stream.Exists ? stream.State : null;
+    }
+
+    /// <summary>The client's sharing state, and who recorded each involvement, consent and objection (what an organisation holds).</summary>
+    private sealed record Held(ClientSharing Sharing, ImmutableDictionary<Guid, ActedBy> RecordedBy)
+    {
+        public static Held Empty(ClientId client) => new(ClientSharing.Empty(client), ImmutableDictionary<Guid, ActedBy>.Empty);
+
+        public static Held Evolve(Held held, object @event) => new(ClientSharing.Evolve(held.Sharing, @event), @event switch
+        {
+            InvolvementRecorded e when e.Client == held.Sharing.Client => held.RecordedBy.SetItem(e.Involvement.Value, e.By),
+            ConsentRecorded e when e.Client == held.Sharing.Client => held.RecordedBy.SetItem(e.Consent.Value, e.By),
+            ObjectionRecorded e when e.Client == held.Sharing.Client => held.RecordedBy.SetItem(e.Objection.Value, e.By),
+            _ => held.RecordedBy,
+        });
     }
 }

@@ -22,13 +22,23 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         WriteAsync(http, caller, action, client, AuditOutcome.Denied, reason, purpose);
 
     /// <summary>
+    /// An allowed read that disclosed other organisations' records (a subject access export holding their involvements):
+    /// they are named in its one entry, so each one's data protection officer finds it among their own (DESIGN.md §3, rule 10).
+    /// </summary>
+    public Task AllowedDisclosingAsync(HttpContext http, CurrentActor caller, string action, ClientId client, string rule, string? purpose,
+        IReadOnlyList<OrganisationId> disclosed) =>
+        trail.RecordAsync(Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed },
+            CancellationToken.None);
+
+    /// <summary>
     /// The allowed change's entry, written in the transaction that saves the session's events: a change is never stored
     /// without its audit entry, nor audited as allowed when its save was refused (that request is audited as denied).
     /// </summary>
-    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null)
+    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null,
+        IReadOnlyList<OrganisationId>? disclosed = null)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
+        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed ?? [] };
         session.AlsoWrite(() => trail.Statement(entry));
     }
 

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS {schema}.audit_entries (
     CHECK ((practitioner_id IS NULL) <> (partner_system_id IS NULL))
 );
 CREATE INDEX IF NOT EXISTS audit_entries_by_client ON {schema}.audit_entries (client_id, id DESC);
+-- Issue 18: the organisations whose records an access disclosed to another (a subject access export); their DPOs see it.
+ALTER TABLE {schema}.audit_entries ADD COLUMN IF NOT EXISTS disclosed_organisations uuid[];
 
 -- One row per (caller, key): the request's hash and, once it succeeded, the response to replay.
 CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
