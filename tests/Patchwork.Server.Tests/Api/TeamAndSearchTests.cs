@@ -130,7 +130,7 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
         var response = await server.Anonymous().GetAsync("/openapi/v1.json");
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var document = await response.Content.ReadFromJsonAsync<JsonElement>();
-        document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ShouldContain("/api/v1/clients/{clientId}/team{Reading}");
+        document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ShouldContain("/api/v1/clients/{clientId}/team");
         response.Headers.GetValues("Content-Security-Policy").Single().ShouldBe("default-src 'self'; frame-ancestors 'none'");
         response.Headers.GetValues("X-Content-Type-Options").Single().ShouldBe("nosniff");
         response.Headers.GetValues("Referrer-Policy").Single().ShouldBe("no-referrer");
