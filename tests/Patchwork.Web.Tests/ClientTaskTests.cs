@@ -17,7 +17,8 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await using var browser = await server.NewContextAsync();
         var page = await browser.NewPageAsync();
         await page.SignsInForTheFirstTimeAsync(DemoPartnership.RefugeWorker);
-        await page.OpensClientAsync(Ellie);
+        await page.GotoAsync(Ellie);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Why are you looking at this client?" }).WaitForAsync();
         await PageChecks.CheckAsync(page, "client-purpose");
         (await page.StatesPurposeAsync(Ellie, "A child at the refuge may be this client")).Status.ShouldBe(404);
         await PageChecks.CheckAsync(page, "not-found");
