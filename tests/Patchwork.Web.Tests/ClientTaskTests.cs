@@ -17,7 +17,10 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await using var browser = await server.NewContextAsync();
         var page = await browser.NewPageAsync();
         await page.SignsInForTheFirstTimeAsync(DemoPartnership.RefugeWorker);
-        (await page.GotoAsync(Ellie))!.Status.ShouldBe(404);
+        await page.GotoAsync(Ellie);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Why are you looking at this client?" }).WaitForAsync();
+        await PageChecks.CheckAsync(page, "client-purpose");
+        (await page.StatesPurposeAsync(Ellie, "A child at the refuge may be this client")).Status.ShouldBe(404);
         await PageChecks.CheckAsync(page, "not-found");
 
         await page.FindsByNameAndBirthAsync("Child disclosed at the refuge tonight", "Marsh-Whitfield", new DateOnly(2011, 4, 17));
@@ -47,14 +50,14 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         {
             var teacher = await teachers.NewPageAsync();
             await teacher.SignsInForTheFirstTimeAsync(DemoPartnership.Teacher);
-            await teacher.GotoAsync(Ellie);
+            await teacher.OpensClientAsync(Ellie);
             await teacher.Locator("h1", new() { HasText = "Ellie Marsh-Whitfield" }).WaitForAsync();
         }
 
         await using var dpos = await server.NewContextAsync();
         var dpo = await dpos.NewPageAsync();
         await dpo.SignsInForTheFirstTimeAsync(DemoPartnership.SocialCareDpo);
-        await dpo.GotoAsync(Ellie);
+        await dpo.OpensClientAsync(Ellie, "Subject access request from the client's mother");
         await dpo.GetByRole(AriaRole.Link, new() { Name = "Who viewed this client" }).ClickAsync();
         var log = dpo.Locator("#who-viewed");
         await log.WaitForAsync();
@@ -77,7 +80,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await using var browser = await server.NewContextAsync();
         var page = await browser.NewPageAsync();
         await page.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
-        await page.GotoAsync(Ellie);
+        await page.OpensClientAsync(Ellie);
         await page.GetByRole(AriaRole.Link, new() { Name = "Raise attention" }).ClickAsync();
         await PageChecks.CheckAsync(page, "raise-attention");
         await page.GetByRole(AriaRole.Button, new() { Name = "Raise attention" }).ClickAsync();
@@ -99,7 +102,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         {
             var page = await socialWorkers.NewPageAsync();
             await page.SignsInForTheFirstTimeAsync(DemoPartnership.SocialWorker);
-            await page.GotoAsync(Ellie);
+            await page.OpensClientAsync(Ellie);
             await page.GetByRole(AriaRole.Link, new() { Name = "Ask to share without consent" }).ClickAsync();
             await PageChecks.CheckAsync(page, "request-sharing");
             await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
@@ -118,7 +121,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await using var managers = await server.NewContextAsync();
         var manager = await managers.NewPageAsync();
         await manager.SignsInForTheFirstTimeAsync(DemoPartnership.TeamManager);
-        await manager.GotoAsync(Ellie);
+        await manager.OpensClientAsync(Ellie, "Approving a request to share without consent");
         await manager.GetByRole(AriaRole.Link, new() { Name = "Approve sharing without consent: Safeguarding a child" }).ClickAsync();
         await PageChecks.CheckAsync(manager, "approve-sharing");
         await manager.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
@@ -142,7 +145,7 @@ public sealed class ObjectionTaskTests(WebServer server) : IClassFixture<WebServ
         await using var browser = await server.NewContextAsync();
         var page = await browser.NewPageAsync();
         await page.SignsInForTheFirstTimeAsync(DemoPartnership.Teacher);
-        await page.GotoAsync(Ellie);
+        await page.OpensClientAsync(Ellie);
         await page.GetByRole(AriaRole.Link, new() { Name = "Record an objection" }).ClickAsync();
         await PageChecks.CheckAsync(page, "record-objection");
         await page.GetByRole(AriaRole.Button, new() { Name = "Record objection" }).ClickAsync();

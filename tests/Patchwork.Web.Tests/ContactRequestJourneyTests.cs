@@ -19,7 +19,7 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await using var officersBrowser = await server.NewContextAsync();
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
-        await officer.GotoAsync(Ellie);
+        await officer.OpensClientAsync(Ellie);
         var nurseCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name });
         (await nurseCard.CountOnceLoadedAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
         var history = await officer.Locator("#history").InnerTextAsync();
@@ -39,7 +39,7 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         await nurse.GotoAsync("/");
         (await nurse.Locator("#my-notifications").InnerTextAsync()).ShouldContain("Someone asked you to contact them");
         await PageChecks.CheckAsync(nurse, "home-with-notifications");
-        await nurse.GotoAsync(Ellie);
+        await nurse.OpensClientAsync(Ellie);
         var request = nurse.Locator(".govuk-summary-card", new() { HasText = $"{DemoPartnership.PoliceOfficer.Name} asks you to contact them" });
         (await request.InnerTextAsync()).ShouldContain(DemoPartnership.Police.Name);
         await PageChecks.CheckAsync(nurse, "client-contact-request");
@@ -73,7 +73,7 @@ public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : ICl
         await using var officersBrowser = await server.NewContextAsync(javaScript: false);
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
-        await officer.GotoAsync(Ellie);
+        await officer.OpensClientAsync(Ellie);
         await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" })
             .GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
         await officer.GetByText("Your request is sent.").WaitForAsync();
@@ -81,7 +81,7 @@ public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : ICl
         await using var nursesBrowser = await server.NewContextAsync(javaScript: false);
         var nurse = await nursesBrowser.NewPageAsync();
         await nurse.SignsInForTheFirstTimeAsync(DemoPartnership.SexualHealthNurse);
-        await nurse.GotoAsync(Ellie);
+        await nurse.OpensClientAsync(Ellie);
         await nurse.Locator(".govuk-summary-card", new() { HasText = $"{DemoPartnership.PoliceOfficer.Name} asks you to contact them" })
             .GetByRole(AriaRole.Button, new() { Name = $"Decline the request from {DemoPartnership.PoliceOfficer.Name}" }).ClickAsync();
         await nurse.GetByText("You declined. They see nothing more.").WaitForAsync();

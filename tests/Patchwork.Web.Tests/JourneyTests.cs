@@ -87,6 +87,10 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
 
             var socialWorkerCard = page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name });
             (await socialWorkerCard.CountOnceLoadedAsync()).ShouldBe(1);
+            // The search's purpose is carried to the client it found: shown on the page and recorded with the page's read.
+            (await page.Locator("#read-purpose").InnerTextAsync()).ShouldBe("Purpose: Missing-from-home report for this child");
+            var found = Guid.Parse(new Uri(page.Url).AbsolutePath.Split('/')[2]);
+            (await server.AuditCountAsync("client.team.read", found, "Missing-from-home report for this child")).ShouldBeGreaterThanOrEqualTo(1);
             (await socialWorkerCard.Locator("a[href='tel:01632960555']").InnerTextAsync()).ShouldBe(phone);
             (await socialWorkerCard.Locator($"a[href='mailto:{email}']").InnerTextAsync()).ShouldBe(email);
             await page.SetViewportSizeAsync(375, 800);

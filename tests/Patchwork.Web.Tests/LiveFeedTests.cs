@@ -20,7 +20,7 @@ public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebS
         await using var officersBrowser = await server.NewContextAsync();
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
-        await officer.GotoAsync(ellie);
+        await officer.OpensClientAsync(ellie);
         var socialWorkerCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name });
         var contact = DemoPartnership.SocialWorker.Contact;
         (await socialWorkerCard.Locator($"a[href='tel:{contact.Phone!.Replace(" ", "", StringComparison.Ordinal)}']").InnerTextAsync()).ShouldBe(contact.Phone);
@@ -31,7 +31,7 @@ public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebS
         {
             var socialWorker = await socialWorkersBrowser.NewPageAsync();
             await socialWorker.SignsInForTheFirstTimeAsync(DemoPartnership.SocialWorker);
-            await socialWorker.GotoAsync(ellie);
+            await socialWorker.OpensClientAsync(ellie);
             await socialWorker.GetByRole(AriaRole.Link, new() { NameRegex = WithdrawPoliceConsent() }).ClickAsync();
             await socialWorker.GetByRole(AriaRole.Button, new() { Name = "Withdraw consent" }).ClickAsync();
             await socialWorker.GetByText("The consent is withdrawn.").WaitForAsync();

@@ -49,6 +49,34 @@ public static class Practitioner
         await page.Locator("h1").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex("match") }).WaitForAsync();
     }
 
+    /// <summary>
+    /// Opens a client's page, stating <paramref name="purpose"/> when the page asks why (no purpose kept from a search):
+    /// one of the common purposes is chosen by its label, any other is written in. Returns the answer to the page's read.
+    /// </summary>
+    public static async Task<IResponse?> OpensClientAsync(this IPage page, string path, string purpose = "Casework with my client")
+    {
+        var response = await page.GotoAsync(path);
+        if (await page.Locator("#state-purpose").CountOnceLoadedAsync() == 0) return response;
+        return await page.StatesPurposeAsync(path, purpose);
+    }
+
+    /// <summary>Answers the client page's "Why are you looking at this client?" form; returns the answer to the page it leads to.</summary>
+    public static async Task<IResponse> StatesPurposeAsync(this IPage page, string path, string purpose)
+    {
+        var common = page.Locator("#state-purpose").GetByLabel(purpose, new() { Exact = true });
+        if (await common.CountAsync() == 1) await common.CheckAsync();
+        else
+        {
+            await page.GetByLabel("Another purpose", new() { Exact = true }).CheckAsync();
+            await page.GetByLabel("If another purpose, say what it is").FillAsync(purpose);
+        }
+        var response = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync(),
+            r => r.Request.Method == "GET" && new Uri(r.Url).AbsolutePath == path);
+        await page.ParsedAsync();
+        return response;
+    }
+
     public static async Task RecordsInvolvementAsync(this IPage page, string role, string phone, string email)
     {
         await page.GetByLabel("Your role with this client").FillAsync(role);

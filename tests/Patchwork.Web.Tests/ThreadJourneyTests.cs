@@ -34,7 +34,7 @@ internal static class ThreadJourney
         var officer = await officersBrowser.NewPageAsync();
         {
             await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
-            await officer.GotoAsync(ellie);
+            await officer.OpensClientAsync(ellie);
             await officer.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Messages about") }).ClickAsync();
             await officer.GetByRole(AriaRole.Heading, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Messages about") }).WaitForAsync();
             await Check(officer, "threads-empty");

@@ -80,6 +80,19 @@ public sealed class WebServer : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>How many audit entries of this action, on the web channel, for this client, recorded exactly this purpose.</summary>
+    public async Task<long> AuditCountAsync(string action, Guid client, string purpose)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT count(*) FROM \"{_schema.Name}\".audit_entries WHERE action = @action AND channel = 'web' AND client_id = @client AND purpose = @purpose", connection);
+        command.Parameters.AddWithValue("action", action);
+        command.Parameters.AddWithValue("client", client);
+        command.Parameters.AddWithValue("purpose", purpose);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>The checkout these tests were built from (not necessarily the one whose servers they use).</summary>
     private static string RepositoryRoot()
     {

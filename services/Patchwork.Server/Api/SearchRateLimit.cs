@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Patchwork.Server.Api;
 
 /// <summary>
-/// A fixed window per caller on client search: enough for casework, too few to walk the register by brute force
+/// A fixed window per caller on client search and registration (whose likely-duplicate check is a lookup too), shared by
+/// both, on the API and the pages: enough for casework, too few to walk the register by brute force
 /// (<c>Api:SearchesPerMinute</c>, 30 by default). 429 is a problem with Retry-After.
 /// </summary>
 internal sealed class SearchRateLimit(int perMinute) : IRateLimiterPolicy<string>
@@ -14,7 +15,7 @@ internal sealed class SearchRateLimit(int perMinute) : IRateLimiterPolicy<string
     {
         var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
         rejected.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        await TypedResults.Problem("too many searches; retry after the stated delay", statusCode: StatusCodes.Status429TooManyRequests,
+        await TypedResults.Problem("too many searches or registrations; retry after the stated delay", statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many requests").ExecuteAsync(rejected.HttpContext);
     };
 

@@ -30,9 +30,7 @@ internal static class DeskReading
             ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
             ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail ?? problem.Title ?? "Refused"))
             {
-                Candidates = problem.Extensions.TryGetValue("candidates", out var candidates) && candidates is IEnumerable<SearchMatchResponse> list
-                    ? [.. list.Select(PageClientDesk.Match)]
-                    : [],
+                LikelyMatch = problem.Status == StatusCodes.Status409Conflict && problem.Detail == ClientReads.LikelyMatchDetail,
             }),
             _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
         };

@@ -22,7 +22,7 @@ namespace Patchwork.Server.Web;
 /// into what a page shows; the API's headers (ETags of JSON representations) are taken off the page's response.
 /// </summary>
 public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads reads, ClientCommands commands, ClientTeamReader reader,
-    RequestAudit audit, EventStore.EventStore store, TimeProvider clock, IServiceProvider services) : IClientDesk
+    RequestAudit audit, EventStore.EventStore store, StatedPurposes purposes, TimeProvider clock, IServiceProvider services) : IClientDesk
 {
     private HttpContext Http => DeskReading.Http(accessor);
 
@@ -58,20 +58,36 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         ArgumentNullException.ThrowIfNull(search);
         var query = new ClientSearchQuery(search.NhsNumber, search.FamilyName, search.DateOfBirth?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             search.Postcode, null, search.Purpose);
-        return Outcome(await reads.SearchAsync(Http, Me, query, cancellationToken),
+        var found = Outcome(await reads.SearchAsync(Http, Me, query, cancellationToken),
             (ClientSearchResponse found) => (IReadOnlyList<ClientMatch>)[.. found.Matches.Select(Match)]);
+        // The search's purpose is the purpose of opening what it found: kept for each match, so the client page carries it.
+        if (found.Value is { Count: > 0 } matches)
+            await purposes.KeepAsync(MyId, [.. matches.Select(m => m.Client)], search.Purpose!.Trim(), cancellationToken);
+        return found;
     }
 
     public async Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         var body = new RegisterClientRequest(client.GivenNames, client.FamilyName, client.DateOfBirth, client.NhsNumber, client.Postcode, null, client.CandidatesSeen);
-        return Outcome(await reads.RegisterAsync(Http, Me, body, cancellationToken), (RegisteredClientResponse registered) => new ClientId(registered.ClientId));
+        var registered = Outcome(await reads.RegisterAsync(Http, Me, body, cancellationToken), (RegisteredClientResponse registered) => new ClientId(registered.ClientId));
+        if (registered.Succeeded) await purposes.KeepAsync(MyId, [registered.Value!], ReadPurposes.Registered, cancellationToken);
+        return registered;
     }
 
-    public async Task<ClientRecord?> ClientAsync(ClientId client, CancellationToken cancellationToken)
+    public Task<string?> PurposeAsync(ClientId client, CancellationToken cancellationToken) => purposes.OfAsync(MyId, client, cancellationToken);
+
+    public async Task<DeskOutcome<string>> StatePurposeAsync(ClientId client, string? purpose, CancellationToken cancellationToken)
     {
-        var team = Outcome(await reads.TeamAsync(Http, Me, client, null, cancellationToken), (TeamResponse response) => response);
+        if (string.IsNullOrWhiteSpace(purpose) || purpose.Trim().Length > ReadPurposes.MaxLength)
+            return DeskOutcome<string>.Refused(new DeskRefusal("purpose", $"Say why you are looking at this client, in 1 to {ReadPurposes.MaxLength} characters"));
+        await purposes.KeepAsync(MyId, [client], purpose.Trim(), cancellationToken);
+        return DeskOutcome<string>.Done(purpose.Trim());
+    }
+
+    public async Task<ClientRecord?> ClientAsync(ClientId client, string purpose, CancellationToken cancellationToken)
+    {
+        var team = Outcome(await reads.TeamAsync(Http, Me, client, purpose, cancellationToken), (TeamResponse response) => response);
         if (team.Value is not { } seen) return null;
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
@@ -94,6 +110,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
             identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
         {
+            Purpose = purpose,
             History = History(seen, members, names, sharing, onTeam, showsSharing, partnership, now, await SeenByAsync(client, partnership, cancellationToken)),
             BreakGlassUntil = sharing?.Grants.Values.Where(g => g.Practitioner == MyId && g.Organisation == Me.Organisation && g.IsActive(now)).Select(g => (DateTimeOffset?)g.ExpiresAt).Max(),
             // Shown to the team, and to managers, who approve them (the approval's own decision says which manager may).

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.RateLimiting;
+using Patchwork.Server.Api.Clients;
 using Patchwork.Server.Api.Audit;
 using Patchwork.Server.SignIn;
 using Patchwork.Web.Desk;
@@ -23,9 +25,13 @@ public static class WebExtensions
                 pages.Conventions.AuthorizeFolder("/", PatchworkClaims.PractitionerPolicy);
                 pages.Conventions.AllowAnonymousToFolder("/SignIn");
                 pages.Conventions.ConfigureFilter(new WebChannel());
+                // Searching and registering (whose likely-duplicate check is a lookup too) share the API's limit per caller.
+                foreach (var lookup in new[] { "/Clients/Find", "/Clients/Register" })
+                    pages.Conventions.AddPageApplicationModelConvention(lookup, page => page.EndpointMetadata.Add(new EnableRateLimitingAttribute(ClientsApi.SearchRateLimit)));
             })
             .AddApplicationPart(typeof(IClientDesk).Assembly);
         services.AddHttpContextAccessor();
+        services.AddSingleton<StatedPurposes>();
         services.AddScoped<IClientDesk, PageClientDesk>();
         services.AddScoped<IThreadDesk, PageThreadDesk>();
         services.AddScoped<INoticeDesk, PageNoticeDesk>();

@@ -188,7 +188,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         var swInvolvement = world.Involvements["SocialWorker"];
         return endpoint switch
         {
-            "team" => await http.GetAsync($"{c}/team"),
+            "team" => await http.GetAsync($"{c}/team?purpose=matrix"),
             "search" => await http.GetAsync($"/api/v1/clients?familyName={world.FamilyName}&dateOfBirth=2011-04-17&purpose=matrix"),
             "who-viewed" => await http.GetAsync($"{c}/audit"),
             "export" => await http.GetAsync($"{c}/export?purpose=subject%20access%20request"),
@@ -229,7 +229,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
 
     private static async Task<string?> OwnHandleAsync(HttpClient http, string client)
     {
-        using var response = await http.GetAsync($"{client}/team");
+        using var response = await http.GetAsync($"{client}/team?purpose=matrix");
         if (!response.IsSuccessStatusCode) return null;
         var masked = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("masked");
         return masked.GetArrayLength() > 0 ? masked[0].GetProperty("handle").GetString() : null;

@@ -16,7 +16,7 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
         contact = new { phone = "01632 960999", email = "someone@wessex.example.org" },
     };
 
-    private static string Team(ClientId client) => $"/api/v1/clients/{client.Value}/team";
+    private static string Team(ClientId client) => $"/api/v1/clients/{client.Value}/team?purpose=casework";
 
     private static string Involvements(ClientId client) => $"/api/v1/clients/{client.Value}/involvements";
 
@@ -132,18 +132,23 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
     }
 
     [Fact]
-    public async Task Registering_someone_who_looks_registered_is_409_with_the_candidates_until_they_have_been_seen()
+    public async Task Registering_someone_who_looks_registered_is_409_saying_only_that_a_likely_match_exists_until_they_have_been_seen()
     {
         var worker = server.As(DemoPartnership.SocialWorker);
         var likely = await worker.PostAsJsonAsync("/api/v1/clients", new { givenNames = "Elle", familyName = "Marsh Whitfield", dateOfBirth = "2011-04-17" });
         likely.StatusCode.ShouldBe(HttpStatusCode.Conflict);
-        var candidate = (await likely.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("candidates").EnumerateArray().Single();
-        candidate.GetProperty("clientId").GetGuid().ShouldBe(DemoPartnership.Ellie.Value);
+        var problem = await likely.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("detail").GetString().ShouldStartWith("a likely match exists: search for the client, stating a purpose");
+        problem.GetProperty("search").GetString().ShouldBe("/api/v1/clients");
+        problem.TryGetProperty("candidates", out _).ShouldBeFalse("rule 12: the likely match's identity is never returned");
+        var raw = await likely.Content.ReadAsStringAsync();
+        foreach (var identity in new[] { DemoPartnership.Ellie.Value.ToString(), "Ellie", "Marsh", "yearOfBirth", "WX1" }) raw.ShouldNotContain(identity, Case.Insensitive);
 
         var seen = await worker.PostAsJsonAsync("/api/v1/clients", new { givenNames = "Elle", familyName = "Marsh Whitfield", dateOfBirth = "2011-04-17", candidatesSeen = true });
         seen.StatusCode.ShouldBe(HttpStatusCode.Created);
         var sameNhs = await worker.PostAsJsonAsync("/api/v1/clients", new { givenNames = "E", familyName = "M", dateOfBirth = "2011-04-17", nhsNumber = "9434765919", candidatesSeen = true });
         sameNhs.StatusCode.ShouldBe(HttpStatusCode.Conflict, "an NHS number identifies one person");
+        (await sameNhs.Content.ReadAsStringAsync()).ShouldNotContain("Ellie", Case.Insensitive);
     }
 
     [Theory]

@@ -104,7 +104,7 @@ public sealed class SubjectAccessTests(ApiServer server) : IClassFixture<ApiServ
     [Fact]
     public async Task A_partnership_admins_export_holds_everything_with_the_audit_in_full()
     {
-        using (var refused = await server.As(DemoPartnership.RefugeWorker).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/team"))
+        using (var refused = await server.As(DemoPartnership.RefugeWorker).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/team?purpose=checking"))
             refused.StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
         var (export, json) = await ExportAsync(server.As(DemoPartnership.PartnershipAdmin), DemoPartnership.Ellie.Value);

@@ -13,10 +13,13 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
 {
     private static readonly string EllieTeam = $"/api/v1/clients/{DemoPartnership.Ellie.Value}/team";
 
+    /// <summary>Every team read states why (DESIGN.md §1 principle 3).</summary>
+    private const string Reading = "?purpose=" + "strategy%20meeting";
+
     [Fact]
     public async Task The_police_officer_sees_the_social_worker_with_contact_details_and_the_sensitive_involvement_only_as_a_handle()
     {
-        var response = await server.As(DemoPartnership.PoliceOfficer).GetAsync(EllieTeam);
+        var response = await server.As(DemoPartnership.PoliceOfficer).GetAsync(EllieTeam + Reading);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var team = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -40,10 +43,10 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
     {
         var refuge = server.As(DemoPartnership.RefugeWorker);
 
-        var team = await refuge.GetAsync(EllieTeam);
+        var team = await refuge.GetAsync(EllieTeam + Reading);
         team.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         team.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
-        var unknown = await refuge.GetAsync($"/api/v1/clients/{Guid.NewGuid()}/team");
+        var unknown = await refuge.GetAsync($"/api/v1/clients/{Guid.NewGuid()}/team{Reading}");
         (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()
             .ShouldBe((await team.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), "an outsider cannot tell a hidden client from none");
 
@@ -69,10 +72,10 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
         var requests = new Func<Task<HttpResponseMessage>>[]
         {
             () => officer.GetAsync(EllieTeam + "?purpose=strategy%20meeting"),
-            () => outsider.GetAsync(EllieTeam),
+            () => outsider.GetAsync(EllieTeam + Reading),
             () => outsider.GetAsync("/api/v1/clients?postcode=WX1%202AB&purpose=home%20visit"),
             () => outsider.GetAsync("/api/v1/clients?nhsNumber=1234567890&purpose=typo"),
-            () => officer.GetAsync($"/api/v1/clients/{Guid.NewGuid()}/team"),
+            () => officer.GetAsync($"/api/v1/clients/{Guid.NewGuid()}/team{Reading}"),
             () => outsider.PostAsJsonAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/involvements/{Guid.NewGuid()}/end", new { }),
             () => server.As(DemoPartnership.SocialCareDpo).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/export?purpose=subject%20access%20request"),
             () => server.As(DemoPartnership.SocialCareDpo).GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/audit"),
@@ -90,7 +93,7 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
     public async Task A_partner_of_the_same_organisation_sees_the_organisation_view_and_a_partner_of_another_gets_404()
     {
         var police = await server.AsPartnerOf(DemoPartnership.Police.Id, PartnerScopes.Read);
-        var response = await police.GetAsync(EllieTeam);
+        var response = await police.GetAsync(EllieTeam + Reading);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var team = await response.Content.ReadFromJsonAsync<JsonElement>();
         team.GetProperty("involvements").EnumerateArray().Select(i => i.GetProperty("practitionerId").GetGuid())
@@ -98,17 +101,17 @@ public sealed class TeamAndSearchTests(ApiServer server) : IClassFixture<ApiServ
         team.GetProperty("masked").GetArrayLength().ShouldBe(1);
 
         var stranger = await server.AsPartnerOf(Core.OrganisationId.New(), PartnerScopes.Read);
-        (await stranger.GetAsync(EllieTeam)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await stranger.GetAsync(EllieTeam + Reading)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
         var withoutReadScope = await server.AsPartnerOf(DemoPartnership.Police.Id, PartnerScopes.ConsentsWrite);
-        (await withoutReadScope.GetAsync(EllieTeam)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
-        (await server.Anonymous().GetAsync(EllieTeam)).StatusCode.ShouldBeOneOf(HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden);
+        (await withoutReadScope.GetAsync(EllieTeam + Reading)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await server.Anonymous().GetAsync(EllieTeam + Reading)).StatusCode.ShouldBeOneOf(HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task The_application_role_can_add_and_read_audit_entries_but_never_change_or_remove_them()
     {
-        await server.As(DemoPartnership.PoliceOfficer).GetAsync(EllieTeam);
+        await server.As(DemoPartnership.PoliceOfficer).GetAsync(EllieTeam + Reading);
         await using var connection = new NpgsqlConnection(LocalServers.PostgresApp);
         await connection.OpenAsync();
         await using (var read = new NpgsqlCommand($"SELECT count(*) FROM \"{server.Schema}\".audit_entries", connection))

@@ -18,8 +18,20 @@ public interface IClientDesk
 
     Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken);
 
-    /// <summary>The client as the policy lets the practitioner see them; null when they may see nothing (as if no such client).</summary>
-    Task<ClientRecord?> ClientAsync(ClientId client, CancellationToken cancellationToken);
+    /// <summary>
+    /// The client as the policy lets the practitioner see them, read for the stated purpose (recorded in the read's audit
+    /// entry); null when they may see nothing (as if no such client).
+    /// </summary>
+    Task<ClientRecord?> ClientAsync(ClientId client, string purpose, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The purpose the practitioner stated for reading this client — with the search that led to them, or on the client
+    /// page — while it is kept (a few hours); null when there is none.
+    /// </summary>
+    Task<string?> PurposeAsync(ClientId client, CancellationToken cancellationToken);
+
+    /// <summary>Keeps a purpose for reading this client; refused naming <c>purpose</c> when it is blank or too long.</summary>
+    Task<DeskOutcome<string>> StatePurposeAsync(ClientId client, string? purpose, CancellationToken cancellationToken);
 
     /// <summary>Whom a consent can name and which categories it can cover, from the partnership's current facts.</summary>
     Task<ConsentChoices> ConsentChoicesAsync(CancellationToken cancellationToken);
@@ -36,6 +48,40 @@ public interface IClientDesk
     Task<DeskOutcome<ContactRequestId>> AnswerContactAsync(ClientId client, ContactRequestId request, ContactAnswer answer, CancellationToken cancellationToken);
 }
 
+/// <summary>Purposes practitioners often state for opening a client, offered as choices; any other is written in.</summary>
+public static class ReadPurposes
+{
+    /// <summary>What "my clients" links carry: a practitioner opening a client they work with.</summary>
+    public const string Casework = "casework";
+
+    /// <summary>Kept for a client the practitioner has just registered through the pages.</summary>
+    public const string Registered = "Registering a new client I work with";
+
+    /// <summary>The most a stated purpose may be, as for a search.</summary>
+    public const int MaxLength = 500;
+
+    public static IReadOnlyList<Choice> Common { get; } =
+    [
+        new(Casework, "Casework with my client"),
+        new("referral", "New referral or allocation"),
+        new("safeguarding", "Safeguarding concern"),
+        new("meeting", "Preparing for a multi-agency meeting"),
+    ];
+
+    /// <summary>The words of a common purpose named by its value; null for anything else.</summary>
+    public static string? Named(string? value) => Common.FirstOrDefault(c => c.Value == value)?.Label;
+
+    /// <summary>
+    /// The purpose a task page reads the client for: the one the practitioner stated, or else the task they are doing
+    /// (choosing a task is stating why), so no read goes unexplained.
+    /// </summary>
+    public static async Task<ClientRecord?> ClientForTaskAsync(this IClientDesk desk, ClientId client, string task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(desk);
+        return await desk.ClientAsync(client, await desk.PurposeAsync(client, cancellationToken) ?? task, cancellationToken);
+    }
+}
+
 public sealed record MyClient(ClientId Client, string Name, DateOnly DateOfBirth, string MyRole);
 
 public sealed record ClientMatch(ClientId Client, string GivenName, string FamilyName, int YearOfBirth, string? PostcodeDistrict);
@@ -50,6 +96,9 @@ public sealed record ClientRecord(
     IReadOnlyList<TeamMember> Team, IReadOnlyList<string> MaskedHandles, IReadOnlyList<ConsentSummary> Consents)
 {
     public TeamMember? Mine => Team.FirstOrDefault(member => member.IsMine && member.End is null);
+
+    /// <summary>The purpose this read was made for, shown on the page and recorded in its audit entry.</summary>
+    public string Purpose { get; init; } = "";
 
     /// <summary>When the practitioner's own emergency access (break-glass) to this client ends, while it lasts.</summary>
     public DateTimeOffset? BreakGlassUntil { get; init; }
@@ -107,6 +156,9 @@ public sealed record DeskOutcome<T>(T? Value, DeskRefusal? Refusal)
 
 public sealed record DeskRefusal(string? Field, string Message, bool NotFound = false)
 {
-    /// <summary>Likely duplicates a registration found: the practitioner checks them before registering someone new.</summary>
-    public IReadOnlyList<ClientMatch> Candidates { get; init; } = [];
+    /// <summary>
+    /// A registration looks like someone already registered. Who is not said (DESIGN.md §3 rule 12): the practitioner
+    /// searches for them, stating a purpose, before registering someone new.
+    /// </summary>
+    public bool LikelyMatch { get; init; }
 }

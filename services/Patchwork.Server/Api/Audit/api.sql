@@ -35,8 +35,20 @@ CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
     PRIMARY KEY (caller, key)
 );
 
+-- The purpose a practitioner stated for reading one client through the pages (DESIGN.md §1 principle 3), kept for a few
+-- hours so the client page, its tasks and the live re-read carry it; one row per (practitioner, client), expired rows
+-- are ignored and removed by the next write of that practitioner. The audit trail, not this table, is the record.
+CREATE TABLE IF NOT EXISTS {schema}.stated_purposes (
+    practitioner_id  uuid        NOT NULL,
+    client_id        uuid        NOT NULL,
+    purpose          text        NOT NULL,
+    expires_at       timestamptz NOT NULL,
+    PRIMARY KEY (practitioner_id, client_id)
+);
+
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 REVOKE ALL ON {schema}.audit_entries FROM PUBLIC;
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_entries FROM patchwork_app;
 GRANT SELECT, INSERT ON {schema}.audit_entries TO patchwork_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.idempotency_keys TO patchwork_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.stated_purposes TO patchwork_app;

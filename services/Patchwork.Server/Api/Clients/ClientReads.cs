@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
@@ -47,16 +48,31 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         switch (registered.Value)
         {
             case IdentityRegistration.LikelyDuplicates duplicates:
-                await audit.DeniedAsync(http, caller, "client.register", null, $"LikelyDuplicates:{duplicates.Candidates.Count}");
-                return TypedResults.Problem(
-                    "someone already registered looks like this client: check the candidates, then register again with candidatesSeen if this is someone else",
-                    statusCode: StatusCodes.Status409Conflict, title: "Likely duplicate",
-                    extensions: new Dictionary<string, object?> { ["candidates"] = duplicates.Candidates.Select(SearchMatchResponse.From).ToList() });
+                // Rule 12: the answer says only that a likely match exists, never who; each match's own entry names it, so
+                // "who viewed" shows that someone's registration was checked against this client.
+                foreach (var match in duplicates.Candidates.Select(c => c.Client).Distinct())
+                    await audit.DeniedAsync(http, caller, "client.register", match, "LikelyDuplicate");
+                return LikelyMatch();
             default:
                 await audit.AllowedAsync(http, caller, "client.register", client, "AnyoneMayRegister");
                 return TypedResults.Created($"/api/v1/clients/{client.Value}/team", new RegisteredClientResponse(client.Value));
         }
     }
+
+    /// <summary>
+    /// The answer to a registration that looks like someone already registered: that a likely match exists, and where to
+    /// search for them with a stated purpose (a search is audited and rate limited per caller) — no identity at all.
+    /// </summary>
+    public static ProblemHttpResult LikelyMatch() =>
+        TypedResults.Problem(LikelyMatchDetail, statusCode: StatusCodes.Status409Conflict, title: "Likely duplicate",
+            extensions: new Dictionary<string, object?>
+            {
+                ["search"] = "/api/v1/clients",
+                ["searchRequires"] = "purpose",
+            });
+
+    public const string LikelyMatchDetail =
+        "a likely match exists: search for the client, stating a purpose; if the search does not find them, register again with candidatesSeen";
 
     public async Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, CancellationToken cancellationToken)
     {
@@ -83,7 +99,9 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     /// </summary>
     public async Task<IResult> TeamAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
     {
-        if (purpose?.Length > MaxPurposeLength) return ApiProblems.Invalid("purpose", $"has at most {MaxPurposeLength} characters");
+        // Every read of client data states its purpose (DESIGN.md §1 principle 3), recorded in the read's audit entry.
+        if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength)
+            return ApiProblems.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters");
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         if (sharing is null)
         {

@@ -12,7 +12,9 @@ public static class ClientsApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapPost("/clients", (RegisterClientRequest body, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
                 clients.RegisterAsync(http, me, body, ct))
-            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("RegisterClient");
+            // A likely duplicate is answered without identity (rule 12), so registering needs no read scope; it shares the
+            // search's limit per caller, as a registration is also a lookup of the register.
+            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).RequireRateLimiting(SearchRateLimit).WithName("RegisterClient");
 
         api.MapGet("/clients", ([AsParameters] ClientSearchQuery query, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
                 clients.SearchAsync(http, me, query, ct))

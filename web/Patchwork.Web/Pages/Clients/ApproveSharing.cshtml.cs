@@ -29,7 +29,7 @@ public sealed class ApproveSharingModel(IClientDesk desk, IClientTasks tasks) : 
     private async Task<bool> LoadAsync(Guid client, Guid basis, CancellationToken cancellationToken)
     {
         Client = client;
-        Basis = (await desk.ClientAsync(new ClientId(client), cancellationToken))?.SharingWithoutConsent.FirstOrDefault(b => b.Id == basis && !b.Approved);
+        Basis = (await desk.ClientForTaskAsync(new ClientId(client), "Approving sharing without consent", cancellationToken))?.SharingWithoutConsent.FirstOrDefault(b => b.Id == basis && !b.Approved);
         return Basis is not null;
     }
 }

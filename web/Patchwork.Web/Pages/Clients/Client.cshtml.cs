@@ -34,14 +34,56 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
 
     public string? Notice { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid client, string? done, CancellationToken cancellationToken)
+    /// <summary>No purpose is kept for this client: the page asks for one and reads nothing (not even whether the client exists).</summary>
+    public bool AsksPurpose { get; private set; }
+
+    public FormErrors Errors { get; } = new();
+
+    public Guid Client { get; private set; }
+
+    public string? ChosenPurpose { get; private set; }
+
+    public string? OtherPurpose { get; private set; }
+
+    /// <summary>
+    /// Every read states a purpose (DESIGN.md §1 principle 3): a common one named in the link ("my clients" carry casework),
+    /// else the one kept from the search that led here or stated on this page; with none, the page asks for it.
+    /// </summary>
+    public async Task<IActionResult> OnGetAsync(Guid client, string? done, string? purpose, CancellationToken cancellationToken)
     {
-        Record = await desk.ClientAsync(new ClientId(client), cancellationToken);
+        Client = client;
+        Response.Headers.CacheControl = "private, no-store";
+        var id = new ClientId(client);
+        var stated = ReadPurposes.Named(purpose) is { } named ? (await desk.StatePurposeAsync(id, named, cancellationToken)).Value
+            : await desk.PurposeAsync(id, cancellationToken);
+        if (stated is null)
+        {
+            AsksPurpose = true;
+            return Page();
+        }
+        Record = await desk.ClientAsync(id, stated, cancellationToken);
         if (Record is null) return this.NotFoundPage();
         Notice = done is null ? null : Notices.GetValueOrDefault(done);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostPurposeAsync(Guid client, [FromForm] string? purpose, [FromForm] string? otherPurpose, CancellationToken cancellationToken)
+    {
+        (Client, ChosenPurpose, OtherPurpose) = (client, purpose, otherPurpose?.Trim());
+        var stated = ReadPurposes.Named(purpose) ?? (purpose == Other ? OtherPurpose : null);
+        if (purpose is null) Errors.Add("purpose", "Choose why you are looking at this client");
+        else if (purpose == Other && string.IsNullOrWhiteSpace(OtherPurpose)) Errors.Add("otherPurpose", "Enter why you are looking at this client");
+        else if (stated is null) Errors.Add("purpose", "Choose why you are looking at this client");
+        else if ((await desk.StatePurposeAsync(new ClientId(client), stated, cancellationToken)).Refusal is { } refused)
+            Errors.Add(purpose == Other ? "otherPurpose" : "purpose", refused.Message);
+        if (!Errors.Any) return Redirect($"/clients/{client}");
+        AsksPurpose = true;
         Response.Headers.CacheControl = "private, no-store";
         return Page();
     }
+
+    /// <summary>The choice that reveals the written-in purpose.</summary>
+    public const string Other = "other";
 
     public async Task<IActionResult> OnPostRequestContactAsync(Guid client, [FromForm] string? handle, CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ public sealed class EndInvolvementModel(IClientDesk desk, IClientTasks tasks) : 
     private async Task<bool> LoadAsync(Guid client, Guid involvement, CancellationToken cancellationToken)
     {
         Client = client;
-        var record = await desk.ClientAsync(new ClientId(client), cancellationToken);
+        var record = await desk.ClientForTaskAsync(new ClientId(client), "Ending my involvement", cancellationToken);
         Name = record?.Name;
         return record?.Mine?.Id.Value == involvement;
     }

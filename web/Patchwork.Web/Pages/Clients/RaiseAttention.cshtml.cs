@@ -29,7 +29,7 @@ public sealed class RaiseAttentionModel(IClientDesk desk, IClientTasks tasks) : 
     private async Task<bool> LoadAsync(Guid client, CancellationToken cancellationToken)
     {
         Client = client;
-        var record = await desk.ClientAsync(new ClientId(client), cancellationToken);
+        var record = await desk.ClientForTaskAsync(new ClientId(client), "Raising attention", cancellationToken);
         Name = record?.Name;
         return record?.Mine is not null;
     }

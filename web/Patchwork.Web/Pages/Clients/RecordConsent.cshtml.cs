@@ -31,7 +31,7 @@ public sealed class RecordConsentModel(IClientDesk desk) : PageModel
 
     public async Task<IActionResult> OnGetAsync(Guid client, CancellationToken cancellationToken)
     {
-        if (await desk.ClientAsync(new ClientId(client), cancellationToken) is not { Mine: not null }) return this.NotFoundPage();
+        if (await desk.ClientForTaskAsync(new ClientId(client), "Recording a consent", cancellationToken) is not { Mine: not null }) return this.NotFoundPage();
         await LoadChoicesAsync(cancellationToken);
         return Page();
     }

@@ -36,7 +36,7 @@ public sealed class RecordObjectionModel(IClientDesk desk, IClientTasks tasks) :
     private async Task<bool> LoadAsync(Guid client, CancellationToken cancellationToken)
     {
         Client = client;
-        if (await desk.ClientAsync(new ClientId(client), cancellationToken) is not { Mine: not null }) return false;
+        if (await desk.ClientForTaskAsync(new ClientId(client), "Recording an objection", cancellationToken) is not { Mine: not null }) return false;
         ShareWithOptions = [.. (await desk.ConsentChoicesAsync(cancellationToken)).ShareWith.Select(c => new Govuk.Option(c.Value, c.Label, c.Hint))];
         return true;
     }

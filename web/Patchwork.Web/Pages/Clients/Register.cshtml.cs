@@ -12,7 +12,8 @@ public sealed class RegisterModel(IClientDesk desk) : PageModel
 
     public DateParts DateOfBirth { get; private set; } = DateParts.Empty;
 
-    public IReadOnlyList<ClientMatch> Candidates { get; private set; } = [];
+    /// <summary>The registration looks like someone already registered: the page says so and offers a search, naming no one.</summary>
+    public bool LikelyMatch { get; private set; }
 
     public void OnGet()
     {
@@ -31,8 +32,9 @@ public sealed class RegisterModel(IClientDesk desk) : PageModel
         var registered = await desk.RegisterAsync(Client, cancellationToken);
         if (registered.Refusal is { } refused)
         {
-            Candidates = refused.Candidates;
-            Errors.Add(refused.Field == "dateOfBirth" ? "dateOfBirth-day" : refused.Field ?? (Candidates.Count > 0 ? "candidatesSeen" : "givenNames"), refused.Message);
+            LikelyMatch = refused.LikelyMatch;
+            Errors.Add(refused.Field == "dateOfBirth" ? "dateOfBirth-day" : refused.Field ?? (LikelyMatch ? "candidatesSeen" : "givenNames"),
+                LikelyMatch ? "Someone already registered may be this client: find them first, or confirm that they are someone new" : refused.Message);
             return Page();
         }
         return Redirect($"/clients/{registered.Value.Value}/involvements/new");

@@ -62,6 +62,6 @@ public sealed class RequestSharingModel(IClientDesk desk, IClientTasks tasks) : 
     private async Task<bool> OnTeamAsync(Guid client, CancellationToken cancellationToken)
     {
         Client = client;
-        return await desk.ClientAsync(new ClientId(client), cancellationToken) is { Mine: not null };
+        return await desk.ClientForTaskAsync(new ClientId(client), "Asking to share without consent", cancellationToken) is { Mine: not null };
     }
 }

@@ -14,7 +14,7 @@ public sealed class WithdrawConsentModel(IClientDesk desk) : PageModel
     public async Task<IActionResult> OnGetAsync(Guid client, Guid consent, CancellationToken cancellationToken)
     {
         Client = client;
-        var record = await desk.ClientAsync(new ClientId(client), cancellationToken);
+        var record = await desk.ClientForTaskAsync(new ClientId(client), "Withdrawing a consent", cancellationToken);
         Consent = record?.Mine is null ? null : record.Consents.FirstOrDefault(c => c.Id.Value == consent && c.InForce);
         return Consent is null ? this.NotFoundPage() : Page();
     }
