@@ -32,6 +32,15 @@ CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
     created_at    timestamptz NOT NULL,
     PRIMARY KEY (caller, key)
 );
+-- Issue 19: completed keys expire (completed_at + Api:IdempotencyKeyLifetime), a replay carries the original
+-- Cache-Control, and a response that held credentials is remembered as made (withheld) but never stored.
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS completed_at timestamptz;
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS cache_control text;
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS withheld boolean NOT NULL DEFAULT false;
+-- Rows stored before this: credentials (a partner system's 201) are dropped, the rest expire a lifetime after they were made.
+DELETE FROM {schema}.idempotency_keys WHERE completed_at IS NULL AND position('"clientSecret"'::bytea IN body) > 0;
+UPDATE {schema}.idempotency_keys SET completed_at = created_at WHERE status IS NOT NULL AND completed_at IS NULL;
+CREATE INDEX IF NOT EXISTS idempotency_keys_completed_at ON {schema}.idempotency_keys (completed_at);
 
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 REVOKE ALL ON {schema}.audit_entries FROM PUBLIC;

@@ -62,6 +62,8 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     {
         if (string.IsNullOrWhiteSpace(query.Purpose) || query.Purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
+        // The purpose is stored in the audit trail.
+        if (Text.Plain(query.Purpose, "purpose") is { } notPlain) return ApiProblems.From(notPlain);
         if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
         var search = query.ToSearch(caller.Organisation);
         if (search.Problem is { } problem)
@@ -83,7 +85,7 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     /// </summary>
     public async Task<IResult> TeamAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
     {
-        if (purpose?.Length > MaxPurposeLength) return ApiProblems.Invalid("purpose", $"has at most {MaxPurposeLength} characters");
+        if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose) return ApiProblems.From(invalidPurpose);
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         if (sharing is null)
         {
