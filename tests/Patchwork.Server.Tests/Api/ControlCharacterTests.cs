@@ -43,9 +43,9 @@ public sealed class ControlCharacterTests(ApiServer server) : IClassFixture<ApiS
         new("request-sharing-without-consent", "justification", true, DemoPartnership.SocialWorker, "POST", "{client}/sharing-without-consent",
             $$"""{"lawfulBasis":"safeguardingChild","justification":"@@","expiresAt":"{{DateTimeOffset.UtcNow.AddDays(7):O}}"}"""),
         new("break-glass", "justification", true, DemoPartnership.SocialWorker, "POST", "{client}/break-glass", """{"justification":"@@","durationMinutes":60}"""),
-        new("start-thread", "message", true, DemoPartnership.SocialWorker, "POST", "{ellie}/threads",
-            $$"""{"participants":["{{DemoPartnership.PoliceOfficer.Id.Value}}"],"message":"@@"}"""),
-        new("post-message", "body", true, DemoPartnership.SocialWorker, "POST", "{ellie}/threads/{thread}/messages", """{"body":"@@"}"""),
+        new("start-thread", "message", true, DemoPartnership.PoliceOfficer, "POST", "{ellie}/threads",
+            $$"""{"participants":["{{DemoPartnership.Teacher.Id.Value}}"],"message":"@@"}"""),
+        new("post-message", "body", true, DemoPartnership.PoliceOfficer, "POST", "{ellie}/threads/{thread}/messages", """{"body":"@@"}"""),
         new("erase", "reason", true, DemoPartnership.PartnershipAdmin, "POST", "{bare}/erasure", """{"reason":"@@"}"""),
         new("make-agreement", "name", false, DemoPartnership.PartnershipAdmin, "POST", "/api/v1/agreements",
             $$"""{"name":"@@","members":["{{DemoPartnership.SocialCare.Id.Value}}","{{DemoPartnership.Health.Id.Value}}"],"categories":{"includesGeneral":true,"named":[]},"start":"{{DateOnly.FromDateTime(DateTime.UtcNow):yyyy-MM-dd}}"}"""),
@@ -110,9 +110,10 @@ public sealed class ControlCharacterTests(ApiServer server) : IClassFixture<ApiS
         var ellie = $"/api/v1/clients/{DemoPartnership.Ellie.Value}";
         if (path.Contains("{thread}", StringComparison.Ordinal))
         {
-            var started = await server.As(DemoPartnership.SocialWorker).PostAsJsonAsync(ellie + "/threads", new
+            // The officer and the school's lead see each other's involvement with Ellie (her consent covers the police and the school).
+            var started = await server.As(DemoPartnership.PoliceOfficer).PostAsJsonAsync(ellie + "/threads", new
             {
-                participants = new[] { DemoPartnership.PoliceOfficer.Id.Value }, message = "A thread to write in",
+                participants = new[] { DemoPartnership.Teacher.Id.Value }, message = "A thread to write in",
             });
             started.StatusCode.ShouldBe(HttpStatusCode.Created, await started.Content.ReadAsStringAsync());
             path = path.Replace("{thread}", (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("threadId").GetGuid().ToString(), StringComparison.Ordinal);

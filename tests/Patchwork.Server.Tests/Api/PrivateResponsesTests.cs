@@ -29,9 +29,12 @@ public sealed class DemoSignInServer : SignInServer
         settings["Tokens:TokenRequestsPerWindow"] = "100000";
     }
 
-    /// <summary>A demo practitioner's account, signed in past the second factor.</summary>
+    private readonly Dictionary<PractitionerId, Browser> _signedIn = [];
+
+    /// <summary>A demo practitioner's account (made once), signed in past the second factor.</summary>
     public async Task<Browser> SignedInAsAsync(DemoPartnership.Staff staff)
     {
+        if (_signedIn.TryGetValue(staff.Id, out var existing)) return existing;
         var account = new Account($"{Guid.NewGuid():N}@example.org", StrongPassword, staff.Id, staff.Agency.Id, staff.Roles);
         await using (var scope = Services.CreateAsyncScope())
         {
@@ -39,7 +42,7 @@ public sealed class DemoSignInServer : SignInServer
                 account.Practitioner, account.Organisation, staff.Name, account.Email, account.Roles, account.Password), default);
             created.Succeeded.ShouldBeTrue(string.Join("; ", created.Errors.Select(e => e.Description)));
         }
-        return (await EnrolledAsync(account)).Browser;
+        return _signedIn[staff.Id] = (await EnrolledAsync(account)).Browser;
     }
 
     /// <summary>A client holding a real access token of a partner system of <paramref name="organisation"/>.</summary>
@@ -75,12 +78,12 @@ public sealed class PrivateResponsesTests(DemoSignInServer server) : IClassFixtu
     [Fact]
     public async Task Every_GET_in_the_OpenAPI_document_answers_private_no_store_to_the_callers_it_shows_data_to()
     {
-        var worker = await server.SignedInAsAsync(DemoPartnership.SocialWorker);
+        var worker = await server.SignedInAsAsync(DemoPartnership.PoliceOfficer);
         var dpo = await server.SignedInAsAsync(DemoPartnership.SocialCareDpo);
         var admin = await server.SignedInAsAsync(DemoPartnership.PartnershipAdmin);
         var partner = await server.PartnerOfAsync(DemoPartnership.SocialCare.Id, PartnerScopes.Read);
         var thread = await GivenThreadAsync(worker);
-        var callers = new[] { ("social worker", worker.Http), ("DPO", dpo.Http), ("admin", admin.Http), ("partner system", partner) };
+        var callers = new[] { ("police officer", worker.Http), ("DPO", dpo.Http), ("admin", admin.Http), ("partner system", partner) };
 
         var document = await server.NewBrowser().Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var gets = document.GetProperty("paths").EnumerateObject().Where(path => path.Value.TryGetProperty("get", out _)).ToList();
@@ -95,8 +98,9 @@ public sealed class PrivateResponsesTests(DemoSignInServer server) : IClassFixtu
             {
                 using var response = await http.GetAsync(target);
                 answeredWithData |= response.StatusCode == HttpStatusCode.OK;
+                // private, no-store by the host's rule; an endpoint that says no-store itself (the antiforgery token) is as safe.
                 var cache = response.Headers.CacheControl;
-                if (cache is not { Private: true, NoStore: true })
+                if (cache is not { NoStore: true } || (path.Name.StartsWith("/api/v1/", StringComparison.Ordinal) && !cache.Private))
                     wrong.Add($"{target} as the {who}: {(int)response.StatusCode} with Cache-Control '{cache}'");
             }
             if (!answeredWithData) wrong.Add($"{target}: no caller got its data, so the sweep proves nothing for it");
@@ -107,7 +111,7 @@ public sealed class PrivateResponsesTests(DemoSignInServer server) : IClassFixtu
     [Fact]
     public async Task Every_page_answers_private_no_store_and_static_assets_and_signing_keys_stay_cacheable()
     {
-        var worker = await server.SignedInAsAsync(DemoPartnership.SocialWorker);
+        var worker = await server.SignedInAsAsync(DemoPartnership.PoliceOfficer);
         var admin = await server.SignedInAsAsync(DemoPartnership.PartnershipAdmin);
         var thread = await GivenThreadAsync(worker);
         var pages = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -128,12 +132,13 @@ public sealed class PrivateResponsesTests(DemoSignInServer server) : IClassFixtu
             {
                 using var response = await browser.Http.GetAsync(target);
                 if (response.StatusCode == HttpStatusCode.OK) shown.Add(page);
-                if (response.Headers.CacheControl is not { Private: true, NoStore: true })
+                // A page with a form also gets antiforgery's "no-cache, no-store"; either way nothing keeps it.
+                if (response.Headers.CacheControl is not { NoStore: true })
                     wrong.Add($"{target}: {(int)response.StatusCode} with Cache-Control '{response.Headers.CacheControl}'");
             }
         }
         wrong.ShouldBeEmpty(string.Join(Environment.NewLine, wrong));
-        shown.ShouldContain("/", "the social worker's own clients");
+        shown.ShouldContain("/", "the officer's own clients");
         shown.ShouldContain("/clients/{client:guid}");
         shown.ShouldContain("/clients/{client:guid}/threads/{thread:guid}");
         shown.ShouldContain("/notifications");
@@ -171,7 +176,7 @@ public sealed class PrivateResponsesTests(DemoSignInServer server) : IClassFixtu
     {
         var started = await worker.PostJsonAsync($"/api/v1/clients/{Ellie}/threads", new
         {
-            participants = new[] { DemoPartnership.PoliceOfficer.Id.Value }, message = "Can we talk about the strategy meeting?",
+            participants = new[] { DemoPartnership.Teacher.Id.Value }, message = "Can we talk about the strategy meeting?",
         });
         var body = await started.Content.ReadAsStringAsync();
         started.StatusCode.ShouldBe(HttpStatusCode.Created, body);
