@@ -40,6 +40,7 @@ public sealed record Category
         var trimmed = string.Join(' ', (name ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return trimmed.Length == 0 ? Problem.Invalid("category", "a category needs a name")
             : trimmed.Length > MaxNameLength ? Problem.Invalid("category", $"a category name has at most {MaxNameLength} characters")
+            : Text.Plain(trimmed, "category") is { } notPlain ? notPlain
             : new Category(trimmed.ToLowerInvariant(), isSensitive);
     }
 

@@ -10,6 +10,7 @@ public sealed record ContactRoute(string? Phone, string? Email)
             ? Problem.Invalid(field, "give a phone number or an email address")
         : route.Phone?.Length > MaxLength || route.Email?.Length > MaxLength
             ? Problem.Invalid(field, $"a phone number or email address has at most {MaxLength} characters")
+        : (Text.Plain(route.Phone, field) ?? Text.Plain(route.Email, field)) is { } notPlain ? notPlain
         : route.Email is { } email && !string.IsNullOrWhiteSpace(email) && !LooksLikeEmail(email)
             ? Problem.Invalid(field, "the email address is not in the form name@domain")
         : null;

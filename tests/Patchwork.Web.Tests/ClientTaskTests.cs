@@ -36,7 +36,12 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await page.GetByRole(AriaRole.Button, new() { Name = "Use emergency access" }).ClickAsync();
         var banner = page.Locator("#break-glass");
         await banner.WaitForAsync();
-        (await banner.InnerTextAsync()).ShouldMatch(@"You are using emergency access until \d\d:\d\d UTC: (3 h 5\d|4 h 0) min left");
+        (await banner.InnerTextAsync()).ShouldMatch(@"You are using emergency access until \d\d:\d\d: (3 h 5\d|4 h 0) min left");
+        // UK time on the page, the exact instant in the element: the text is the London wall clock of the datetime.
+        var until = banner.Locator("time");
+        var instant = DateTimeOffset.Parse((await until.GetAttributeAsync("datetime"))!, System.Globalization.CultureInfo.InvariantCulture);
+        (await until.InnerTextAsync()).ShouldBe(TimeZoneInfo.ConvertTime(instant, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"))
+            .ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountOnceLoadedAsync()).ShouldBe(1);
         (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).Locator("a[href^='tel:']").CountOnceLoadedAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(page, "client-break-glass");

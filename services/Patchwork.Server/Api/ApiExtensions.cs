@@ -27,6 +27,8 @@ public static class ApiExtensions
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<RequestAudit>();
         services.AddSingleton<IdempotencyKeys>();
+        services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.Section));
+        services.AddHostedService<IdempotencyKeyPruning>();
         services.AddSingleton<ClientCommands>();
         services.AddSingleton<ClientReads>();
         services.AddSingleton<ClientRecords>();

@@ -2,7 +2,7 @@ namespace Patchwork.Server.Hosting;
 
 public static class HostingExtensions
 {
-    /// <summary>Structured JSON logs on stdout and a bounded, graceful shutdown.</summary>
+    /// <summary>Structured JSON logs on stdout, a bounded, graceful shutdown, and responses no cache keeps unless they say so.</summary>
     public static WebApplicationBuilder AddPatchworkHosting(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
@@ -17,6 +17,7 @@ public static class HostingExtensions
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(timeout));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<IStartupFilter, PrivateByDefault>();
         return builder;
     }
 }

@@ -22,7 +22,8 @@ internal static class AccountEndpoints
 
     public static void MapAccount(this IEndpointRouteBuilder app)
     {
-        var account = app.MapGroup("/account").ExcludeFromDescription();
+        // In the OpenAPI document (tag "account"), so a client generated from it can sign in.
+        var account = app.MapGroup("/account").WithTags("account");
         account.MapGet("/antiforgery", IssueAntiforgeryToken).AllowAnonymous();
         account.MapPost("/sign-in", SignInWithPassword).AllowAnonymous().RequireRateLimiting(SignInRateLimit.Policy).RequireAntiforgeryToken();
         account.MapPost("/enrolment", Enrol).AllowAnonymous().RequireRateLimiting(SignInRateLimit.Policy).RequireAntiforgeryToken();

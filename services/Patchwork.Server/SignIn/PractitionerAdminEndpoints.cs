@@ -58,8 +58,8 @@ internal static class PractitionerAdminEndpoints
 
         var errors = new Dictionary<string, string[]>();
         var name = body.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 200 || name.Any(char.IsControl)) errors["name"] = ["Give the practitioner's name (at most 200 characters)."];
-        if (!PractitionerAccounts.IsEmail(body.Email)) errors["email"] = ["Give a valid email address."];
+        if (Text.Required(name, "name", 200) is not null) errors["name"] = ["Give the practitioner's name (at most 200 characters)."];
+        if (!PractitionerAccounts.IsEmail(body.Email) || !Text.IsPlain(body.Email)) errors["email"] = ["Give a valid email address."];
         var roles = Roles.Practitioner;
         foreach (var requested in body.Roles ?? [])
         {

@@ -197,7 +197,8 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         ImmutableDictionary<PractitionerId, Practitioner> names, ClientSharing? sharing, bool onTeam, bool showsSharing, Partnership partnership, DateTimeOffset now,
         IReadOnlyList<(DateTimeOffset At, string What)> seenBy)
     {
-        static DateOnly On(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
+        // The UK date the practitioners live by, as every page shows it (issue 19).
+        static DateOnly On(DateTimeOffset at) => Core.Calendar.Today(at);
         var lines = new List<(DateTimeOffset At, HistoryEntry Entry)>();
         void Add(DateTimeOffset at, string what) => lines.Add((at, new HistoryEntry(On(at), what)));
         foreach (var (at, what) in seenBy) Add(at, what);

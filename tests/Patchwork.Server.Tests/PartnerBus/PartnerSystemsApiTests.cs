@@ -215,6 +215,45 @@ public sealed class PartnerSystemsApiTests(PartnerAdminServer server) : IClassFi
         (await admin.Http.GetFromJsonAsync<JsonElement>(SystemsOf(organisation))).GetArrayLength().ShouldBe(0);
     }
 
+    [Fact]
+    public async Task A_registration_with_an_Idempotency_Key_never_stores_the_credentials_and_a_retry_is_409_not_a_second_system()
+    {
+        var organisation = OrganisationId.New();
+        using var admin = await AdminOfAsync(organisation);
+        var key = "register-" + Guid.NewGuid();
+        async Task<HttpResponseMessage> RegisterAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, SystemsOf(organisation))
+            {
+                Content = JsonContent.Create(new { displayName = "Council case system", scopes = new[] { PartnerScopes.Read }, clientSecret = true }),
+            };
+            request.Headers.Add("RequestVerificationToken", await admin.AntiforgeryTokenAsync());
+            request.Headers.Add("Idempotency-Key", key);
+            return await admin.Http.SendAsync(request);
+        }
+
+        var first = await RegisterAsync();
+        first.StatusCode.ShouldBe(HttpStatusCode.Created, await first.Content.ReadAsStringAsync());
+        first.Headers.CacheControl.ShouldNotBeNull().NoStore.ShouldBeTrue();
+        var registered = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var secret = registered.GetProperty("clientSecret").GetString()!;
+        var brokerPassword = registered.GetProperty("broker").GetProperty("password").GetString()!;
+
+        var everything = string.Join('\n', await DatabaseScan.EveryRowAsTextAsync(LocalServers.PostgresOwner, server.SchemaName));
+        everything.ShouldNotContain(secret, customMessage: "the client secret is stored nowhere in plaintext, the idempotency keys included");
+        everything.ShouldNotContain(brokerPassword, customMessage: "nor the broker password");
+
+        var retry = await RegisterAsync();
+        retry.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        retry.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        retry.Headers.CacheControl.ShouldNotBeNull().NoStore.ShouldBeTrue();
+        retry.Headers.Location.ShouldBe(first.Headers.Location, "the retry learns where the system it made is");
+        var problem = await retry.Content.ReadAsStringAsync();
+        problem.ShouldContain("credentials");
+        problem.ShouldNotContain(secret);
+        (await admin.Http.GetFromJsonAsync<JsonElement>(SystemsOf(organisation))).GetArrayLength().ShouldBe(1, "the retry registered nothing");
+    }
+
     private async Task<Browser> AdminOfAsync(OrganisationId organisation) => await SignedInAsync(Roles.Practitioner | Roles.OrganisationAdmin, organisation);
 
     private async Task<Browser> SignedInAsync(Roles roles, OrganisationId organisation)

@@ -28,7 +28,7 @@ public static class Granting
         var problem =
             client.Grants.ContainsKey(command.Grant) ? Problem.Conflict("this grant is already recorded")
             : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
-            : Text.Required(command.Justification, "justification", MaxJustificationLength)
+            : Text.Required(command.Justification, "justification", MaxJustificationLength, multiLine: true)
             ?? (duration <= TimeSpan.Zero ? Problem.Invalid("duration", "must be positive") : null)
             ?? (duration > LongestDuration ? Problem.Invalid("duration", $"is at most {LongestDuration.TotalHours} hours; break glass again if still needed") : null);
         return problem ?? (Result<BreakGlassGranted>)new BreakGlassGranted(

@@ -18,8 +18,10 @@ public sealed record ClientIdentity(
     {
         if (string.IsNullOrWhiteSpace(givenNames)) return Problem.Invalid("givenNames", "enter the client's given names");
         if (givenNames.Length > 200) return Problem.Invalid("givenNames", "must be 200 characters or fewer");
+        if (Text.Plain(givenNames, "givenNames") is { } givenNamesNotPlain) return givenNamesNotPlain;
         if (string.IsNullOrWhiteSpace(familyName)) return Problem.Invalid("familyName", "enter the client's family name");
         if (familyName.Length > 200) return Problem.Invalid("familyName", "must be 200 characters or fewer");
+        if (Text.Plain(familyName, "familyName") is { } familyNameNotPlain) return familyNameNotPlain;
         if (Normalise.FamilyName(familyName).Length == 0) return Problem.Invalid("familyName", "must contain a letter");
         if (dateOfBirth is not { } born) return Problem.Invalid("dateOfBirth", "enter the client's date of birth");
         if (born > today) return Problem.Invalid("dateOfBirth", "cannot be in the future");
@@ -39,8 +41,8 @@ public sealed record ClientIdentity(
             normalPostcode = Normalise.Postcode(postcode);
         }
         var references = localReferences ?? new Dictionary<OrganisationId, string>();
-        if (references.Values.Any(reference => string.IsNullOrWhiteSpace(reference) || reference.Length > 100))
-            return Problem.Invalid("localReferences", "each reference must have 1 to 100 characters");
+        if (references.Values.Any(reference => string.IsNullOrWhiteSpace(reference) || reference.Length > 100 || !Text.IsPlain(reference)))
+            return Problem.Invalid("localReferences", "each reference must be one line of plain text of 1 to 100 characters");
         return new ClientIdentity(givenNames.Trim(), familyName.Trim(), born, nhs, normalPostcode, references);
     }
 }

@@ -34,7 +34,7 @@ public static class Requesting
             : command.Client != client.Client ? Problem.Invalid("client", "does not match the client's record")
             : TeamMembership.CheckPractitionerInvolved(client, by)
             ?? (!Enum.IsDefined(command.LawfulBasis) ? Problem.Invalid("lawfulBasis", "is not a recognised lawful basis") : null)
-            ?? Text.Required(command.Justification, "justification", MaxJustificationLength)
+            ?? Text.Required(command.Justification, "justification", MaxJustificationLength, multiLine: true)
             ?? (command.ExpiresAt <= now ? Problem.Invalid("expiresAt", "must be in the future") : null)
             ?? (command.ExpiresAt > now + LongestTerm ? Problem.Invalid("expiresAt", "must be within a year, so the basis is reviewed") : null);
         return problem ?? (Result<SharingWithoutConsentRequested>)new SharingWithoutConsentRequested(

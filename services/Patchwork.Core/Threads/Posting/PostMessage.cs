@@ -17,8 +17,7 @@ public static class Posting
     public static Problem? CheckBody(string? body, string field = "body") =>
         string.IsNullOrWhiteSpace(body) ? Problem.Invalid(field, "write a message")
         : body.Length > MaxBodyLength ? Problem.Invalid(field, $"has at most {MaxBodyLength} characters")
-        : body.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) ? Problem.Invalid(field, "is plain text: no control characters")
-        : null;
+        : Text.Plain(body, field, multiLine: true);
 
     public static Result<MessagePosted> Decide(MessageThread thread, ClientSharing client, Partnership partnership, PostMessage command, Actor by,
         DateTimeOffset now, PolicyOptions options)

@@ -138,6 +138,11 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
             await audit.DeniedAsync(http, caller, "client.erase", client, "Invalid:reason");
             return ApiProblems.Invalid("reason", "give the reason for erasure (the retention decision), up to 500 characters");
         }
+        if (Text.Plain(body.Reason, "reason", multiLine: true) is { } notPlain)
+        {
+            await audit.DeniedAsync(http, caller, "client.erase", client, "Invalid:reason");
+            return ApiProblems.From(notPlain);
+        }
         if (sharing?.Involvements.Values.Any(i => i.IsActive) == true)
         {
             await audit.DeniedAsync(http, caller, "client.erase", client, "InvolvementsActive", body.Reason);

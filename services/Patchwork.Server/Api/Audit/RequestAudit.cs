@@ -57,6 +57,8 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
         return new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
-            http.Items[ChannelKey] as AuditChannel? ?? AuditChannel.Api, purpose, outcome, rule, Correlation.Of(http));
+            http.Items[ChannelKey] as AuditChannel? ?? AuditChannel.Api,
+            // A purpose refused as not plain text (a NUL cannot even be stored) is left out; the reason names the field.
+            Text.IsPlain(purpose, multiLine: true) ? purpose : null, outcome, rule, Correlation.Of(http));
     }
 }

@@ -34,6 +34,15 @@ CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
     created_at    timestamptz NOT NULL,
     PRIMARY KEY (caller, key)
 );
+-- Issue 19: completed keys expire (completed_at + Api:IdempotencyKeyLifetime), a replay carries the original
+-- Cache-Control, and a response that held credentials is remembered as made (withheld) but never stored.
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS completed_at timestamptz;
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS cache_control text;
+ALTER TABLE {schema}.idempotency_keys ADD COLUMN IF NOT EXISTS withheld boolean NOT NULL DEFAULT false;
+-- Rows stored before this: credentials (a partner system's 201) are dropped, the rest expire a lifetime after they were made.
+DELETE FROM {schema}.idempotency_keys WHERE completed_at IS NULL AND position('"clientSecret"'::bytea IN body) > 0;
+UPDATE {schema}.idempotency_keys SET completed_at = created_at WHERE status IS NOT NULL AND completed_at IS NULL;
+CREATE INDEX IF NOT EXISTS idempotency_keys_completed_at ON {schema}.idempotency_keys (completed_at);
 
 -- The purpose a practitioner stated for reading one client through the pages (DESIGN.md §1 principle 3), kept for a few
 -- hours so the client page, its tasks and the live re-read carry it; one row per (practitioner, client), expired rows

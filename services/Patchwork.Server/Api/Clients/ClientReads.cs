@@ -78,6 +78,8 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     {
         if (string.IsNullOrWhiteSpace(query.Purpose) || query.Purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
+        // The purpose is stored in the audit trail.
+        if (Text.Plain(query.Purpose, "purpose") is { } notPlain) return ApiProblems.From(notPlain);
         if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
         var search = query.ToSearch(caller.Organisation);
         if (search.Problem is { } problem)
@@ -102,6 +104,7 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         // Every read of client data states its purpose (DESIGN.md §1 principle 3), recorded in the read's audit entry.
         if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters");
+        if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose) return ApiProblems.From(invalidPurpose);
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         if (sharing is null)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
@@ -22,8 +23,17 @@ public sealed record SearchMatchResponse(Guid ClientId, string GivenName, string
 
 public sealed record ClientSearchResponse(IReadOnlyList<SearchMatchResponse> Matches);
 
-/// <summary>Exactly one search route — NHS number, family name with date of birth, postcode, or the caller's own reference — and a purpose.</summary>
-public sealed record ClientSearchQuery(string? NhsNumber, string? FamilyName, string? DateOfBirth, string? Postcode, string? LocalReference, string? Purpose)
+/// <summary>
+/// Exactly one search route — NHS number, family name with date of birth, postcode, or the caller's own reference — and a
+/// purpose. The query names are camelCase like the rest of the API, and the OpenAPI document says so.
+/// </summary>
+public sealed record ClientSearchQuery(
+    [property: FromQuery(Name = "nhsNumber")] string? NhsNumber,
+    [property: FromQuery(Name = "familyName")] string? FamilyName,
+    [property: FromQuery(Name = "dateOfBirth")] string? DateOfBirth,
+    [property: FromQuery(Name = "postcode")] string? Postcode,
+    [property: FromQuery(Name = "localReference")] string? LocalReference,
+    [property: FromQuery(Name = "purpose")] string? Purpose)
 {
     public Result<IdentitySearch> ToSearch(OrganisationId caller)
     {

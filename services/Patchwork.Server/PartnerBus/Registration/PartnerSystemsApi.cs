@@ -30,7 +30,7 @@ internal static class PartnerSystemsApi
     public static IEndpointRouteBuilder MapPartnerSystemsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(ApiExtensions.Prefix).RequireAuthorization(PatchworkClaims.PractitionerPolicy);
-        api.MapPost(Path, Register).RequireAntiforgeryToken();
+        api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials();
         api.MapGet(Path, List);
         api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken();
         return app;
@@ -45,7 +45,7 @@ internal static class PartnerSystemsApi
 
         var errors = new Dictionary<string, string[]>();
         var name = body?.DisplayName?.Trim() ?? "";
-        if (name.Length is 0 or > 200 || name.Any(char.IsControl)) errors["displayName"] = ["Give the partner system's name (at most 200 characters)."];
+        if (Text.Required(name, "displayName", 200) is not null) errors["displayName"] = ["Give the partner system's name (at most 200 characters)."];
         var scopes = body?.Scopes ?? [];
         if (scopes.Length == 0 || scopes.Any(scope => !PartnerScopes.IsKnown(scope)))
             errors["scopes"] = [$"Give one or more of: {string.Join(", ", PartnerScopes.All)}."];
