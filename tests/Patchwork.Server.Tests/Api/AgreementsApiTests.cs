@@ -14,11 +14,11 @@ namespace Patchwork.Server.Tests.Api;
 /// </summary>
 public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServer>
 {
-    //                                   Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO
+    //                                   Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO  POA  UDPO NC
     private const string Table = """
-        GET    list-agreements            401  403  403  403  403  403  403  200  200  403  403
-        POST   make-agreement             401  403  403  403  403  403  403  403  201  403  403
-        POST   end-agreement              401  403  403  403  403  403  403  403  204  403  403
+        GET    list-agreements            401  403  403  403  403  403  403  200  200  403  403  200  200  403
+        POST   make-agreement             401  403  403  403  403  403  403  403  201  403  403  403  403  403
+        POST   end-agreement              401  403  403  403  403  403  403  403  204  403  403  403  403  403
         """;
 
     public static TheoryData<string> Endpoints() => [.. MatrixTable.Rows(Table).Keys];
@@ -123,6 +123,7 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
     {
         Caller.Anonymous => server.Anonymous(),
         Caller.PartnerSame or Caller.PartnerOther => await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame),
+        Caller.PlainOrgAdmin or Caller.UninvolvedDpo or Caller.Newcomer => AuthorizationMatrixTests.Unnamed(server, caller),
         _ => server.As(StaffOf(caller)),
     };
 }

@@ -239,13 +239,20 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     {
         if (Staff.TryGetValue(caller, out var staff)) return server.As(staff);
         if (caller == Caller.Anonymous) return server.Anonymous();
-        if (caller == Caller.PlainOrgAdmin) return server.As(PlainOrgAdminId, DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin);
-        if (caller == Caller.UninvolvedDpo) return server.As(UninvolvedDpoId, DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer);
-        if (caller == Caller.Newcomer) return server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner);
+        if (caller is Caller.PlainOrgAdmin or Caller.UninvolvedDpo or Caller.Newcomer) return Unnamed(server, caller);
         return await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame);
     }
 
-    private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
+    /// <summary>The callers who are not demo staff: the plain organisation admin, the refuge's DPO and the police newcomer.</summary>
+    internal static HttpClient Unnamed(ApiServer server, Caller caller) => caller switch
+    {
+        Caller.PlainOrgAdmin => server.As(PlainOrgAdminId, DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin),
+        Caller.UninvolvedDpo => server.As(UninvolvedDpoId, DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer),
+        Caller.Newcomer => server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner),
+        _ => throw new ArgumentOutOfRangeException(nameof(caller), caller, "a demo staff member or a partner"),
+    };
+
+        private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
 
     /// <summary>A fresh client with Ellie's team and consents, plus the things some cells act on.</summary>
     private sealed class World

@@ -195,13 +195,16 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
         // A practitioner of the test's own, invited by the social care admin: the demo staff stay usable by the other tests.
         var admin = await nodes.AsAsync(DemoPartnership.PartnershipAdmin, nodes.A);
         var leaver = new DemoPartnership.Staff("Dana Leaving", "Family support worker", DemoPartnership.SocialCare, Patchwork.Core.Roles.Practitioner);
-        (await admin.Browser.PostJsonAsync($"/api/v1/organisations/{DemoPartnership.SocialCare.Id.Value}/invitations",
-            new { name = leaver.Name, email = leaver.Contact.Email, practitionerId = leaver.Id.Value })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        // Someone new (no id of the register): the invitation gives them one.
+        var invited = await admin.Browser.PostJsonAsync($"/api/v1/organisations/{DemoPartnership.SocialCare.Id.Value}/invitations",
+            new { name = leaver.Name, email = leaver.Contact.Email });
+        invited.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var leaverId = (await invited.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("practitionerId").GetGuid();
         var signedIn = await nodes.AsAsync(leaver, nodes.B);
         await using var feed = await signedIn.FeedAsync();
         feed.State.ShouldBe(System.Net.WebSockets.WebSocketState.Open);
 
-        (await admin.Browser.PostJsonAsync($"/api/v1/practitioners/{leaver.Id.Value}/disable", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await admin.Browser.PostJsonAsync($"/api/v1/practitioners/{leaverId}/disable", null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         await feed.Closed.WaitAsync(TimeSpan.FromSeconds(2));
         (await signedIn.Http.GetAsync("/api/v1/notices")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
@@ -213,7 +216,7 @@ public sealed class TwoNodeFeedSafetyTests(TwoNodes nodes)
         var admin = await nodes.AsAsync(DemoPartnership.PartnershipAdmin, nodes.A);
         var leaver = new DemoPartnership.Staff("Sol Signing-Out", "Family support worker", DemoPartnership.SocialCare, Patchwork.Core.Roles.Practitioner);
         (await admin.Browser.PostJsonAsync($"/api/v1/organisations/{DemoPartnership.SocialCare.Id.Value}/invitations",
-            new { name = leaver.Name, email = leaver.Contact.Email, practitionerId = leaver.Id.Value })).StatusCode.ShouldBe(HttpStatusCode.Created);
+            new { name = leaver.Name, email = leaver.Contact.Email })).StatusCode.ShouldBe(HttpStatusCode.Created);
         var signedIn = await nodes.AsAsync(leaver, nodes.B);
         await using var feed = await signedIn.FeedAsync();
         feed.State.ShouldBe(System.Net.WebSockets.WebSocketState.Open);
