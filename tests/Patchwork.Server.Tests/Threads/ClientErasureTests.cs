@@ -20,9 +20,12 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         var world = await ThreadWorld.CreateAsync(server, firstMessage: $"first {canary}");
         var admin = server.As(DemoPartnership.PartnershipAdmin);
         // The positive control: before erasure the canary is what the thread shows its members.
-        (await server.As(DemoPartnership.SocialWorker).GetStringAsync(world.ThreadPath)).ShouldContain(canary);
-        var familyName = (await server.As(DemoPartnership.SocialWorker).GetFromJsonAsync<JsonElement>($"{world.Path}"))
-            .ToString().ShouldNotBeNull();
+        using (var read = await server.As(DemoPartnership.PoliceOfficer).GetAsync(world.ThreadPath))
+        {
+            var shown = await read.Content.ReadAsStringAsync();
+            read.StatusCode.ShouldBe(HttpStatusCode.OK, $"{world.ThreadPath}: {shown}");
+            shown.ShouldContain(canary);
+        }
         var erase = new { reason = "retention period after the last involvement has passed" };
 
         using (var early = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase))
