@@ -46,7 +46,7 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             });
 
             // Killed once the relay has sent some: mid-relay, while appends go on.
-            var before = await queue.UntilAsync(heard => heard.Count >= 20, "the relay to have sent some notices", TimeSpan.FromSeconds(120));
+            var before = await queue.UntilAsync(heard => heard.Count >= 20, "the relay to have sent some notices", TimeSpan.FromSeconds(300));
             server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
             killed.SetResult();
