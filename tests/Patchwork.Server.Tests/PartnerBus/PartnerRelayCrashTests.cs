@@ -46,7 +46,15 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             });
 
             // Killed once the relay has sent some: mid-relay, while appends go on.
-            var before = await queue.UntilAsync(heard => heard.Count >= 20, "the relay to have sent some notices", TimeSpan.FromSeconds(300));
+            List<Heard> before;
+            try
+            {
+                before = await queue.UntilAsync(heard => heard.Count >= 20, "the relay to have sent some notices", TimeSpan.FromSeconds(300));
+            }
+            catch (TimeoutException silent)
+            {
+                throw new TimeoutException($"{silent.Message}; {queue.Gathered} heard; the server said:\n{LastSaid}", silent);
+            }
             server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
             killed.SetResult();
@@ -82,6 +90,17 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _said = new();
+
+    private void Keep(string? line)
+    {
+        if (line is null) return;
+        _said.Enqueue(line);
+        while (_said.Count > 40) _said.TryDequeue(out _);
+    }
+
+    private string LastSaid => string.Join('\n', _said);
+
     private Process StartServer()
     {
         var port = LoopbackPort.Free();
@@ -97,9 +116,11 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
         start.Environment["RabbitMq__Username"] = virtualHost.Username;
         start.Environment["RabbitMq__Password"] = virtualHost.Password;
         var server = Process.Start(start)!;
-        // Drained so a full pipe never blocks the server; what it says is not under test here.
-        _ = server.StandardOutput.ReadToEndAsync();
-        _ = server.StandardError.ReadToEndAsync();
+        // Drained so a full pipe never blocks the server; what it says is not under test here, only kept for a failure's message.
+        server.OutputDataReceived += (_, line) => Keep(line.Data);
+        server.ErrorDataReceived += (_, line) => Keep(line.Data);
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
         return server;
     }
 
