@@ -30,7 +30,7 @@ public sealed class ServerProcessTests(RabbitVirtualHost virtualHost) : IClassFi
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await Eventually.Within(TimeSpan.FromSeconds(60), async () =>
+            await Eventually.Within(TimeSpan.FromSeconds(180), async () =>
             {
                 try { return (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK; }
                 catch (HttpRequestException) { return false; }
