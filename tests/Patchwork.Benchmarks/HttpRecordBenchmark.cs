@@ -47,7 +47,7 @@ internal static class HttpRecordBenchmark
         try
         {
             await using var store = EventStore.EventStore.Create(new EventStoreOptions { Schema = schema, ConnectionString = LocalServers.PostgresApp });
-            var durability = await Sql.DurabilityAsync(store.DataSource);
+            var durability = await Sql.RequireDurableAsync(store.DataSource);
             Console.WriteLine($"P2: PostgreSQL durability: {durability}; {Environment.ProcessorCount} cores; {Rounds} rounds of {Window.TotalSeconds:0} s each, best round reported");
             await Sql.AsOwnerAsync($"""CREATE TABLE "{schema}".raw_events (LIKE "{schema}".events INCLUDING ALL); GRANT SELECT, INSERT ON "{schema}".raw_events TO {new Npgsql.NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username}""");
 

@@ -8,7 +8,21 @@ namespace Patchwork.Benchmarks;
 /// </summary>
 internal static class BenchmarkMain
 {
-    public static async Task Main(string[] args)
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            await RunAsync(args);
+            return 0;
+        }
+        catch (NotDurableException notDurable)
+        {
+            await Console.Error.WriteLineAsync(notDurable.Message);
+            return 2;
+        }
+    }
+
+    private static async Task RunAsync(string[] args)
     {
         // W1's baseline runs this same executable as a bare Kestrel WebSocket server in a process of its own.
         if (args is ["--raw-websocket-server", var port])
@@ -22,6 +36,11 @@ internal static class BenchmarkMain
         var only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal) || args[i - 1] is "--reseed"))
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         bool Wanted(string name) => only.Count == 0 || only.Contains(name);
+
+        // Checked once before anything is measured, so a non-durable cluster yields no figure at all (Q1 only reads, but its
+        // figures are reported beside the write benchmarks' as one run's).
+        await using (var database = Npgsql.NpgsqlDataSource.Create(LocalServers.PostgresOwner))
+            Console.WriteLine($"PostgreSQL durability: {await Sql.RequireDurableAsync(database)}");
 
         if (Wanted("q1"))
             await TeamReadBenchmark.RunAsync(LocalServers.PostgresApp, LocalServers.PostgresOwner, clients, args.Contains("--reseed"));

@@ -66,9 +66,10 @@ internal static class TeamReadBenchmark
         var teamLoad = await Measure("team+policy, 16 readers", TeamRead, concurrency: 16, TimeSpan.FromSeconds(10));
         if (visibleTotal == 0) throw new InvalidOperationException("the viewer saw nobody: the benchmark would measure nothing");
 
-        Console.WriteLine($"Q1 p50 {teamLatency.P50:0.000} ms (goal <= 1.5; raw {rawLatency.P50:0.000} ms), " +
-                          $"p99 {teamLatency.P99:0.000} ms (goal <= 5; raw {rawLatency.P99:0.000} ms), " +
-                          $"throughput {teamLoad.PerSecond:N0}/s (goal >= 3,000) = {teamLoad.PerSecond / rawLoad.PerSecond:0.00} x raw {rawLoad.PerSecond:N0}/s");
+        static string Verdict(bool met) => met ? "meets" : "MISSES";
+        Console.WriteLine($"Q1 p50 {teamLatency.P50:0.000} ms (goal <= 1.5; raw {rawLatency.P50:0.000} ms) → {Verdict(teamLatency.P50 <= 1.5)}, " +
+                          $"p99 {teamLatency.P99:0.000} ms (goal <= 5; raw {rawLatency.P99:0.000} ms) → {Verdict(teamLatency.P99 <= 5)}, " +
+                          $"throughput {teamLoad.PerSecond:N0}/s (goal >= 3,000) = {teamLoad.PerSecond / rawLoad.PerSecond:0.00} x raw {rawLoad.PerSecond:N0}/s → {Verdict(teamLoad.PerSecond >= 3_000)}");
     }
 
     private sealed record Figures(double P50, double P99, double PerSecond);

@@ -178,4 +178,44 @@ internal static class Sql
 
     public static async Task<string> DurabilityAsync(NpgsqlDataSource dataSource) =>
         $"fsync={await ScalarAsync<string>(dataSource, "SHOW fsync")}, synchronous_commit={await ScalarAsync<string>(dataSource, "SHOW synchronous_commit")}";
+
+    /// <summary>
+    /// The durability line, or <see cref="NotDurableException"/> when fsync or synchronous_commit is off: a figure from a
+    /// cluster that does not flush its commits is not the figure the benchmark rules ask for, so none is reported.
+    /// </summary>
+    public static async Task<string> RequireDurableAsync(NpgsqlDataSource dataSource)
+    {
+        var durability = await DurabilityAsync(dataSource);
+        if (!durability.Contains("fsync=on", StringComparison.Ordinal) || !durability.Contains("synchronous_commit=on", StringComparison.Ordinal))
+            throw new NotDurableException(durability);
+        return durability;
+    }
+}
+
+/// <summary>The cluster does not flush its commits; the benchmark refuses to report.</summary>
+internal sealed class NotDurableException(string durability)
+    : Exception($"PostgreSQL is not durable ({durability}): the benchmarks report only from a cluster with fsync and synchronous_commit on. " +
+                "Run them with ./patchwork bench, which starts one (infra/local up --durable).");
+
+/// <summary>Waits for a process's memory to settle: the condition a memory figure is read after, not a fixed delay.</summary>
+internal static class Settling
+{
+    /// <summary>
+    /// Samples <paramref name="read"/> every half second until five samples in a row lie within 1% of one another (or
+    /// <paramref name="deadline"/> passes, which is an error: an unsettled figure is not reported). Returns the last sample.
+    /// </summary>
+    public static async Task<long> StableAsync(Func<long> read, string what, TimeSpan deadline)
+    {
+        var until = System.Diagnostics.Stopwatch.StartNew();
+        var window = new Queue<long>();
+        while (true)
+        {
+            window.Enqueue(read());
+            if (window.Count > 5) window.Dequeue();
+            if (window.Count == 5 && window.Max() - window.Min() <= Math.Max(1, window.Max() / 100)) return window.Last();
+            if (until.Elapsed > deadline)
+                throw new TimeoutException($"{what} did not settle within {deadline.TotalSeconds:0} s (last samples: {string.Join(", ", window)} bytes)");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+    }
 }

@@ -79,9 +79,18 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         var credentials = await admin.Locator("#credentials").InnerTextAsync();
         credentials.ShouldContain("Client secret");
         credentials.ShouldContain("Broker password");
+        async Task<string> Shown(string key) => (await admin.Locator("#credentials .govuk-summary-list__row", new() { HasText = key })
+            .Locator(".govuk-summary-list__value code").InnerTextAsync()).Trim();
+        var clientSecret = await Shown("Client secret");
+        var brokerPassword = await Shown("Broker password");
+        clientSecret.Length.ShouldBeGreaterThanOrEqualTo(16, "the client secret is shown once, here");
+        brokerPassword.Length.ShouldBeGreaterThanOrEqualTo(16, "the broker password is shown once, here");
         await PageChecks.CheckAsync(admin, "admin-partner-system-registered");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Back to partner systems" }).ClickAsync();
         var system = admin.Locator(".govuk-summary-card", new() { HasText = "Children's case system" });
+        var listed = await admin.ContentAsync();
+        listed.ShouldNotContain(clientSecret, Case.Sensitive, "the list never shows the client secret");
+        listed.ShouldNotContain(brokerPassword, Case.Sensitive, "the list never shows the broker password");
         (await system.InnerTextAsync()).ShouldNotContain("Broker password", Case.Insensitive, "the list never shows a secret");
         await PageChecks.CheckAsync(admin, "admin-partner-systems");
         await system.GetByRole(AriaRole.Link, new() { Name = "Revoke Children's case system" }).ClickAsync();

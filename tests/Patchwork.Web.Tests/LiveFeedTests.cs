@@ -11,7 +11,7 @@ namespace Patchwork.Web.Tests;
 /// </summary>
 public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebServer>
 {
-    private static readonly float Within = 30_000;
+    private static readonly float Within = 120_000;
 
     [Fact]
     public async Task A_withdrawn_consent_drops_the_social_worker_from_the_officers_open_page_without_a_reload()

@@ -81,8 +81,10 @@ internal static class ThreadJourney
                 var loaded = await teacher.EvaluateAsync<double>("performance.timeOrigin");
                 await officer.GetByLabel("Reply").FillAsync("Are you free at 3pm?");
                 await officer.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
-                await teacher.Locator("#messages").GetByText("Are you free at 3pm?").WaitForAsync(new() { Timeout = 30_000 });
-                await teacher.Locator("#live-notices .govuk-notification-banner").WaitForAsync();
+                await teacher.Locator("#messages").GetByText("Are you free at 3pm?").WaitForAsync(new() { Timeout = 120_000 });
+                // This thread's own notice, not any banner: only a notice naming this thread adds this line.
+                await teacher.Locator("#live-notices .govuk-notification-banner", new() { HasText = "This thread has changed" })
+                    .WaitForAsync(new() { Timeout = 120_000 });
                 (await teacher.EvaluateAsync<double>("performance.timeOrigin")).ShouldBe(loaded, "the same page, not a reload");
             }
 

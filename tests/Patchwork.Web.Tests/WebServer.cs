@@ -23,6 +23,7 @@ public sealed class WebServer : IAsyncLifetime
     public const string Password = "correct horse battery staple";
 
     private readonly PostgresSchema _schema = new();
+    private readonly RabbitVirtualHost _broker = new();
     private Host? _host;
     private IPlaywright? _playwright;
 
@@ -38,7 +39,8 @@ public sealed class WebServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _schema.InitializeAsync();
-        _host = new Host(_schema.Name);
+        await _broker.InitializeAsync();
+        _host = new Host(_schema.Name, _broker.Name);
         Address = _host.Start();
         foreach (var staff in DemoPartnership.Everyone) await GivenAccountAsync(staff);
         _playwright = await Playwright.CreateAsync();
@@ -56,18 +58,28 @@ public sealed class WebServer : IAsyncLifetime
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         if (_host is not null) await _host.DisposeAsync();
+        await _broker.DisposeAsync();
         await _schema.DisposeAsync();
     }
 
     public static string EmailOf(DemoPartnership.Staff staff) => staff.Name.ToLowerInvariant().Replace(' ', '.') + "@web-tests.example.org";
 
-    /// <summary>A browser context of its own (cookies, JavaScript on or off) at a phone's width.</summary>
-    public Task<IBrowserContext> NewContextAsync(bool javaScript = true, int width = 375) => Browser.NewContextAsync(new BrowserNewContextOptions
+    /// <summary>
+    /// A browser context of its own (cookies, JavaScript on or off) at a phone's width. Every wait in it has a deadline that
+    /// holds on a loaded machine (Playwright's own default is 30 s, which a clean-clone run under load once exceeded).
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(bool javaScript = true, int width = 375)
     {
-        BaseURL = Address.ToString(),
-        JavaScriptEnabled = javaScript,
-        ViewportSize = new ViewportSize { Width = width, Height = 800 },
-    });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Address.ToString(),
+            JavaScriptEnabled = javaScript,
+            ViewportSize = new ViewportSize { Width = width, Height = 800 },
+        });
+        context.SetDefaultTimeout(120_000);
+        context.SetDefaultNavigationTimeout(120_000);
+        return context;
+    }
 
     public async Task<long> AuditCountAsync(string action, string channel)
     {
@@ -109,7 +121,9 @@ public sealed class WebServer : IAsyncLifetime
         created.Succeeded.ShouldBeTrue(string.Join("; ", created.Errors.Select(e => e.Description)));
     }
 
-    private sealed class Host(string schema) : WebApplicationFactory<Program>
+    /// <summary>A host on its own schema and its own virtual host: the demo's ids are the same in every schema, so a shared
+    /// virtual host would let one class's browser hear another class's notices.</summary>
+    private sealed class Host(string schema, string virtualHost) : WebApplicationFactory<Program>
     {
         public Uri Start()
         {
@@ -137,7 +151,7 @@ public sealed class WebServer : IAsyncLifetime
                 .UseSetting("Mail:PickupDirectory", Path.Combine(Path.GetTempPath(), "patchwork-web-mail-" + schema))
                 .UseSetting("RabbitMq:Host", LocalServers.RabbitHost)
                 .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture))
-                .UseSetting("RabbitMq:VirtualHost", "patchwork")
+                .UseSetting("RabbitMq:VirtualHost", virtualHost)
                 .UseSetting("RabbitMq:Username", LocalServers.RabbitUsername)
                 .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword)
                 // Registering a partner system on the admin pages provisions its broker user, exchanges and queues.

@@ -28,6 +28,7 @@ namespace Patchwork.Server.Tests.Api;
 public class ApiServer : IAsyncLifetime
 {
     private readonly PostgresSchema _schema = new();
+    private readonly RabbitVirtualHost _broker = new();
     private WebApplicationFactory<Program>? _factory;
 
     public string Schema => _schema.Name;
@@ -40,6 +41,7 @@ public class ApiServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _schema.InitializeAsync();
+        await _broker.InitializeAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:Patchwork", LocalServers.PostgresApp)
@@ -54,7 +56,8 @@ public class ApiServer : IAsyncLifetime
                 .UseSetting("Demo:Seed", "true")
                 .UseSetting("RabbitMq:Host", LocalServers.RabbitHost)
                 .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture))
-                .UseSetting("RabbitMq:VirtualHost", "patchwork")
+                // A virtual host of the fixture's own: the feed's fan-out reaches this host's nodes only, never another class's.
+                .UseSetting("RabbitMq:VirtualHost", _broker.Name)
                 .UseSetting("RabbitMq:Username", LocalServers.RabbitUsername)
                 .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword);
             foreach (var (key, value) in Settings) host.UseSetting(key, value);
@@ -81,6 +84,7 @@ public class ApiServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
+        await _broker.DisposeAsync();
         await _schema.DisposeAsync();
     }
 

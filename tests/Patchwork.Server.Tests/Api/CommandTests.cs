@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Npgsql;
 using Patchwork.Core;
 using Patchwork.Server.Demo;
+using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.Api;
 
@@ -94,12 +96,48 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
         await server.As(DemoPartnership.SocialWorker).PostAsJsonAsync(Involvements(client), Involvement());
         var writers = DemoPartnership.Everyone.Where(s => s != DemoPartnership.SocialWorker && s.Roles.HasFlag(Roles.Practitioner)).ToList();
 
-        var answers = await Task.WhenAll(writers.Select(staff => server.As(staff).PostAsJsonAsync(Involvements(client), Involvement())));
+        // The race is made certain, not hoped for: the test holds the client's stream lock (the one every append takes after
+        // reading the stream) until at least two writers wait on it, each having read the same version. Only one can win.
+        HttpResponseMessage[] answers;
+        await using (var connection = new NpgsqlConnection(LocalServers.PostgresOwner))
+        {
+            await connection.OpenAsync();
+            await using var holding = await connection.BeginTransactionAsync();
+            var lockKey = $"{server.Schema}/stream/{client.Value}";
+            await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", connection, holding))
+            {
+                take.Parameters.AddWithValue("key", lockKey);
+                await take.ExecuteNonQueryAsync();
+            }
+            var posting = Task.WhenAll(writers.Select(staff => server.As(staff).PostAsJsonAsync(Involvements(client), Involvement())));
+            await Eventually.Within(TimeSpan.FromSeconds(120), () => WaitersAsync(lockKey), waiting => waiting >= 2 || posting.IsCompleted,
+                "two writers of the client waiting on its stream lock");
+            posting.IsCompleted.ShouldBeFalse("every writer finished while the stream lock was held");
+            await holding.CommitAsync();
+            answers = await posting;
+        }
 
         answers.ShouldAllBe(a => a.StatusCode == HttpStatusCode.Created || a.StatusCode == HttpStatusCode.Conflict);
+        answers.Count(a => a.StatusCode == HttpStatusCode.Conflict).ShouldBeGreaterThanOrEqualTo(1, "two writers raced: one of them lost");
+        answers.Count(a => a.StatusCode == HttpStatusCode.Created).ShouldBeGreaterThanOrEqualTo(1, "one of the racing writers won");
+        var conflict = answers.First(a => a.StatusCode == HttpStatusCode.Conflict);
+        conflict.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await conflict.Content.ReadAsStringAsync()).ShouldContain("changed the client's record at the same moment");
         using var admin = server.As(DemoPartnership.PartnershipAdmin);
         var export = await (await admin.GetAsync($"/api/v1/clients/{client.Value}/export?purpose=test")).Content.ReadFromJsonAsync<JsonElement>();
         export.GetProperty("involvements").GetArrayLength().ShouldBe(1 + answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+    }
+
+    /// <summary>How many sessions wait on the advisory lock of this key (as lock_streams.sql takes it).</summary>
+    private static async Task<long> WaitersAsync(string key)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 " +
+            "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(@key, 0)", connection);
+        command.Parameters.AddWithValue("key", key);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]

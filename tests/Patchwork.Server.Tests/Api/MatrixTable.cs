@@ -44,8 +44,10 @@ public static class MatrixTable
     public static IEnumerable<string> AuditDifferences(string caller, int status, (string Outcome, string? Rule) entry)
     {
         if (string.IsNullOrWhiteSpace(entry.Rule)) yield return $"{caller}: audit entry for {status} names no rule";
-        var outcome = status switch { < 300 => "allowed", 403 or 404 => "denied", _ => entry.Outcome };
-        if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
+        // Every answer has an outcome of its own to agree with: a refusal of any kind (403, 404, 409, 412, 422) is denied.
+        var outcome = status switch { >= 200 and < 300 => "allowed", >= 400 and < 500 => "denied", _ => null };
+        if (outcome is null) yield return $"{caller}: {status} is no answer a matrix expects";
+        else if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
     }
 
     public static async Task<(string Outcome, string? Rule)> NewestAuditAsync(string schema)

@@ -8,7 +8,7 @@ using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.Demo;
 
-public sealed class DemoPartnershipTests(PostgresSchema schema) : IClassFixture<PostgresSchema>
+public sealed class DemoPartnershipTests(PostgresSchema schema, RabbitVirtualHost virtualHost) : IClassFixture<PostgresSchema>, IClassFixture<RabbitVirtualHost>
 {
     [Fact]
     public async Task The_demo_county_is_seeded_once_with_teams_consents_and_a_sensitive_involvement_the_police_see_only_masked()
@@ -68,7 +68,7 @@ public sealed class DemoPartnershipTests(PostgresSchema schema) : IClassFixture<
             .UseSetting("Demo:Seed", "true")
             .UseSetting("RabbitMq:Host", LocalServers.RabbitHost)
             .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .UseSetting("RabbitMq:VirtualHost", "patchwork")
+            .UseSetting("RabbitMq:VirtualHost", virtualHost.Name)
             .UseSetting("RabbitMq:Username", LocalServers.RabbitUsername)
             .UseSetting("RabbitMq:Password", LocalServers.RabbitPassword));
         _ = node.Server; // starts the host: migrations, then the seed

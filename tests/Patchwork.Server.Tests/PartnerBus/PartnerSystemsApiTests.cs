@@ -17,16 +17,13 @@ using RabbitMQ.Client;
 
 namespace Patchwork.Server.Tests.PartnerBus;
 
-/// <summary>The sign-in host on a virtual host of its own, with the broker's management API, as an organisation admin uses it.</summary>
+/// <summary>The sign-in host (on a virtual host of its own, as every such host is), with the broker's management API, as an organisation admin uses it.</summary>
 public sealed class PartnerAdminServer : SignInServer, IAsyncLifetime
 {
-    public RabbitVirtualHost Broker { get; } = new();
-
     public LogCapture Logs { get; } = new();
 
     protected override void AddSettings(Dictionary<string, string> settings)
     {
-        settings["RabbitMq:VirtualHost"] = Broker.Name;
         settings["RabbitMq:ManagementUrl"] = LocalServers.RabbitManagementUrl.ToString();
         settings["RabbitMq:AdminUsername"] = LocalServers.RabbitAdminUsername;
         settings["RabbitMq:AdminPassword"] = LocalServers.RabbitAdminPassword;
@@ -35,16 +32,11 @@ public sealed class PartnerAdminServer : SignInServer, IAsyncLifetime
 
     async Task IAsyncLifetime.InitializeAsync()
     {
-        await Broker.InitializeAsync();
         await InitializeAsync();
         Services.GetRequiredService<ILoggerFactory>().AddProvider(Logs);
     }
 
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await Broker.DisposeAsync();
-    }
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync();
 }
 
 /// <summary>Every log line the host writes, with its exception, to search for what must never be logged.</summary>

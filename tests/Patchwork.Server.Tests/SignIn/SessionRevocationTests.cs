@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Patchwork.Core;
@@ -41,12 +40,10 @@ public sealed class SessionRevocationTests(LongCacheServer nodeA) : IClassFixtur
             if (how == "disabled") (await accounts.DisableAsync(account.Practitioner, account.Organisation, default)).ShouldBeTrue();
             else await accounts.EndEverySessionAsync((await accounts.FindAsync(account.Practitioner, default))!);
         }
-        var ended = Stopwatch.StartNew();
-
-        // Node B cached the session as current for ten minutes; only node A's announcement can end it this quickly.
-        await Eventually.Within(TimeSpan.FromSeconds(2), async () => (await browserOnB.MeAsync()).StatusCode == HttpStatusCode.Unauthorized,
+        // Node B cached the session as current for ten minutes; only node A's announcement can end it within a minute (a
+        // deadline ten times shorter than the cache, generous enough for a loaded machine).
+        await Eventually.Within(TimeSpan.FromSeconds(60), async () => (await browserOnB.MeAsync()).StatusCode == HttpStatusCode.Unauthorized,
             $"node B refuses the session of an account {how} on node A");
-        ended.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
         }
         finally
         {

@@ -32,6 +32,9 @@ public class SignInServer : IAsyncLifetime
     private PostgresSchema? _schema;
     private WebApplicationFactory<Program>? _factory;
 
+    /// <summary>The host's own virtual host: what its feed publishes, no other class's host hears.</summary>
+    public RabbitVirtualHost Broker { get; } = new();
+
     public string MailDirectory { get; } = Path.Combine(Path.GetTempPath(), "patchwork-mail-" + Guid.NewGuid().ToString("N"));
 
     public MovableClock Clock { get; } = new(TimeProvider.System.GetUtcNow());
@@ -60,6 +63,7 @@ public class SignInServer : IAsyncLifetime
             _schema = new PostgresSchema();
             await _schema.InitializeAsync();
         }
+        await Broker.InitializeAsync();
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings:Patchwork"] = LocalServers.PostgresApp,
@@ -69,7 +73,7 @@ public class SignInServer : IAsyncLifetime
             ["Policy:MaskingKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["RabbitMq:Host"] = LocalServers.RabbitHost,
             ["RabbitMq:Port"] = LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture),
-            ["RabbitMq:VirtualHost"] = "patchwork",
+            ["RabbitMq:VirtualHost"] = Broker.Name,
             ["RabbitMq:Username"] = LocalServers.RabbitUsername,
             ["RabbitMq:Password"] = LocalServers.RabbitPassword,
             ["Mail:PickupDirectory"] = MailDirectory,
@@ -92,6 +96,7 @@ public class SignInServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
+        await Broker.DisposeAsync();
         if (_schema is not null) await _schema.DisposeAsync();
         if (Directory.Exists(MailDirectory)) Directory.Delete(MailDirectory, recursive: true);
     }

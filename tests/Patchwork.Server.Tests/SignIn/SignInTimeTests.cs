@@ -92,18 +92,61 @@ public sealed class SignInRateLimitTests(TightSignInLimitServer server) : IClass
 
 public sealed class SignInSchemaTests(SignInServer server) : IClassFixture<SignInServer>
 {
+    private static readonly string[] IdentityTables = ["identity_user", "identity_user_claim", "identity_user_login", "identity_user_token", "identity_invitation"];
+
     [Fact]
     public async Task The_identity_tables_migrate_again_harmlessly_and_the_application_role_reads_every_entity_through_ef()
     {
         await using (var owner = Npgsql.NpgsqlDataSource.Create(Patchwork.Testing.LocalServers.PostgresOwner))
             await SignInSchemaMigration.MigrateAsync(owner, server.SchemaName, default);
+        var account = await server.GivenAccountAsync();
 
         await using var scope = server.Services.CreateAsyncScope();
         var database = scope.ServiceProvider.GetRequiredService<SignInDbContext>();
-        _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.Users);
+        var users = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.Users);
+        users.ShouldContain(user => user.PractitionerId == account.Practitioner.Value, "the account made before the second migration is still there");
         _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserClaims);
         _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserLogins);
         _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.UserTokens);
         _ = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(database.Invitations);
+    }
+
+    [Fact]
+    public async Task The_application_role_reads_and_writes_the_identity_tables_rows_and_can_change_nothing_else_about_them()
+    {
+        await using var app = new Npgsql.NpgsqlConnection(Patchwork.Testing.LocalServers.PostgresApp);
+        await app.OpenAsync();
+        var schema = $"\"{server.SchemaName}\"";
+
+        // The positive control: rows go in, change, are read and go out as the application role.
+        var invitation = Guid.CreateVersion7();
+        (await ExecuteAsync(app, $"INSERT INTO {schema}.identity_invitation (id, token_hash, organisation_id, practitioner_id, display_name, email, roles, " +
+            $"invited_by, created_at, expires_at) VALUES ('{invitation}', '{Guid.NewGuid():N}', gen_random_uuid(), gen_random_uuid(), 'Test', 'x@example.org', 1, " +
+            "gen_random_uuid(), now(), now())")).ShouldBe(1);
+        (await ExecuteAsync(app, $"UPDATE {schema}.identity_invitation SET display_name = 'Changed' WHERE id = '{invitation}'")).ShouldBe(1);
+        (await ExecuteAsync(app, $"DELETE FROM {schema}.identity_invitation WHERE id = '{invitation}'")).ShouldBe(1);
+        foreach (var table in IdentityTables) await ExecuteAsync(app, $"SELECT count(*) FROM {schema}.{table}");
+
+        // Everything else is the owner's: each attempt is refused with insufficient_privilege (42501).
+        var forbidden = new List<string> { $"CREATE TABLE {schema}.identity_shadow (id uuid)" };
+        foreach (var table in IdentityTables)
+        {
+            forbidden.Add($"ALTER TABLE {schema}.{table} ADD COLUMN smuggled text");
+            forbidden.Add($"DROP TABLE {schema}.{table}");
+            forbidden.Add($"TRUNCATE {schema}.{table}");
+            forbidden.Add($"CREATE INDEX smuggled_{table} ON {schema}.{table} ((1))");
+            forbidden.Add($"CREATE TRIGGER smuggled AFTER INSERT ON {schema}.{table} FOR EACH ROW EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger()");
+        }
+        foreach (var statement in forbidden)
+        {
+            var refused = await Should.ThrowAsync<Npgsql.PostgresException>(() => ExecuteAsync(app, statement), statement);
+            refused.SqlState.ShouldBe("42501", $"{statement}: {refused.MessageText}");
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(Npgsql.NpgsqlConnection connection, string sql)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync();
     }
 }

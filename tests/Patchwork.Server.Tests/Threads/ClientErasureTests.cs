@@ -19,6 +19,13 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         var canary = "canary-" + Guid.NewGuid().ToString("N");
         var world = await ThreadWorld.CreateAsync(server, firstMessage: $"first {canary}");
         var admin = server.As(DemoPartnership.PartnershipAdmin);
+        // The positive control: before erasure the canary is what the thread shows its members.
+        using (var read = await server.As(DemoPartnership.PoliceOfficer).GetAsync(world.ThreadPath))
+        {
+            var shown = await read.Content.ReadAsStringAsync();
+            read.StatusCode.ShouldBe(HttpStatusCode.OK, $"{world.ThreadPath}: {shown}");
+            shown.ShouldContain(canary);
+        }
         var erase = new { reason = "retention period after the last involvement has passed" };
 
         using (var early = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase))
@@ -45,6 +52,10 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         (await CountAsync("client_message_keys", world.Client)).ShouldBe(0, "and with the key, every message body");
         (await CountAsync("events", world.Client, "stream_id")).ShouldBe(events, "the event skeleton stays");
         (await CountAsync("thread_messages", world.Thread, "thread_id")).ShouldBeGreaterThan(0, "message ids and times stay");
+        // The message body is nowhere in clear: every value of every table in the schema, searched for the canary.
+        var everything = await DatabaseScan.EveryRowAsTextAsync(LocalServers.PostgresOwner, server.Schema);
+        everything.ShouldContain(row => row.Contains(world.Thread.ToString(), StringComparison.Ordinal), "the scan reads the thread's rows");
+        everything.ShouldNotContain(row => row.Contains(canary, StringComparison.Ordinal), "the message body is stored in clear");
 
         // The export still answers, with the access log and the skeleton and no identity; the erasure is in the log.
         var export = await admin.GetFromJsonAsync<JsonElement>($"{world.Path}/export?purpose=subject%20access%20request");
@@ -54,6 +65,71 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
 
         using var again = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase);
         again.StatusCode.ShouldBe(HttpStatusCode.NoContent, "erasing again erases nothing more and is answered the same");
+    }
+
+    [Fact]
+    public async Task When_erasing_the_message_key_fails_the_identity_is_not_erased_either_and_no_erasure_is_audited()
+    {
+        var world = await ThreadWorld.CreateAsync(server);
+        var admin = server.As(DemoPartnership.PartnershipAdmin);
+        foreach (var (name, staff) in ThreadWorld.Team)
+            using (var ended = await server.As(staff).PostAsJsonAsync($"{world.Path}/involvements/{world.Involvements[name]}/end", new { }))
+                ended.StatusCode.ShouldBe(HttpStatusCode.OK, await ended.Content.ReadAsStringAsync());
+        var erase = new { reason = "retention period after the last involvement has passed" };
+
+        // The second step of the erasure (the message key, after the identity) fails, for this client only.
+        await OwnerAsync(
+            $"CREATE FUNCTION \"{server.Schema}\".refuse_key_erasure() RETURNS trigger LANGUAGE plpgsql AS " +
+            "$$ BEGIN RAISE EXCEPTION 'the key store is unavailable (test)'; END $$; " +
+            $"CREATE TRIGGER refuse_key_erasure BEFORE DELETE ON \"{server.Schema}\".client_message_keys " +
+            $"FOR EACH ROW WHEN (OLD.client_id = '{world.Client}') EXECUTE FUNCTION \"{server.Schema}\".refuse_key_erasure()");
+        try
+        {
+            HttpStatusCode? answered = null;
+            try
+            {
+                using var failed = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase);
+                answered = failed.StatusCode;
+            }
+            catch (Exception e) when (e is not ShouldAssertException)
+            {
+                // The test host hands an unhandled failure back to the caller as the exception itself.
+            }
+            answered.ShouldNotBe(HttpStatusCode.NoContent, "the erasure failed part-way");
+        }
+        finally
+        {
+            await OwnerAsync($"DROP TRIGGER refuse_key_erasure ON \"{server.Schema}\".client_message_keys; DROP FUNCTION \"{server.Schema}\".refuse_key_erasure()");
+        }
+
+        (await CountAsync("client_identity", world.Client)).ShouldBe(1, "together or neither: the identity stays when the key could not go");
+        (await CountAsync("client_message_keys", world.Client)).ShouldBe(1);
+        (await AllowedErasuresAsync(world.Client)).ShouldBe(0, "no erasure is recorded as done");
+
+        // Once the failure is gone, the same request erases both.
+        using (var erased = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase))
+            erased.StatusCode.ShouldBe(HttpStatusCode.NoContent, await erased.Content.ReadAsStringAsync());
+        (await CountAsync("client_identity", world.Client)).ShouldBe(0);
+        (await CountAsync("client_message_keys", world.Client)).ShouldBe(0);
+        (await AllowedErasuresAsync(world.Client)).ShouldBe(1);
+    }
+
+    private static async Task OwnerAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> AllowedErasuresAsync(Guid client)
+    {
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT count(*) FROM \"{server.Schema}\".audit_entries WHERE client_id = $1 AND action = 'client.erase' AND outcome = 'allowed'", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = client });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<long> CountAsync(string table, Guid id, string column = "client_id")

@@ -26,6 +26,7 @@ public class TokenServer : IAsyncLifetime
     public const string WhoAmI = "/api/v1/partner/whoami";
 
     private readonly PostgresSchema _schema = new();
+    private readonly RabbitVirtualHost _broker = new();
     private WebApplicationFactory<Program>? _factory;
 
     public ManualClock Clock { get; } = new(TimeProvider.System.GetUtcNow());
@@ -44,6 +45,7 @@ public class TokenServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _schema.InitializeAsync();
+        await _broker.InitializeAsync();
         var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings:Patchwork"] = LocalServers.PostgresApp,
@@ -52,7 +54,7 @@ public class TokenServer : IAsyncLifetime
             ["Policy:MaskingKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["RabbitMq:Host"] = LocalServers.RabbitHost,
             ["RabbitMq:Port"] = LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture),
-            ["RabbitMq:VirtualHost"] = "patchwork",
+            ["RabbitMq:VirtualHost"] = _broker.Name,
             ["RabbitMq:Username"] = LocalServers.RabbitUsername,
             ["RabbitMq:Password"] = LocalServers.RabbitPassword,
             ["Tokens:Issuer"] = Issuer,
@@ -86,6 +88,7 @@ public class TokenServer : IAsyncLifetime
     {
         Http.Dispose();
         if (_factory is not null) await _factory.DisposeAsync();
+        await _broker.DisposeAsync();
         await _schema.DisposeAsync();
     }
 

@@ -66,12 +66,12 @@ export function startFeed() {
     unread += fresh.length;
     const teamChanged = team && fresh.some(notice => notice.clientId === team.dataset.client);
     const threadChanged = messages && fresh.some(notice => notice.subjectId === messages.dataset.thread);
-    showBanner(teamChanged);
+    showBanner(teamChanged, threadChanged);
     if (teamChanged) reread('team', 'You can no longer see anyone working with this client.');
     if (threadChanged) reread('messages', 'You can no longer read this thread.');
   }
 
-  function showBanner(teamChanged) {
+  function showBanner(teamChanged, threadChanged) {
     const region = document.getElementById('live-notices');
     const words = unread === 1 ? 'You have 1 new notification.' : `You have ${unread} new notifications.`;
     const heading = element('p', 'govuk-notification-banner__heading', words + ' ');
@@ -83,6 +83,10 @@ export function startFeed() {
     if (teamChanged || region.dataset.teamChanged) {
       region.dataset.teamChanged = 'true';
       content.append(element('p', 'govuk-body', "This client's team has changed: it is shown below as it is now."));
+    }
+    if (threadChanged || region.dataset.threadChanged) {
+      region.dataset.threadChanged = 'true';
+      content.append(element('p', 'govuk-body', 'This thread has changed: it is shown below as it is now.'));
     }
     const title = element('h2', 'govuk-notification-banner__title', 'Important');
     title.id = 'live-notices-title';
