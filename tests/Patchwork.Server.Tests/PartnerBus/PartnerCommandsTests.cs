@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
+using Patchwork.Server.Api.Audit;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
