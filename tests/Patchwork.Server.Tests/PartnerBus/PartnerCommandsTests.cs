@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.EventStore;
@@ -34,6 +35,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var connection = await rig.ConnectAsAsync(police);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
+            await RegisterClientAsync(host, client);
             var first = InvolvementId.New();
             var sameMessageOtherInvolvement = InvolvementId.New();
             var messageId = Guid.CreateVersion7();
@@ -106,6 +108,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var connection = await rig.ConnectAsAsync(health);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
+            await RegisterClientAsync(host, client);
             var involvement = InvolvementId.New();
             await SendCommandAsync(channel, health, Guid.CreateVersion7(), "RecordInvolvement", RecordCommand(client, involvement, "general"));
 

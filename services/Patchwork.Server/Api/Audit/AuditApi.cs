@@ -8,12 +8,15 @@ public sealed record AuditEntryResponse(
     Guid Id, DateTimeOffset At, Guid? PractitionerId, Guid? PartnerSystemId, Guid OrganisationId, string Action, Guid? ClientId, AuditChannel Channel,
     string? Purpose, AuditOutcome Outcome, string? Rule, Guid? CorrelationId)
 {
-    public static AuditEntryResponse From(AuditEntry entry)
+    public static AuditEntryResponse From(AuditEntry entry) => From(entry, new Dictionary<Guid, string>());
+
+    /// <summary>The entry as a reader sees it: a purpose that refers to a kept justification shows its text, or that it was erased.</summary>
+    public static AuditEntryResponse From(AuditEntry entry, IReadOnlyDictionary<Guid, string> justifications)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return new(entry.Id, entry.At, entry.Actor.Kind == EventStore.PrincipalKind.Practitioner ? entry.Actor.Id : null,
             entry.Actor.Kind == EventStore.PrincipalKind.PartnerSystem ? entry.Actor.Id : null, entry.Organisation.Value, entry.Action, entry.Client?.Value,
-            entry.Channel, entry.Purpose, entry.Outcome, entry.Rule, entry.CorrelationId);
+            entry.Channel, Justifications.ShowPurpose(justifications, entry.Purpose), entry.Outcome, entry.Rule, entry.CorrelationId);
     }
 }
 
@@ -30,8 +33,8 @@ public static class AuditApi
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
             .WithName("WhoViewedClient");
-        api.MapGet("/clients/{clientId}/export", (Guid clientId, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
-                records.ExportAsync(http, me, new ClientId(clientId), ct))
+        api.MapGet("/clients/{clientId}/export", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http,
+                CancellationToken ct) => records.ExportAsync(http, me, new ClientId(clientId), cursor, limit, ct))
             .WithName("ExportClient");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))

@@ -113,6 +113,26 @@ public sealed class AuditTrail
         return await ReadAsync(command, cancellationToken);
     }
 
+    /// <summary>Whether an erasure of the client's personal data was carried out (its allowed entry is the record of it).</summary>
+    public async Task<bool> WasErasedAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT EXISTS (SELECT 1 FROM {_table} WHERE client_id = @client AND action = 'client.erase' AND outcome = 'allowed')");
+        command.Parameters.AddWithValue("client", client.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>One page of a client's entries, oldest first, after the entry <paramref name="after"/>: the subject access export's order.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> PageForwardAsync(ClientId client, Guid? after, int count, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND (@after IS NULL OR id > @after) ORDER BY id LIMIT @count");
+        command.Parameters.AddWithValue("client", client.Value);
+        command.Parameters.Add(Uuid("after", after));
+        command.Parameters.AddWithValue("count", count);
+        return await ReadAsync(command, cancellationToken);
+    }
+
     /// <summary>Every entry about the client, oldest first, for subject access.</summary>
     public async Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, CancellationToken cancellationToken)
     {

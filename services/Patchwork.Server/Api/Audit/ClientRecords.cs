@@ -12,6 +12,8 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
 {
     private const int DefaultPage = 50;
     private const int LargestPage = 200;
+    private const int DefaultExportPage = 500;
+    private const int LargestExportPage = 1000;
 
     /// <summary>
     /// Partnership admins see every entry; a DPO of an organisation involved with the client sees every entry; a practitioner
@@ -36,13 +38,19 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         var count = limit ?? DefaultPage;
         var page = await trail.PageAsync(client, only, after, count + 1, cancellationToken);
         await audit.AllowedAsync(http, caller, "client.audit.read", client, only is null ? "AllEntries" : "OwnOrganisationEntries");
-        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(AuditEntryResponse.From)],
+        var justifications = await JustificationsAsync(client, cancellationToken);
+        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(e => AuditEntryResponse.From(e, justifications))],
             page.Count > count ? AuditApi.Cursor(page[count - 1].Id) : null));
     }
 
-    /// <summary>Everything held about the client, for a DPO of an involved organisation or a partnership admin.</summary>
-    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, CancellationToken cancellationToken)
+    /// <summary>
+    /// Everything held about the client, for a DPO of an involved organisation or a partnership admin. The access log is
+    /// paged (oldest first, <paramref name="limit"/> entries, then <c>auditNextCursor</c>); the rest comes whole on every page.
+    /// </summary>
+    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? cursor, int? limit, CancellationToken cancellationToken)
     {
+        if (!AuditApi.TryReadCursor(cursor, out var after)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
+        if (limit is < 1 or > LargestExportPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestExportPage}");
         var sharing = await LoadAsync(client, cancellationToken);
         var vault = services.GetService<ClientIdentityVault>();
         var identity = vault is null ? null : await vault.ReadAsync(client, cancellationToken);
@@ -57,8 +65,10 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
 
         // The export's own entry is written first, so the export includes the access that produced it.
         await audit.AllowedAsync(http, caller, "client.export", client, "SubjectAccess");
-        var entries = await trail.AllAsync(client, cancellationToken);
-        return TypedResults.Ok(SubjectAccessExport.From(client, clock.GetUtcNow(), identity, sharing ?? ClientSharing.Empty(client), entries));
+        var count = limit ?? DefaultExportPage;
+        var entries = await trail.PageForwardAsync(client, after, count + 1, cancellationToken);
+        return TypedResults.Ok(SubjectAccessExport.From(client, clock.GetUtcNow(), identity, sharing ?? ClientSharing.Empty(client), [.. entries.Take(count)],
+            await JustificationsAsync(client, cancellationToken), entries.Count > count ? AuditApi.Cursor(entries[count - 1].Id) : null));
     }
 
     /// <summary>
@@ -92,11 +102,15 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (vault is not null) await vault.EraseAsync(client, connection, transaction, cancellationToken);
+        if (services.GetService<Justifications>() is { } justifications) await justifications.EraseAsync(client, connection, transaction, cancellationToken);
         if (services.GetService<Threads.ThreadStore>() is { } threads) await threads.EraseClientKeyAsync(client, connection, transaction, cancellationToken);
         await audit.AllowedInAsync(connection, transaction, http, caller, "client.erase", client, "PartnershipAdmin", body.Reason);
         await transaction.CommitAsync(CancellationToken.None);
         return TypedResults.NoContent();
     }
+
+    private async Task<IReadOnlyDictionary<Guid, string>> JustificationsAsync(ClientId client, CancellationToken cancellationToken) =>
+        services.GetService<Justifications>() is { } kept ? await kept.OfClientAsync(client, cancellationToken) : new Dictionary<Guid, string>();
 
     private async Task<ClientSharing?> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
