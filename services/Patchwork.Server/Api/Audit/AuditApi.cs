@@ -32,10 +32,12 @@ public static class AuditApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
-            .WithName("WhoViewedClient");
+            .WithName("WhoViewedClient")
+            .WithDescription("Paged, newest first: limit (1 to 200, default 50) and cursor (nextCursor of the previous page).");
         api.MapGet("/clients/{clientId}/export", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.ExportAsync(http, me, new ClientId(clientId), cursor, limit, ct))
-            .WithName("ExportClient");
+            .WithName("ExportClient")
+            .WithDescription("The record whole on every page; the access log paged, oldest first: limit (1 to 1000, default 500) and cursor (auditNextCursor of the previous page).");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))
             .WithName("EraseClient");
@@ -44,6 +46,20 @@ public static class AuditApi
 
     /// <summary>Opaque to callers: the last entry's id, base64url.</summary>
     internal static string Cursor(Guid after) => Base64Url.EncodeToString(after.ToByteArray(bigEndian: true));
+
+    /// <summary>The export's cursor: the last entry given and the newest entry of the log when the export began.</summary>
+    internal static string ExportCursor(Guid after, Guid until) =>
+        Base64Url.EncodeToString([.. after.ToByteArray(bigEndian: true), .. until.ToByteArray(bigEndian: true)]);
+
+    internal static bool TryReadExportCursor(string? cursor, out (Guid After, Guid Until)? position)
+    {
+        position = null;
+        if (string.IsNullOrEmpty(cursor)) return true;
+        var bytes = new byte[32];
+        if (cursor.Length != 43 || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 32) return false;
+        position = (new Guid(bytes.AsSpan(0, 16), bigEndian: true), new Guid(bytes.AsSpan(16, 16), bigEndian: true));
+        return true;
+    }
 
     internal static bool TryReadCursor(string? cursor, out Guid? after)
     {

@@ -49,7 +49,7 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     /// </summary>
     public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? cursor, int? limit, CancellationToken cancellationToken)
     {
-        if (!AuditApi.TryReadCursor(cursor, out var after)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
+        if (!AuditApi.TryReadExportCursor(cursor, out var position)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestExportPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestExportPage}");
         var sharing = await LoadAsync(client, cancellationToken);
         var vault = services.GetService<ClientIdentityVault>();
@@ -66,9 +66,11 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         // The export's own entry is written first, so the export includes the access that produced it.
         await audit.AllowedAsync(http, caller, "client.export", client, "SubjectAccess");
         var count = limit ?? DefaultExportPage;
-        var entries = await trail.PageForwardAsync(client, after, count + 1, cancellationToken);
+        // The log as it stood at the first page (its own entry included): each page adds an entry, and paging must end.
+        var until = position?.Until ?? await trail.LatestAsync(client, cancellationToken);
+        var entries = await trail.PageForwardAsync(client, position?.After, until, count + 1, cancellationToken);
         return TypedResults.Ok(SubjectAccessExport.From(client, clock.GetUtcNow(), identity, sharing ?? ClientSharing.Empty(client), [.. entries.Take(count)],
-            await JustificationsAsync(client, cancellationToken), entries.Count > count ? AuditApi.Cursor(entries[count - 1].Id) : null));
+            await JustificationsAsync(client, cancellationToken), entries.Count > count ? AuditApi.ExportCursor(entries[count - 1].Id, until) : null));
     }
 
     /// <summary>
