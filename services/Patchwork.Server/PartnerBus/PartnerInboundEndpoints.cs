@@ -36,10 +36,13 @@ public sealed class PartnerInboundEndpoints(
     /// </summary>
     public int MaxCommandBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Messages fetched ahead and handled at once per partner queue: one partner's flood cannot take every worker.</summary>
+    /// <summary>
+    /// Messages fetched ahead, and handled at once, per partner queue: one partner's flood cannot take every worker, and
+    /// one at a time keeps a partner's commands in the order sent (a RecordInvolvement right after its RegisterClient).
+    /// </summary>
     public int PrefetchCount { get; set; } = 16;
 
-    public int ConcurrentMessageLimit { get; set; } = 4;
+    public int ConcurrentMessageLimit { get; set; } = 1;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
