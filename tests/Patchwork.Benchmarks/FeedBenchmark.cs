@@ -223,7 +223,9 @@ internal static partial class FeedBenchmark
 
     private static ProcessStartInfo ServerArguments(string schema, string virtualHost, string mail)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", "http://127.0.0.1:" + LoopbackPort.Free()]);
+        var origin = "http://127.0.0.1:" + LoopbackPort.Free();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", origin]);
+        start.Environment["SignIn__PublicBaseUrl"] = origin;
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
         start.Environment["EventStore__Schema"] = schema;

@@ -17,6 +17,8 @@ public static class ServerProcessStart
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        // The process runs as Production, which requires the public origin of invitation links.
+        start.Environment["SignIn__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
         return start;
     }
 }

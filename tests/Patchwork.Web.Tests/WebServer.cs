@@ -145,6 +145,8 @@ public sealed class WebServer : IAsyncLifetime
                 .UseSetting("PersonalData:KeyRingCertificatePassword", LocalServers.Get("PersonalData__KeyRingCertificatePassword"))
                 .UseSetting("Policy:MaskingKey", LocalServers.Get("Policy__MaskingKey"))
                 .UseSetting("Demo:Seed", "true")
+                // Production requires the public origin of invitation links; these tests follow none.
+                .UseSetting("SignIn:PublicBaseUrl", "https://patchwork.test")
                 .UseSetting("PartnerBus:Relay", "false")
                 .UseSetting("SignIn:AttemptsPerWindow", "100000")
                 .UseSetting("Api:SearchesPerMinute", "100000")

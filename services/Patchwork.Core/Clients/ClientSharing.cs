@@ -70,7 +70,7 @@ public sealed record ClientSharing(
             },
 
         BreakGlassGranted e when e.Client == state.Client =>
-            state with { Grants = state.Grants.SetItem(e.Grant, new BreakGlassGrant(e.Grant, e.Practitioner, e.Organisation, e.Justification, e.At, e.ExpiresAt)) },
+            state with { Grants = state.Grants.SetItem(e.Grant, new BreakGlassGrant(e.Grant, e.Practitioner, e.Organisation, e.At, e.ExpiresAt)) },
 
         AttentionRaised e when e.Client == state.Client =>
             state with { Attention = state.Attention.SetItem(e.Attention, new RaisedAttention(e.Attention, e.Practitioner, e.Organisation, e.At)) },

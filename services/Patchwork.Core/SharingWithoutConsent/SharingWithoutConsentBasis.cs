@@ -11,12 +11,12 @@ public enum LawfulBasis
 
 /// <summary>
 /// A recorded lawful basis to share a client's general involvements without consent. It is in force only once a
-/// manager has approved it and until it expires; it never covers a sensitive category.
+/// manager has approved it and until it expires; it never covers a sensitive category. Its justification is kept under
+/// its id in the erasable <see cref="Clients.Justifications"/>.
 /// </summary>
 public sealed record SharingWithoutConsentBasis(
     SharingWithoutConsentId Id,
     LawfulBasis Basis,
-    string Justification,
     ActedBy RequestedBy,
     DateTimeOffset RequestedAt,
     DateTimeOffset ExpiresAt,
@@ -26,5 +26,5 @@ public sealed record SharingWithoutConsentBasis(
     public bool IsInForce(DateTimeOffset now) => ApprovedAt is { } approved && approved <= now && now < ExpiresAt;
 
     public static SharingWithoutConsentBasis From(SharingWithoutConsentRequested requested) => new(
-        requested.Basis, requested.LawfulBasis, requested.Justification, requested.By, requested.At, requested.ExpiresAt, null, null);
+        requested.Basis, requested.LawfulBasis, requested.By, requested.At, requested.ExpiresAt, null, null);
 }

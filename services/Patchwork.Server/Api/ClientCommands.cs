@@ -23,6 +23,12 @@ public sealed record ClientCommand(HttpContext Http, CurrentActor Caller, Client
 
     /// <summary>The purpose the caller stated, for the audit entry.</summary>
     public string? Purpose { get; init; }
+
+    /// <summary>
+    /// A free-text justification to keep, erasably, under the id the event names (a grant's, a basis's), in the transaction
+    /// that appends the event; the audit entry's purpose then refers to it rather than copying it into the trail.
+    /// </summary>
+    public (Guid Id, string? Text)? Justification { get; init; }
 }
 
 /// <summary>
@@ -58,12 +64,20 @@ public sealed class ClientCommands(
 
         if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
         else session.StartStream(client.Value, "client", decision.Value);
+        var purpose = command.Purpose;
+        if (command.Justification is ({ } justified, { } text))
+        {
+            // The decision has checked the text; it is personal data, so it goes where erasure reaches, never the log or the trail.
+            if (services.GetService<Justifications>() is not { } justifications) return ApiProblems.Unavailable("the personal data store is not configured");
+            session.AlsoWrite(() => justifications.Statement(client, justified, text.Trim()));
+            purpose = Justifications.Purpose(justified);
+        }
         // Break-glass opens every involvement to the grantee: its entry names the organisations whose records it opens, so
         // their DPOs find it in "who viewed" (DESIGN.md §3, rule 10), as they are told of it live.
         IReadOnlyList<OrganisationId> disclosed = decision.Value is BreakGlassGranted
             ? [.. stream.State.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value)]
             : [];
-        audit.AllowedWith(session, http, caller, command.Action, client, rule, command.Purpose, disclosed);
+        audit.AllowedWith(session, http, caller, command.Action, client, rule, purpose, disclosed);
         var saved = await session.SaveChangesAsync(cancellationToken);
         if (saved.Rejection is not null)
             return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());

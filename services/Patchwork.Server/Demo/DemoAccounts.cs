@@ -17,7 +17,7 @@ internal sealed class DemoAccounts(IServiceScopeFactory scopes, PractitionerSign
         await using var scope = scopes.CreateAsyncScope();
         var accounts = scope.ServiceProvider.GetRequiredService<PractitionerAccounts>();
         var database = scope.ServiceProvider.GetRequiredService<SignInDbContext>();
-        var linkBase = new Uri((options.PublicBaseUrl.Length > 0 ? options.PublicBaseUrl : DefaultBase()).TrimEnd('/') + "/");
+        var linkBase = Hosting.PublicOrigin.For(options.PublicBaseUrl, configuration);
         var now = clock.GetUtcNow();
         var invited = 0;
         foreach (var staff in DemoPartnership.Everyone)
@@ -34,7 +34,4 @@ internal sealed class DemoAccounts(IServiceScopeFactory scopes, PractitionerSign
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private string DefaultBase() =>
-        (configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5180").Split(';')[0];
 }

@@ -2,9 +2,19 @@ namespace Patchwork.Server.Hosting;
 
 public static class HostingExtensions
 {
-    /// <summary>Structured JSON logs on stdout, a bounded, graceful shutdown, and responses no cache keeps unless they say so.</summary>
+    /// <summary>
+    /// Structured JSON logs on stdout, a bounded, graceful shutdown, responses no cache keeps unless they say so, and
+    /// forwarded headers from known proxies only, first in the pipeline. In Production the public origin of links
+    /// (<c>SignIn:PublicBaseUrl</c>) is required: a link built from the request's Host header could point an invitee at
+    /// whoever sent the request.
+    /// </summary>
     public static WebApplicationBuilder AddPatchworkHosting(this WebApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Environment.IsProduction() && string.IsNullOrWhiteSpace(builder.Configuration["SignIn:PublicBaseUrl"]))
+            throw new InvalidOperationException("SignIn:PublicBaseUrl is required in Production: the public https origin invitation links use (e.g. https://patchwork.example).");
+        // Registered before every other startup filter, so it runs before all of their middleware.
+        builder.Services.AddSingleton<IStartupFilter>(new ProxyHeaders(ProxyHeaders.From(builder.Configuration)));
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(json =>
         {

@@ -31,6 +31,9 @@ public sealed class PartnerCommandAudit(AuditTrail trail, TimeProvider clock)
         return WriteAsync(by.Organisation, by.Id, "client.register", client, AuditOutcome.Allowed, null, context.MessageId);
     }
 
+    /// <summary>Whether the client's identity was ever erased: its id is never given to another identity.</summary>
+    public Task<bool> WasErasedAsync(ClientId client, CancellationToken cancellationToken) => trail.WasErasedAsync(client, cancellationToken);
+
     /// <summary>A body that is not the documented envelope, or names no command we take, never reaches the consumer.</summary>
     public Task UnreadableAsync(OrganisationId organisation, ReceiveContext context, string reason)
     {

@@ -32,6 +32,9 @@ public sealed class PartnerCommandConsumer(
     ClientIdentityVault? vault,
     TimeProvider clock) : IConsumer<V1.RecordInvolvement>, IConsumer<V1.EndInvolvement>, IConsumer<V1.RegisterClient>
 {
+    /// <summary>A larger body is refused before anything is done with it.</summary>
+    public int MaxCommandBytes { get; init; } = 64 * 1024;
+
     public Task Consume(ConsumeContext<V1.RecordInvolvement> context) => AuditedAsync(context, context.Message.ClientId, RecordAsync);
 
     public Task Consume(ConsumeContext<V1.EndInvolvement> context) => AuditedAsync(context, context.Message.ClientId, EndAsync);
@@ -44,6 +47,8 @@ public sealed class PartnerCommandConsumer(
         ArgumentNullException.ThrowIfNull(context);
         try
         {
+            if (context.ReceiveContext.Body.Length > MaxCommandBytes)
+                throw new PartnerCommandRejected("body", $"is larger than {MaxCommandBytes} bytes");
             await handle(context);
         }
         catch (PartnerCommandRejected rejected)
@@ -55,7 +60,9 @@ public sealed class PartnerCommandConsumer(
 
     /// <summary>
     /// Identity goes to the vault, never the log. A redelivery finds the client it registered among the likely
-    /// duplicates and counts as done; anyone else who looks alike refuses the command, for a person to check.
+    /// duplicates and counts as done; anyone else who looks alike refuses the command, for a person to check. The id is
+    /// the partner's choice, so an id that already has a history without an identity (an erased client's) is refused:
+    /// a new identity must never inherit an erased person's involvements, sharing or audit.
     /// </summary>
     private async Task RegisterAsync(ConsumeContext<V1.RegisterClient> context)
     {
@@ -63,6 +70,9 @@ public sealed class PartnerCommandConsumer(
         var by = await SenderAsync(context);
         if (vault is null) throw new InvalidOperationException("The identity vault is not configured on this node.");
         var client = new ClientId(message.ClientId);
+        if (await vault.ReadAsync(client, context.CancellationToken) is null
+            && (await HasStreamAsync(client, context.CancellationToken) || await audit.WasErasedAsync(client, context.CancellationToken)))
+            throw new PartnerCommandRejected("clientId", "this id already has a history in Patchwork; register the client under a new id");
         var identity = ClientIdentity.Create(message.GivenNames, message.FamilyName, message.DateOfBirth, message.NhsNumber, message.Postcode,
             new Dictionary<OrganisationId, string> { [organisation] = message.LocalReference }, Calendar.Today(clock.GetUtcNow()));
         if (identity.Problem is { } invalid) throw new PartnerCommandRejected(invalid.Field ?? "command", invalid.Detail);
@@ -73,9 +83,13 @@ public sealed class PartnerCommandConsumer(
         await audit.RegisteredAsync(by, context, client);
     }
 
+    /// <summary>As the API: a client with no history yet must be registered (with an identity in the vault) first.</summary>
     private async Task RecordAsync(ConsumeContext<V1.RecordInvolvement> context)
     {
         var message = context.Message;
+        if (!await HasStreamAsync(new ClientId(message.ClientId), context.CancellationToken)
+            && (vault is null || await vault.ReadAsync(new ClientId(message.ClientId), context.CancellationToken) is null))
+            throw new PartnerCommandRejected("clientId", "no such client: register it first");
         var (_, partnership) = await teams.LoadAsync(new ClientId(message.ClientId), context.CancellationToken);
         var category = partnership.Categories.Find(message.Category) ?? throw new PartnerCommandRejected("category", "is not one of the partnership's categories");
         var command = new RecordInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.Role, message.Service,
@@ -117,6 +131,9 @@ public sealed class PartnerCommandConsumer(
             // The same message was handled by another delivery meanwhile; this one changes nothing.
         }
     }
+
+    private async Task<bool> HasStreamAsync(ClientId client, CancellationToken cancellationToken) =>
+        (await teams.LoadAsync(client, cancellationToken)).Client is not null;
 
     private async Task<Actor.PartnerSystem> SenderAsync(ConsumeContext context)
     {

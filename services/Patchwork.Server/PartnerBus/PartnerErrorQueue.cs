@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MassTransit;
 using MassTransit.RabbitMqTransport;
 using Patchwork.Core;
@@ -11,11 +13,14 @@ namespace Patchwork.Server.PartnerBus;
 /// broker refuses a publish by our user that claims to be the partner, closes the channel and redelivers the command —
 /// for ever. This copy leaves the claim out and keeps the sender in a header, so the queue still says who sent it. Each
 /// filter is the whole of its pipe: no fault is published (it would carry the claim too), MassTransit's move never runs.
+/// The copy is redacted (<see cref="RedactedBody"/>): a refused <c>RegisterClient</c> carries a person's identity, and a
+/// queue is not an erasable store, so only the envelope's ids, the message type and the ids in the command are kept.
 /// </summary>
 internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerCommandAudit audit) : IFilter<ExceptionReceiveContext>, IFilter<ReceiveContext>
 {
     public const string SenderHeader = "patchwork-sender";
     public const string ReasonHeader = "patchwork-refused";
+    public const string RedactedHeader = "patchwork-redacted";
 
     private readonly string _inboundQueue = new PartnerBrokerNames(organisation.Value).InboundQueue;
 
@@ -69,6 +74,7 @@ internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerComm
             foreach (var (key, value) in original) headers[key] = value;
         if (received?.UserId is { } sender) headers[SenderHeader] = sender;
         headers[ReasonHeader] = reason;
+        headers[RedactedHeader] = "body reduced to its ids";
         var properties = new BasicProperties
         {
             MessageId = received?.MessageId,
@@ -79,8 +85,47 @@ internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerComm
             DeliveryMode = DeliveryModes.Persistent,
             Headers = headers,
         };
-        await channel.BasicPublishAsync(queue, "", true, properties, context.GetBody(), true, context.CancellationToken);
+        await channel.BasicPublishAsync(queue, "", true, properties, RedactedBody(context.GetBody()), true, context.CancellationToken);
     }
+
+    /// <summary>
+    /// What of a refused body is kept: the envelope's ids and message type, and the command's own ids (its properties
+    /// named <c>…Id</c> holding a UUID). Names, dates of birth, NHS numbers, contact details and anything the partner
+    /// added are dropped; a body that is not a JSON object keeps nothing. The partner still holds what it sent.
+    /// </summary>
+    public static byte[] RedactedBody(ReadOnlySpan<byte> body)
+    {
+        JsonObject? envelope;
+        try
+        {
+            envelope = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            envelope = null;
+        }
+        var kept = new JsonObject { ["redacted"] = true };
+        if (envelope is not null)
+        {
+            foreach (var name in EnvelopeIds)
+                if (envelope[name] is JsonValue value && IsUuid(value)) kept[name] = value.GetValue<string>();
+            if (envelope["messageType"] is JsonArray types)
+                kept["messageType"] = new JsonArray([.. types.OfType<JsonValue>().Where(t => t.TryGetValue<string>(out _))
+                    .Select(t => (JsonNode)JsonValue.Create(t.GetValue<string>()))]);
+            if (envelope["message"] is JsonObject message)
+            {
+                var ids = new JsonObject();
+                foreach (var (name, value) in message)
+                    if (name.EndsWith("Id", StringComparison.OrdinalIgnoreCase) && value is JsonValue id && IsUuid(id)) ids[name] = id.GetValue<string>();
+                kept["message"] = ids;
+            }
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(kept);
+    }
+
+    private static readonly string[] EnvelopeIds = ["messageId", "requestId", "correlationId", "conversationId", "initiatorId"];
+
+    private static bool IsUuid(JsonValue value) => value.TryGetValue<string>(out var text) && Guid.TryParse(text, out _);
 
     private static bool Refused(Exception? exception) =>
         exception is not null && (exception is PartnerCommandRejected || Refused(exception.InnerException) ||

@@ -30,6 +30,20 @@ public sealed class PartnerInboundEndpoints(
     /// </summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The largest command body taken, in bytes; a larger one is refused to the error queue. Commands are well under 2 KB;
+    /// the broker's own <c>max_message_size</c> (infra) bounds what reaches the node at all.
+    /// </summary>
+    public int MaxCommandBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Messages fetched ahead, and handled at once, per partner queue: one partner's flood cannot take every worker, and
+    /// one at a time keeps a partner's commands in the order sent (a RecordInvolvement right after its RegisterClient).
+    /// </summary>
+    public int PrefetchCount { get; set; } = 16;
+
+    public int ConcurrentMessageLimit { get; set; } = 1;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await RefreshAsync(cancellationToken);
@@ -91,6 +105,8 @@ public sealed class PartnerInboundEndpoints(
                 rabbit.SetQuorumQueue();
                 rabbit.ConfigureConsumeTopology = false;
             }
+            endpoint.PrefetchCount = PrefetchCount;
+            endpoint.ConcurrentMessageLimit = ConcurrentMessageLimit;
             // No one consumes Fault<T> here, and publishing one would carry the partner's user_id too.
             endpoint.PublishFaults = false;
             var refusals = new PartnerErrorQueue(organisation, audit);
@@ -102,7 +118,10 @@ public sealed class PartnerInboundEndpoints(
                 retry.Intervals(100, 500, 1000);
             });
             endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners,
-                services.GetRequiredService<Domain.PractitionerDirectory>(), audit, services.GetService<ClientIdentityVault>(), clock));
+                services.GetRequiredService<Domain.PractitionerDirectory>(), audit, services.GetService<ClientIdentityVault>(), clock)
+            {
+                MaxCommandBytes = MaxCommandBytes,
+            });
         });
         await handle.Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         _listening[organisation] = handle;

@@ -104,8 +104,21 @@ internal sealed class PickupDirectoryMailSender(MailOptions options, IHostEnviro
         File.Move(partial, Path.Combine(Directory, name + ".eml"));
     }
 
-    private static string Address(MailAddress address) =>
-        string.IsNullOrEmpty(address.DisplayName) ? $"<{address.Address}>" : $"{Encoded(address.DisplayName)} <{address.Address}>";
+    /// <summary>
+    /// A display name is a practitioner's own text: "Smith, Jo" or one holding <c>&lt;</c>, <c>@</c> or <c>"</c> would otherwise
+    /// read as more addresses or another address (RFC 5322 §3.4). Printable ASCII goes in a quoted string, anything else
+    /// in an RFC 2047 encoded word, which a reader never parses as an address.
+    /// </summary>
+    internal static string Address(MailAddress address) =>
+        string.IsNullOrEmpty(address.DisplayName) ? $"<{address.Address}>" : $"{DisplayName(address.DisplayName)} <{address.Address}>";
+
+    private static string DisplayName(string name)
+    {
+        var flat = name.ReplaceLineEndings(" ");
+        return flat.All(c => c is >= ' ' and <= '~')
+            ? "\"" + flat.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""
+            : Encoded(flat);
+    }
 
     /// <summary>RFC 2047 for anything outside printable ASCII; header text never carries a line break.</summary>
     private static string Encoded(string text)

@@ -80,9 +80,7 @@ internal static class PractitionerAdminEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        var linkBase = options.PublicBaseUrl.Length > 0
-            ? new Uri(options.PublicBaseUrl.TrimEnd('/') + "/")
-            : new Uri($"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/");
+        var linkBase = Hosting.PublicOrigin.For(options.PublicBaseUrl, context.RequestServices.GetRequiredService<IConfiguration>());
         var sent = await accounts.InviteAsync(new OrganisationId(organisation), admin.Practitioner,
             new NewInvitation(body.PractitionerId is { } id ? new PractitionerId(id) : null, name, body.Email!, roles), linkBase, cancellationToken);
         if (sent.Status == StatusCodes.Status409Conflict)

@@ -36,7 +36,10 @@ public sealed class PractitionerSignInOptions
     /// <summary>The issuer an authenticator app shows next to the account.</summary>
     public string AuthenticatorIssuer { get; set; } = "Patchwork";
 
-    /// <summary>The public origin used in invitation links (e.g. https://patchwork.example); the request's own origin when empty.</summary>
+    /// <summary>
+    /// The public origin used in invitation links (e.g. https://patchwork.example); required in Production. Empty elsewhere
+    /// means the first address the host listens on; never the request's Host header.
+    /// </summary>
     public string PublicBaseUrl { get; set; } = "";
 
     public void Validate()

@@ -48,7 +48,7 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
     }
 
     public async Task<DeskOutcome<IReadOnlyList<AgreementSummary>>> AgreementsAsync(CancellationToken cancellationToken) =>
-        DeskReading.Outcome(Http, await agreements.ListAsync(Http, DeskReading.Me(Http), cancellationToken),
+        DeskReading.Outcome(Http, await agreements.ListAsync(Http, DeskReading.Me(Http), null, Api.Paging.LargestLimit, cancellationToken),
             (List<AgreementView> views) => (IReadOnlyList<AgreementSummary>)[.. views.Select(Summary)]);
 
     public async Task<AgreementChoices> AgreementChoicesAsync(CancellationToken cancellationToken)
@@ -74,7 +74,7 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         Done(await agreements.EndAsync(Http, DeskReading.Me(Http), agreement, cancellationToken));
 
     public async Task<DeskOutcome<IReadOnlyList<PartnerSystemSummary>>> PartnerSystemsAsync(CancellationToken cancellationToken) =>
-        DeskReading.Outcome(Http, await PartnerSystemsApi.List(Organisation, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
+        DeskReading.Outcome(Http, await PartnerSystemsApi.List(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
             (List<PartnerSystemsApi.PartnerSystemView> views) => (IReadOnlyList<PartnerSystemSummary>)[.. views.OrderBy(v => v.Disabled).ThenByDescending(v => v.CreatedAt)
                 .Select(v => new PartnerSystemSummary(v.PartnerSystemId, v.DisplayName, v.ClientId, v.Scopes, v.Authentication, v.Disabled, v.CreatedAt))]);
 

@@ -107,6 +107,9 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             ? sharing.Consents.Values.OrderByDescending(c => c.GivenAt).Select(c => Summary(c, partnership, now)).ToList()
             : [];
         var showsSharing = (onTeam || (Me.Actor is Actor.Practitioner manager && manager.Holds(Roles.Manager))) && sharing is not null;
+        IReadOnlyDictionary<Guid, string> justifications = showsSharing && services.GetService<Justifications>() is { } kept
+            ? await kept.OfClientAsync(client, cancellationToken)
+            : new Dictionary<Guid, string>();
         return new ClientRecord(client, identity is null ? "Unnamed client" : $"{identity.GivenNames} {identity.FamilyName}", identity?.DateOfBirth,
             identity?.NhsNumber?.ToString(), identity?.Postcode, members, [.. seen.Masked.Select(m => m.Handle)], consents)
         {
@@ -116,7 +119,7 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
             // Shown to the team, and to managers, who approve them (the approval's own decision says which manager may).
             SharingWithoutConsent = showsSharing && sharing is not null
                 ? [.. sharing.SharingWithoutConsent.Values.OrderByDescending(b => b.RequestedAt).Select(b => new SharingBasisSummary(b.Id.Value,
-                    PageClientTasks.LawfulBasisName(b.Basis), b.Justification, b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
+                    PageClientTasks.LawfulBasisName(b.Basis), Justifications.Show(justifications, b.Id.Value), b.ExpiresAt, b.ApprovedAt is not null, b.IsInForce(now)))]
                 : [],
             ContactRequestsToMe = sharing is null ? [] : await RequestsToMeAsync(sharing, partnership, cancellationToken),
             MyContactRequests = sharing is null ? [] : [.. sharing.ContactRequests.Values.Where(r => r.Requester == MyId && r.RequesterOrganisation == Me.Organisation).OrderBy(r => r.RequestedAt)

@@ -25,9 +25,10 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
     public async Task<DeskOutcome<DateTimeOffset>> BreakGlassAsync(ClientId client, string? justification, int? minutes, CancellationToken cancellationToken)
     {
         var me = DeskReading.Me(Http);
+        var grant = GrantId.New();
         return DeskReading.Outcome(Http, await commands.HandleAsync(
-                new ClientCommand(Http, me, client, "break-glass.grant") { OpenToAnyone = true, Purpose = justification },
-                (sharing, _, now) => Granting.Decide(sharing, new GrantBreakGlass(sharing.Client, GrantId.New(), justification ?? "",
+                new ClientCommand(Http, me, client, "break-glass.grant") { OpenToAnyone = true, Justification = (grant.Value, justification) },
+                (sharing, _, now) => Granting.Decide(sharing, new GrantBreakGlass(sharing.Client, grant, justification ?? "",
                     minutes is { } m ? TimeSpan.FromMinutes(m) : null), me.Actor, now),
                 granted => TypedResults.Ok(granted.ExpiresAt), cancellationToken),
             (DateTimeOffset expires) => expires);
@@ -81,13 +82,14 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
     {
         var me = DeskReading.Me(Http);
         var lawfulBasis = Enum.TryParse<LawfulBasis>(basis, out var parsed) && Enum.IsDefined(parsed) ? parsed : (LawfulBasis?)null;
+        var requested = SharingWithoutConsentId.New();
         return DeskReading.Outcome(Http, await commands.HandleAsync(
-                new ClientCommand(Http, me, client, "sharing-without-consent.request") { Purpose = justification },
+                new ClientCommand(Http, me, client, "sharing-without-consent.request") { Justification = (requested.Value, justification) },
                 (sharing, _, now) => lawfulBasis is not { } named ? Problem.Invalid("lawfulBasis", "choose the lawful basis")
                     : months is not { } term ? Problem.Invalid("expiresAt", "choose when it is reviewed")
-                    : Core.SharingWithoutConsent.Requesting.Decide(sharing, new RequestSharingWithoutConsent(sharing.Client, SharingWithoutConsentId.New(),
+                    : Core.SharingWithoutConsent.Requesting.Decide(sharing, new RequestSharingWithoutConsent(sharing.Client, requested,
                         named, justification ?? "", now.AddMonths(term)), me.Actor, now),
-                requested => TypedResults.Ok(requested.Basis.Value), cancellationToken),
+                recorded => TypedResults.Ok(recorded.Basis.Value), cancellationToken),
             (Guid id) => id);
     }
 

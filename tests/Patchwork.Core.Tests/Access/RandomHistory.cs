@@ -129,7 +129,7 @@ public sealed record RandomHistory(
         for (var n = random.Next(0, 3); n > 0; n--)
         {
             var requested = new SharingWithoutConsentRequested(
-                new SharingWithoutConsentId(NewId()), TheClient, LawfulBasis.PublicTask, "why", now.AddHours(random.Next(-500, 2000)),
+                new SharingWithoutConsentId(NewId()), TheClient, LawfulBasis.PublicTask, now.AddHours(random.Next(-500, 2000)),
                 By(Pick(Staff)), now.AddDays(-random.Next(1, 60)));
             facts.Add(requested);
             if (Chance(0.6))
@@ -142,7 +142,7 @@ public sealed record RandomHistory(
         {
             var member = Pick(Staff);
             var at = now.AddHours(-random.Next(0, 10));
-            facts.Add(new BreakGlassGranted(new GrantId(NewId()), TheClient, member.Id, member.Agency.Id, "why", at.AddHours(4), at));
+            facts.Add(new BreakGlassGranted(new GrantId(NewId()), TheClient, member.Id, member.Agency.Id, at.AddHours(4), at));
         }
 
         for (var n = random.Next(0, 4); n > 0; n--)

@@ -129,12 +129,12 @@ public sealed record Story(ImmutableList<object> PartnershipEvents, ImmutableLis
     {
         var basis = new SharingWithoutConsentId(Guid.NewGuid());
         var requested = Client(new SharingWithoutConsentRequested(
-            basis, TheClient, LawfulBasis.SafeguardingChild, "risk of significant harm", expiresAt, By(SocialWorker), Now.AddDays(-7)));
+            basis, TheClient, LawfulBasis.SafeguardingChild, expiresAt, By(SocialWorker), Now.AddDays(-7)));
         return approved ? requested.Client(new SharingWithoutConsentApproved(basis, TheClient, By(SocialWorkersManager), Now.AddDays(-6))) : requested;
     }
 
     private Story Grant(Member member, DateTimeOffset at, DateTimeOffset expiresAt) => Client(new BreakGlassGranted(
-        new GrantId(Guid.NewGuid()), TheClient, member.Id, member.Agency.Id, "found unconscious, need the team", expiresAt, at));
+        new GrantId(Guid.NewGuid()), TheClient, member.Id, member.Agency.Id, expiresAt, at));
 
     private Story Client(object @event) => this with { ClientEvents = ClientEvents.Add(@event) };
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Server.Api.Audit;
@@ -32,6 +33,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var connection = await rig.ConnectAsAsync(police);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
+            await RegisterClientAsync(host, client);
             var first = InvolvementId.New();
             var sameMessageOtherInvolvement = InvolvementId.New();
             var messageId = Guid.CreateVersion7();
@@ -122,6 +124,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var connection = await rig.ConnectAsAsync(police);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
+            await RegisterClientAsync(host, client);
             var own = InvolvementId.New();
             var takenOver = InvolvementId.New();
 
@@ -171,6 +174,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             await using var connection = await rig.ConnectAsAsync(health);
             await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
             var client = ClientId.New();
+            await RegisterClientAsync(host, client);
             var involvement = InvolvementId.New();
             await SendCommandAsync(channel, health, Guid.CreateVersion7(), "RecordInvolvement", RecordCommand(client, involvement, "general"));
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Server.PartnerBus;
@@ -35,7 +36,7 @@ public sealed class PartnerInboundBrokerOutageTests(PostgresSchema schema, Priva
         try
         {
             // A command handled before the outage: the endpoint consumes.
-            var before = await SendAsync(rig, police);
+            var before = await SendAsync(rig, host, police);
             await HandledAsync(reader, before, "the command sent before the outage");
 
             // The outage comes once the partner's queues have existed for 3 s. RabbitMQ 3.10 does not bring back a quorum
@@ -47,7 +48,7 @@ public sealed class PartnerInboundBrokerOutageTests(PostgresSchema schema, Priva
             await broker.StartAsync();
 
             // Sent as soon as the broker takes connections: it waits in the durable queue until the node's endpoint is back.
-            var after = await SendAsync(rig, police);
+            var after = await SendAsync(rig, host, police);
             await HandledAsync(reader, after, "the command sent after the broker restarted");
         }
         finally
@@ -57,9 +58,10 @@ public sealed class PartnerInboundBrokerOutageTests(PostgresSchema schema, Priva
         }
     }
 
-    private static async Task<(ClientId Client, InvolvementId Involvement)> SendAsync(PartnerRelayRig rig, PartnerBrokerCredentials partner)
+    private static async Task<(ClientId Client, InvolvementId Involvement)> SendAsync(PartnerRelayRig rig, IHost host, PartnerBrokerCredentials partner)
     {
         var client = ClientId.New();
+        await RegisterClientAsync(host, client);
         var involvement = InvolvementId.New();
         // As the contracts README asks of a partner: a command the broker has not confirmed is sent again, with the same
         // message id. Just after a restart the broker may refuse a connection, or nack, while it recovers its queues.

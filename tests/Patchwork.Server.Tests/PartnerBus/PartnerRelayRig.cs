@@ -96,6 +96,15 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         builder.Services.AddSingleton(provider => new ClientTeamReader(store, StoreOptions(), TimeProvider.System, provider.GetRequiredService<PolicyOptions>()));
         builder.Services.AddSingleton<PartnerRelay>();
         builder.Services.AddSingleton<Patchwork.Server.Domain.PractitionerDirectory>();
+        // The identity vault, as on a server node: partner commands check that a client is registered.
+        var personalData = new PersonalDataOptions
+        {
+            Schema = schema.Name, BlindIndexKey = LocalServers.Get("PersonalData__BlindIndexKey"),
+            KeyRingCertificatePath = LocalServers.Get("PersonalData__KeyRingCertificatePath"),
+            KeyRingCertificatePassword = LocalServers.Get("PersonalData__KeyRingCertificatePassword"),
+        };
+        builder.Services.AddSingleton(store.DataSource);
+        builder.Services.AddPatchworkPersonalData(personalData, PersonalDataServiceCollectionExtensions.LoadKeyRingCertificate(personalData));
         builder.Services.AddPatchworkBus(new RabbitMqOptions
         {
             Host = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, Username = broker.Username, Password = broker.Password,
@@ -144,6 +153,14 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options))
             .AddInlineProjection(new PartnerInboxProjection(options));
         return options;
+    }
+
+    /// <summary>Registers a client's identity in the vault, as the API or a RegisterClient command does.</summary>
+    public static async Task RegisterClientAsync(IHost host, ClientId client)
+    {
+        var identity = ClientIdentity.Create("Alex", "Rig" + client.Value.ToString("N")[..12], new DateOnly(2015, 6, 1), null, null, null, Today).Value;
+        var registered = await host.Services.GetRequiredService<ClientIdentityVault>().RegisterAsync(client, identity, candidatesSeen: true, default);
+        registered.Value.ShouldBeOfType<IdentityRegistration.Registered>();
     }
 
     public static async Task AppendAsync(EventStore.EventStore store, ClientId client, params object[] events)

@@ -132,6 +132,44 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    [Fact]
+    public async Task Justifications_for_break_glass_and_sharing_without_consent_are_read_from_an_erasable_table_and_gone_everywhere_after_erasure()
+    {
+        var canary = "canary-" + Guid.NewGuid().ToString("N");
+        var world = await ThreadWorld.CreateAsync(server);
+        var requested = await server.As(DemoPartnership.SocialWorker).PostAsJsonAsync($"{world.Path}/sharing-without-consent", new
+        {
+            lawfulBasis = "safeguardingChild", justification = $"disclosure at school {canary}", expiresAt = DateTimeOffset.UtcNow.AddDays(30),
+        });
+        requested.StatusCode.ShouldBe(HttpStatusCode.Created, await requested.Content.ReadAsStringAsync());
+        var broke = await server.As(DemoPartnership.SchoolNurse).PostAsJsonAsync($"{world.Path}/break-glass", new { justification = $"found collapsed {canary}" });
+        broke.StatusCode.ShouldBe(HttpStatusCode.Created, await broke.Content.ReadAsStringAsync());
+
+        // Before erasure the reads show the text, from the justification table: neither the log nor the audit trail holds it.
+        var admin = server.As(DemoPartnership.PartnershipAdmin);
+        var before = await admin.GetFromJsonAsync<JsonElement>($"{world.Path}/export?purpose=subject%20access%20request");
+        before.GetProperty("sharingWithoutConsent")[0].GetProperty("justification").GetString().ShouldBe($"disclosure at school {canary}");
+        before.GetProperty("breakGlass")[0].GetProperty("justification").GetString().ShouldBe($"found collapsed {canary}");
+        before.GetProperty("audit").EnumerateArray().ShouldContain(e => e.GetProperty("purpose").GetString() == $"found collapsed {canary}");
+        (await DatabaseScan.EveryRowAsTextAsync(LocalServers.PostgresOwner, server.Schema))
+            .Where(row => row.Contains(canary, StringComparison.Ordinal)).ShouldBeEmpty("stored encrypted, outside the log and the trail");
+
+        foreach (var (name, staff) in ThreadWorld.Team)
+            using (var ended = await server.As(staff).PostAsJsonAsync($"{world.Path}/involvements/{world.Involvements[name]}/end", new { }))
+                ended.StatusCode.ShouldBe(HttpStatusCode.OK, await ended.Content.ReadAsStringAsync());
+        (await CountAsync("client_justification", world.Client)).ShouldBe(2);
+        using (var erased = await admin.PostAsJsonAsync($"{world.Path}/erasure", new { reason = "retention period over" }))
+            erased.StatusCode.ShouldBe(HttpStatusCode.NoContent, await erased.Content.ReadAsStringAsync());
+
+        (await CountAsync("client_justification", world.Client)).ShouldBe(0, "erased with the identity");
+        var after = await admin.GetFromJsonAsync<JsonElement>($"{world.Path}/export?purpose=subject%20access%20request");
+        after.GetProperty("sharingWithoutConsent")[0].GetProperty("justification").GetString().ShouldBe(Core.Clients.Justifications.Erased);
+        after.GetProperty("breakGlass")[0].GetProperty("justification").GetString().ShouldBe(Core.Clients.Justifications.Erased);
+        after.GetProperty("audit").EnumerateArray().ShouldContain(e => e.GetProperty("action").GetString() == "break-glass.grant"
+            && e.GetProperty("purpose").GetString() == Core.Clients.Justifications.Erased);
+        after.GetRawText().ShouldNotContain(canary);
+    }
+
     private async Task<long> CountAsync(string table, Guid id, string column = "client_id")
     {
         await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);

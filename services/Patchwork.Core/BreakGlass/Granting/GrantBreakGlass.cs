@@ -4,9 +4,12 @@ namespace Patchwork.Core.BreakGlass;
 
 public sealed record GrantBreakGlass(ClientId Client, GrantId Grant, string Justification, TimeSpan? Duration = null);
 
-/// <summary>Alerts the involved practitioners and their DPOs, and enters the review queue.</summary>
+/// <summary>
+/// Alerts the involved practitioners and their DPOs, and enters the review queue. The justification is not in the event
+/// (the log cannot be erased): the handler stores it under <see cref="Grant"/> in the same transaction.
+/// </summary>
 [EventName(EventNames.BreakGlassGranted)]
-public sealed record BreakGlassGranted(GrantId Grant, ClientId Client, PractitionerId Practitioner, OrganisationId Organisation, string Justification, DateTimeOffset ExpiresAt, DateTimeOffset At);
+public sealed record BreakGlassGranted(GrantId Grant, ClientId Client, PractitionerId Practitioner, OrganisationId Organisation, DateTimeOffset ExpiresAt, DateTimeOffset At);
 
 /// <summary>Any practitioner may break glass, with a written justification; partner systems never can (DESIGN.md §3).</summary>
 public static class Granting
@@ -32,6 +35,6 @@ public static class Granting
             ?? (duration <= TimeSpan.Zero ? Problem.Invalid("duration", "must be positive") : null)
             ?? (duration > LongestDuration ? Problem.Invalid("duration", $"is at most {LongestDuration.TotalHours} hours; break glass again if still needed") : null);
         return problem ?? (Result<BreakGlassGranted>)new BreakGlassGranted(
-            command.Grant, client.Client, practitioner.Id, practitioner.Organisation, command.Justification.Trim(), now + duration, now);
+            command.Grant, client.Client, practitioner.Id, practitioner.Organisation, now + duration, now);
     }
 }

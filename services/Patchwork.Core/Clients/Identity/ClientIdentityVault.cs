@@ -96,8 +96,15 @@ public sealed class ClientIdentityVault
         return new IdentityRegistration.Registered(client);
     }
 
+    /// <summary>The largest page of search results.</summary>
+    public const int LargestSearchPage = MostMatches;
+
     /// <summary>Clients matching the search, showing only what refinement 4 of the policy allows.</summary>
-    public async Task<IReadOnlyList<SearchMatch>> SearchAsync(IdentitySearch search, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SearchMatch>> SearchAsync(IdentitySearch search, CancellationToken cancellationToken) =>
+        SearchAsync(search, null, MostMatches, cancellationToken);
+
+    /// <summary>One page of the matches, in client id order, after the client <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<SearchMatch>> SearchAsync(IdentitySearch search, ClientId? after, int count, CancellationToken cancellationToken)
     {
         var (where, hash) = search switch
         {
@@ -110,8 +117,11 @@ public sealed class ClientIdentityVault
             _ => throw new ArgumentOutOfRangeException(nameof(search)),
         };
         await using var command = _database.CreateCommand(
-            $"SELECT i.client_id, i.protected FROM {_schema}.client_identity i WHERE {where} ORDER BY i.client_id LIMIT {MostMatches}");
+            $"SELECT i.client_id, i.protected FROM {_schema}.client_identity i WHERE {where} AND (@after::uuid IS NULL OR i.client_id > @after::uuid) " +
+            "ORDER BY i.client_id LIMIT @count");
         command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Uuid) { Value = (object?)after?.Value ?? DBNull.Value });
+        command.Parameters.AddWithValue("count", Math.Clamp(count, 1, MostMatches));
         var matches = new List<SearchMatch>();
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))

@@ -25,6 +25,7 @@ public static class PersonalDataServiceCollectionExtensions
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(keys =>
             keys.XmlRepository = new PostgresKeyRing(provider.GetRequiredService<NpgsqlDataSource>(), options.Schema)));
         services.AddSingleton<ClientIdentityVault>();
+        services.AddSingleton<Justifications>();
         return services;
     }
 

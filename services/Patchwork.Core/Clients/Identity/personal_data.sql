@@ -22,6 +22,16 @@ CREATE TABLE IF NOT EXISTS {schema}.client_local_reference (
 );
 CREATE INDEX IF NOT EXISTS client_local_reference_hash ON {schema}.client_local_reference (reference_hash);
 
+-- Free-text justifications of break-glass grants and requests to share without consent, under the grant's or basis's
+-- id (the event names it): DataProtection ciphertext, erased with the client's identity.
+CREATE TABLE IF NOT EXISTS {schema}.client_justification (
+    id           uuid        PRIMARY KEY,
+    client_id    uuid        NOT NULL,
+    protected    bytea       NOT NULL,
+    recorded_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS client_justification_client ON {schema}.client_justification (client_id);
+
 -- The DataProtection key ring; each key's XML is itself encrypted (ProtectKeysWithCertificate) before it lands here.
 CREATE TABLE IF NOT EXISTS {schema}.data_protection_keys (
     friendly_name  text        PRIMARY KEY,
@@ -31,4 +41,5 @@ CREATE TABLE IF NOT EXISTS {schema}.data_protection_keys (
 
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.client_identity, {schema}.client_local_reference TO patchwork_app;
+GRANT SELECT, INSERT, DELETE ON {schema}.client_justification TO patchwork_app;
 GRANT SELECT, INSERT ON {schema}.data_protection_keys TO patchwork_app;

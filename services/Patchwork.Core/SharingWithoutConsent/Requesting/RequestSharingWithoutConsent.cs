@@ -9,12 +9,12 @@ public sealed record RequestSharingWithoutConsent(
     string Justification,
     DateTimeOffset ExpiresAt);
 
+/// <summary>The justification is not in the event (the log cannot be erased): the handler stores it under <see cref="Basis"/>.</summary>
 [EventName(EventNames.SharingWithoutConsentRequested)]
 public sealed record SharingWithoutConsentRequested(
     SharingWithoutConsentId Basis,
     ClientId Client,
     LawfulBasis LawfulBasis,
-    string Justification,
     DateTimeOffset ExpiresAt,
     ActedBy By,
     DateTimeOffset At);
@@ -38,6 +38,6 @@ public static class Requesting
             ?? (command.ExpiresAt <= now ? Problem.Invalid("expiresAt", "must be in the future") : null)
             ?? (command.ExpiresAt > now + LongestTerm ? Problem.Invalid("expiresAt", "must be within a year, so the basis is reviewed") : null);
         return problem ?? (Result<SharingWithoutConsentRequested>)new SharingWithoutConsentRequested(
-            command.Basis, client.Client, command.LawfulBasis, command.Justification.Trim(), command.ExpiresAt, ActedBy.From(by), now);
+            command.Basis, client.Client, command.LawfulBasis, command.ExpiresAt, ActedBy.From(by), now);
     }
 }

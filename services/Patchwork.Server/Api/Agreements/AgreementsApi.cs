@@ -22,10 +22,11 @@ public sealed record AgreementView(Guid AgreementId, string Name, IReadOnlyList<
 /// </summary>
 public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTeamReader reader, RequestAudit audit, TimeProvider clock)
 {
-    public async Task<IResult> ListAsync(HttpContext http, CurrentActor caller, CancellationToken cancellationToken)
+    public async Task<IResult> ListAsync(HttpContext http, CurrentActor caller, Guid? after, int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         const string action = "agreement.list";
+        if (!Paging.TryLimit(limit, Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
         var (seesAll, seesOwn) = caller.Actor is Actor.Practitioner p
             ? (p.Holds(Roles.PartnershipAdmin), p.Holds(Roles.OrganisationAdmin) || p.Holds(Roles.DataProtectionOfficer))
             : (false, false);
@@ -39,8 +40,9 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         var shown = partnership.Agreements.Values.Where(a => seesAll || a.Members.Contains(caller.Organisation))
             .OrderByDescending(a => a.IsActive(now)).ThenByDescending(a => a.Start).ThenBy(a => a.Name, StringComparer.Ordinal)
             .Select(a => View(a, partnership, now)).ToList();
+        if (Paging.Page(http, shown, a => a.AgreementId, after, count, out var badAfter) is not { } page) return badAfter!;
         await audit.AllowedAsync(http, caller, action, null, seesAll ? "PartnershipAdmin" : "OwnOrganisation");
-        return TypedResults.Ok(shown);
+        return TypedResults.Ok(page);
     }
 
     public async Task<IResult> MakeAsync(HttpContext http, CurrentActor caller, MakeAgreementRequest? body, CancellationToken cancellationToken)
@@ -104,11 +106,15 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
 
 public static class AgreementsApi
 {
+    internal const string PagedDescription =
+        "Paged: limit (1 to 200, default 50) and after (the id of the last item of the previous page); when more follow, the Link header names the next page (rel=\"next\").";
+
     public static RouteGroupBuilder MapAgreementsApi(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/agreements", (CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
-            agreements.ListAsync(http, me, ct)).WithName("ListAgreements");
+        api.MapGet("/agreements", (Guid? after, int? limit, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
+                agreements.ListAsync(http, me, after, limit, ct))
+            .WithName("ListAgreements").WithDescription(PagedDescription);
         api.MapPost("/agreements", (MakeAgreementRequest body, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
             agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement");
         api.MapPost("/agreements/{agreementId:guid}/end", (Guid agreementId, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>

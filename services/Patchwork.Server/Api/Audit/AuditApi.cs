@@ -10,7 +10,7 @@ namespace Patchwork.Server.Api.Audit;
 /// </summary>
 public sealed record AuditEntryResponse
 {
-    private AuditEntryResponse(AuditEntry entry, string? rule)
+    private AuditEntryResponse(AuditEntry entry, string? rule, string? purpose)
     {
         Id = entry.Id;
         At = entry.At;
@@ -20,7 +20,7 @@ public sealed record AuditEntryResponse
         Action = entry.Action;
         ClientId = entry.Client?.Value;
         Channel = entry.Channel;
-        Purpose = entry.Purpose;
+        Purpose = purpose;
         Outcome = entry.Outcome;
         Rule = rule;
         CorrelationId = entry.CorrelationId;
@@ -50,11 +50,17 @@ public sealed record AuditEntryResponse
 
     public Guid? CorrelationId { get; }
 
-    /// <summary>The one way an entry leaves the server: in full for a partnership admin, otherwise with its rule reduced to its family.</summary>
-    public static AuditEntryResponse For(AuditEntry entry, AuditDetail detail)
+    public static AuditEntryResponse For(AuditEntry entry, AuditDetail detail) => For(entry, detail, new Dictionary<Guid, string>());
+
+    /// <summary>
+    /// The one way an entry leaves the server: in full for a partnership admin, otherwise with its rule reduced to its
+    /// family; a purpose that refers to a kept justification shows its text, or that it was erased.
+    /// </summary>
+    public static AuditEntryResponse For(AuditEntry entry, AuditDetail detail, IReadOnlyDictionary<Guid, string> justifications)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return new(entry, detail == AuditDetail.Full ? entry.Rule : AuditRuleFamilies.Of(entry.Outcome, entry.Rule));
+        return new(entry, detail == AuditDetail.Full ? entry.Rule : AuditRuleFamilies.Of(entry.Outcome, entry.Rule),
+            Justifications.ShowPurpose(justifications, entry.Purpose));
     }
 }
 
@@ -70,10 +76,12 @@ public static class AuditApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
-            .WithName("WhoViewedClient");
-        api.MapGet("/clients/{clientId}/export", (Guid clientId, string? purpose, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
-                records.ExportAsync(http, me, new ClientId(clientId), purpose, ct))
-            .WithName("ExportClient");
+            .WithName("WhoViewedClient")
+            .WithDescription("Paged, newest first: limit (1 to 200, default 50) and cursor (nextCursor of the previous page).");
+        api.MapGet("/clients/{clientId}/export", (Guid clientId, string? purpose, string? cursor, int? limit, CurrentActor me, ClientRecords records,
+                HttpContext http, CancellationToken ct) => records.ExportAsync(http, me, new ClientId(clientId), purpose, cursor, limit, ct))
+            .WithName("ExportClient")
+            .WithDescription("purpose is required. The record whole on every page; the access log paged, oldest first: limit (1 to 1000, default 500) and cursor (auditNextCursor of the previous page).");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))
             .WithName("EraseClient");
@@ -82,6 +90,20 @@ public static class AuditApi
 
     /// <summary>Opaque to callers: the last entry's id, base64url.</summary>
     internal static string Cursor(Guid after) => Base64Url.EncodeToString(after.ToByteArray(bigEndian: true));
+
+    /// <summary>The export's cursor: the last entry given and the newest entry of the log when the export began.</summary>
+    internal static string ExportCursor(Guid after, Guid until) =>
+        Base64Url.EncodeToString([.. after.ToByteArray(bigEndian: true), .. until.ToByteArray(bigEndian: true)]);
+
+    internal static bool TryReadExportCursor(string? cursor, out (Guid After, Guid Until)? position)
+    {
+        position = null;
+        if (string.IsNullOrEmpty(cursor)) return true;
+        var bytes = new byte[32];
+        if (cursor.Length != 43 || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 32) return false;
+        position = (new Guid(bytes.AsSpan(0, 16), bigEndian: true), new Guid(bytes.AsSpan(16, 16), bigEndian: true));
+        return true;
+    }
 
     internal static bool TryReadCursor(string? cursor, out Guid? after)
     {

@@ -128,6 +128,38 @@ public sealed class AuditTrail
         return await ReadAsync(command, cancellationToken);
     }
 
+    /// <summary>Whether an erasure of the client's personal data was carried out (its allowed entry is the record of it).</summary>
+    public async Task<bool> WasErasedAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT EXISTS (SELECT 1 FROM {_table} WHERE client_id = @client AND action = 'client.erase' AND outcome = 'allowed')");
+        command.Parameters.AddWithValue("client", client.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>One page of a client's entries, oldest first, after the entry <paramref name="after"/>: the subject access export's order.</summary>
+    /// <remarks>Entries after <paramref name="until"/> are left out, so paging a log that grows as it is read still ends.</remarks>
+    public async Task<IReadOnlyList<AuditEntry>> PageForwardAsync(ClientId client, OrganisationId? organisation, Guid? after, Guid until, int count,
+        CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND {OrganisationFilter} AND (@after IS NULL OR id > @after) AND id <= @until ORDER BY id LIMIT @count");
+        command.Parameters.AddWithValue("client", client.Value);
+        command.Parameters.Add(Uuid("organisation", organisation?.Value));
+        command.Parameters.Add(Uuid("after", after));
+        command.Parameters.Add(Uuid("until", until));
+        command.Parameters.AddWithValue("count", count);
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>The newest entry's id about the client, or the empty id.</summary>
+    public async Task<Guid> LatestAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand($"SELECT id FROM {_table} WHERE client_id = @client ORDER BY id DESC LIMIT 1");
+        command.Parameters.AddWithValue("client", client.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? id : Guid.Empty;
+    }
+
     /// <summary>Every entry about the client, oldest first.</summary>
     public Task<IReadOnlyList<AuditEntry>> AllAsync(ClientId client, CancellationToken cancellationToken) => AllAsync(client, null, cancellationToken);
 

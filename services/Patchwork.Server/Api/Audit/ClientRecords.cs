@@ -21,6 +21,8 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
 {
     private const int DefaultPage = 50;
     private const int LargestPage = 200;
+    private const int DefaultExportPage = 500;
+    private const int LargestExportPage = 1000;
 
     /// <summary>
     /// Partnership admins see every entry; a DPO of an organisation involved with the client, and a practitioner with an
@@ -47,17 +49,23 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         var page = await trail.PageAsync(client, everything ? null : caller.Organisation, after, count + 1, cancellationToken);
         await audit.AllowedAsync(http, caller, "client.audit.read", client, everything ? "AllEntries" : "OwnOrganisationEntries");
         var detail = AuditDetails.For(caller);
-        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(entry => AuditEntryResponse.For(entry, detail))],
+        var justifications = await JustificationsAsync(client, cancellationToken);
+        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(entry => AuditEntryResponse.For(entry, detail, justifications))],
             page.Count > count ? AuditApi.Cursor(page[count - 1].Id) : null));
     }
 
     /// <summary>
     /// Subject access, with a stated purpose: everything held, for a partnership admin; for a DPO of an organisation that
     /// holds an involvement with the client, what their organisation holds and what the policy lets it see. The organisations
-    /// whose involvements the export holds are named in its audit entry, which their DPOs then find in "who viewed".
+    /// whose involvements the export holds are named in its audit entry, which their DPOs then find in "who viewed". The
+    /// access log is paged (oldest first, <paramref name="limit"/> entries, then <c>auditNextCursor</c>); the rest comes
+    /// whole on every page.
     /// </summary>
-    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
+    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, string? cursor, int? limit,
+        CancellationToken cancellationToken)
     {
+        if (!AuditApi.TryReadExportCursor(cursor, out var position)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
+        if (limit is < 1 or > LargestExportPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestExportPage}");
         var held = await LoadAsync(client, cancellationToken);
         var vault = services.GetService<ClientIdentityVault>();
         var identity = vault is null ? null : await vault.ReadAsync(client, cancellationToken);
@@ -83,8 +91,12 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         // The export's own entry is written first, so the export includes the access that produced it.
         await audit.AllowedDisclosingAsync(http, caller, "client.export", client, everything ? "SubjectAccess:PartnershipAdmin" : "SubjectAccess:OwnOrganisation",
             purpose, disclosed);
-        var entries = await trail.AllAsync(client, everything ? null : caller.Organisation, cancellationToken);
-        return TypedResults.Ok(SubjectAccessExport.From(client, now, identity, sharing, masked, entries, AuditDetails.For(caller)));
+        var count = limit ?? DefaultExportPage;
+        // The log as it stood at the first page (its own entry included): each page adds an entry, and paging must end.
+        var until = position?.Until ?? await trail.LatestAsync(client, cancellationToken);
+        var entries = await trail.PageForwardAsync(client, everything ? null : caller.Organisation, position?.After, until, count + 1, cancellationToken);
+        return TypedResults.Ok(SubjectAccessExport.From(client, now, identity, sharing, masked, [.. entries.Take(count)], AuditDetails.For(caller),
+            await JustificationsAsync(client, cancellationToken), entries.Count > count ? AuditApi.ExportCursor(entries[count - 1].Id, until) : null));
     }
 
     /// <summary>
@@ -153,11 +165,15 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (vault is not null) await vault.EraseAsync(client, connection, transaction, cancellationToken);
+        if (services.GetService<Justifications>() is { } justifications) await justifications.EraseAsync(client, connection, transaction, cancellationToken);
         if (services.GetService<Threads.ThreadStore>() is { } threads) await threads.EraseClientKeyAsync(client, connection, transaction, cancellationToken);
         await audit.AllowedInAsync(connection, transaction, http, caller, "client.erase", client, "PartnershipAdmin", body.Reason);
         await transaction.CommitAsync(CancellationToken.None);
         return TypedResults.NoContent();
     }
+
+    private async Task<IReadOnlyDictionary<Guid, string>> JustificationsAsync(ClientId client, CancellationToken cancellationToken) =>
+        services.GetService<Justifications>() is { } kept ? await kept.OfClientAsync(client, cancellationToken) : new Dictionary<Guid, string>();
 
     private async Task<Held?> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {

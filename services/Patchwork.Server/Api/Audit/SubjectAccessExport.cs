@@ -18,10 +18,13 @@ public sealed record SubjectAccessExport(
     IReadOnlyList<SubjectAccessExport.ObjectionPart> Objections,
     IReadOnlyList<SubjectAccessExport.BasisPart> SharingWithoutConsent,
     IReadOnlyList<SubjectAccessExport.GrantPart> BreakGlass,
-    IReadOnlyList<AuditEntryResponse> Audit)
+    IReadOnlyList<AuditEntryResponse> Audit,
+    string? AuditNextCursor = null)
 {
+    /// <summary>One page of the export: the record in full, and <paramref name="audit"/>, one page of the access log (oldest first).</summary>
     public static SubjectAccessExport From(ClientId client, DateTimeOffset now, ClientIdentity? identity, ClientSharing sharing,
-        IReadOnlyList<MaskedHandle> masked, IReadOnlyList<AuditEntry> audit, AuditDetail detail)
+        IReadOnlyList<MaskedHandle> masked, IReadOnlyList<AuditEntry> audit, AuditDetail detail, IReadOnlyDictionary<Guid, string> justifications,
+        string? auditNextCursor)
     {
         ArgumentNullException.ThrowIfNull(sharing);
         ArgumentNullException.ThrowIfNull(masked);
@@ -35,10 +38,10 @@ public sealed record SubjectAccessExport(
             [.. sharing.Consents.Values.Select(c => new ConsentPart(c.Id.Value, c.Scope.Organisation?.Value, c.Scope.Sector?.ToString(), c.Categories.IncludesGeneral,
                 [.. c.Categories.Named.Select(n => n.Name)], c.GivenBy.ToString(), c.Evidence.Kind.ToString(), c.Evidence.Reference, c.GivenAt, c.ExpiresAt, c.WithdrawnAt))],
             [.. sharing.Objections.Values.Select(o => new ObjectionPart(o.Id.Value, o.Scope.Organisation?.Value, o.Scope.Sector?.ToString(), o.RecordedAt, o.WithdrawnAt))],
-            [.. sharing.SharingWithoutConsent.Values.Select(b => new BasisPart(b.Id.Value, b.Basis.ToString(), b.Justification, b.RequestedBy.Organisation.Value,
+            [.. sharing.SharingWithoutConsent.Values.Select(b => new BasisPart(b.Id.Value, b.Basis.ToString(), Justifications.Show(justifications, b.Id.Value), b.RequestedBy.Organisation.Value,
                 b.RequestedAt, b.ExpiresAt, b.ApprovedBy?.Value, b.ApprovedAt))],
-            [.. sharing.Grants.Values.Select(g => new GrantPart(g.Id.Value, g.Practitioner.Value, g.Organisation.Value, g.Justification, g.GrantedAt, g.ExpiresAt))],
-            [.. audit.Select(entry => AuditEntryResponse.For(entry, detail))]);
+            [.. sharing.Grants.Values.Select(g => new GrantPart(g.Id.Value, g.Practitioner.Value, g.Organisation.Value, Justifications.Show(justifications, g.Id.Value), g.GrantedAt, g.ExpiresAt))],
+            [.. audit.Select(entry => AuditEntryResponse.For(entry, detail, justifications))], auditNextCursor);
     }
 
     public sealed record IdentityPart(string GivenNames, string FamilyName, DateOnly DateOfBirth, string? NhsNumber, string? Postcode,

@@ -74,8 +74,14 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     public const string LikelyMatchDetail =
         "a likely match exists: search for the client, stating a purpose; if the search does not find them, register again with candidatesSeen";
 
-    public async Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, CancellationToken cancellationToken)
+    public Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, CancellationToken cancellationToken) =>
+        SearchAsync(http, caller, query, null, null, cancellationToken);
+
+    /// <summary>One page of matches (<paramref name="limit"/> up to 20, after the client <paramref name="after"/>); the Link header names the next.</summary>
+    public async Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, Guid? after, int? limit, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
+        if (!Paging.TryLimit(limit, ClientIdentityVault.LargestSearchPage, out var count, out var badLimit)) return badLimit!;
         if (string.IsNullOrWhiteSpace(query.Purpose) || query.Purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
         // The purpose is stored in the audit trail.
@@ -88,10 +94,16 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
             return ApiProblems.From(problem);
         }
 
-        var matches = await vault.SearchAsync(search.Value, cancellationToken);
+        var found = await vault.SearchAsync(search.Value, after is { } last ? new ClientId(last) : null, count + 1, cancellationToken);
+        var matches = found.Take(count).ToList();
         // One entry per search; it names the client when the search found exactly one, so "who viewed" shows it.
-        await audit.AllowedAsync(http, caller, "client.search", matches.Count == 1 ? matches[0].Client : null, $"Matches:{matches.Count}", query.Purpose);
-        return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)]));
+        await audit.AllowedAsync(http, caller, "client.search", matches.Count == 1 && after is null && found.Count == 1 ? matches[0].Client : null,
+            $"Matches:{matches.Count}", query.Purpose);
+        if (found.Count > count) Paging.SetNext(http, matches[^1].Client.Value, count);
+        return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)])
+        {
+            NextAfter = found.Count > count ? matches[^1].Client.Value : null,
+        });
     }
 
     /// <summary>

@@ -16,9 +16,10 @@ public static class ClientsApi
             // search's limit per caller, as a registration is also a lookup of the register.
             .AllowPartnerWith(PartnerScopes.InvolvementsWrite).RequireRateLimiting(SearchRateLimit).WithName("RegisterClient");
 
-        api.MapGet("/clients", ([AsParameters] ClientSearchQuery query, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
-                clients.SearchAsync(http, me, query, ct))
-            .AllowPartnerWith(PartnerScopes.Read).RequireRateLimiting(SearchRateLimit).WithName("SearchClients");
+        api.MapGet("/clients", ([AsParameters] ClientSearchQuery query, Guid? after, int? limit, CurrentActor me, ClientReads clients, HttpContext http,
+                CancellationToken ct) => clients.SearchAsync(http, me, query, after, limit, ct))
+            .AllowPartnerWith(PartnerScopes.Read).RequireRateLimiting(SearchRateLimit).WithName("SearchClients")
+            .WithDescription("Paged: limit (1 to 20, default 20) and after (the clientId of the last match of the previous page, also given as nextAfter); when more follow, the Link header names the next page (rel=\"next\").");
 
         api.MapGet("/clients/{clientId}/team", (Guid clientId, string? purpose, CurrentActor me, ClientReads clients, HttpContext http, CancellationToken ct) =>
                 clients.TeamAsync(http, me, new ClientId(clientId), purpose, ct))

@@ -21,7 +21,11 @@ public sealed record SearchMatchResponse(Guid ClientId, string GivenName, string
     }
 }
 
-public sealed record ClientSearchResponse(IReadOnlyList<SearchMatchResponse> Matches);
+public sealed record ClientSearchResponse(IReadOnlyList<SearchMatchResponse> Matches)
+{
+    /// <summary>Set when more matches follow: pass it as <c>after</c> for the next page.</summary>
+    public Guid? NextAfter { get; init; }
+}
 
 /// <summary>
 /// Exactly one search route — NHS number, family name with date of birth, postcode, or the caller's own reference — and a

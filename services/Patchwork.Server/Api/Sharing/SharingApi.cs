@@ -82,12 +82,14 @@ public static class SharingApi
 
         api.MapPost("/clients/{clientId}/sharing-without-consent", (Guid clientId, RequestSharingWithoutConsentRequest body, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "sharing-without-consent.request") { Purpose = body.Justification },
-                    (client, _, now) => body.ExpiresAt is not { } expires ? Problem.Invalid("expiresAt", "is required")
-                        : Core.SharingWithoutConsent.Requesting.Decide(client, new RequestSharingWithoutConsent(client.Client, SharingWithoutConsentId.New(),
-                            body.LawfulBasis, body.Justification ?? "", expires), me.Actor, now),
-                    requested => Created(clientId, "sharing-without-consent", requested.Basis.Value), ct))
-            .WithName("RequestSharingWithoutConsent");
+        {
+            var basis = SharingWithoutConsentId.New();
+            return commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "sharing-without-consent.request") { Justification = (basis.Value, body.Justification) },
+                (client, _, now) => body.ExpiresAt is not { } expires ? Problem.Invalid("expiresAt", "is required")
+                    : Core.SharingWithoutConsent.Requesting.Decide(client, new RequestSharingWithoutConsent(client.Client, basis,
+                        body.LawfulBasis, body.Justification ?? "", expires), me.Actor, now),
+                requested => Created(clientId, "sharing-without-consent", requested.Basis.Value), ct);
+        }).WithName("RequestSharingWithoutConsent");
 
         api.MapPost("/clients/{clientId}/sharing-without-consent/{basisId}/approve", (Guid clientId, Guid basisId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
@@ -98,11 +100,13 @@ public static class SharingApi
 
         api.MapPost("/clients/{clientId}/break-glass", (Guid clientId, BreakGlassRequest body, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "break-glass.grant") { OpenToAnyone = true, Purpose = body.Justification },
-                    (client, _, now) => Granting.Decide(client, new GrantBreakGlass(client.Client, GrantId.New(), body.Justification ?? "",
-                        body.DurationMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null), me.Actor, now),
-                    granted => TypedResults.Created($"/api/v1/clients/{clientId}/team", new BreakGlassResponse(granted.Grant.Value, granted.ExpiresAt)), ct))
-            .WithName("BreakGlass");
+        {
+            var grant = GrantId.New();
+            return commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "break-glass.grant") { OpenToAnyone = true, Justification = (grant.Value, body.Justification) },
+                (client, _, now) => Granting.Decide(client, new GrantBreakGlass(client.Client, grant, body.Justification ?? "",
+                    body.DurationMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null), me.Actor, now),
+                granted => TypedResults.Created($"/api/v1/clients/{clientId}/team", new BreakGlassResponse(granted.Grant.Value, granted.ExpiresAt)), ct);
+        }).WithName("BreakGlass");
         return api;
     }
 

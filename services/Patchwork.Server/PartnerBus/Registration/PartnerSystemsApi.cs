@@ -31,7 +31,7 @@ internal static class PartnerSystemsApi
     {
         var api = app.MapGroup(ApiExtensions.Prefix).RequireAuthorization(PatchworkClaims.PractitionerPolicy);
         api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials();
-        api.MapGet(Path, List);
+        api.MapGet(Path, List).WithDescription(Api.Agreements.AgreementsApi.PagedDescription);
         api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken();
         return app;
     }
@@ -97,14 +97,16 @@ internal static class PartnerSystemsApi
                     broker.Names.NoticeQueue, broker.Names.InboundExchange)));
     }
 
-    internal static async Task<IResult> List(Guid organisation, ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry,
+    internal static async Task<IResult> List(Guid organisation, Guid? after, int? limit, ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry,
         RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.list";
+        if (!Api.Paging.TryLimit(limit, Api.Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
         if (await RefusedAsync(organisation, user, http, audit, action) is { } refused) return refused;
         var systems = await registry.ListAsync(new OrganisationId(organisation), cancellationToken);
+        if (Api.Paging.Page(http, systems.Select(View).ToList(), s => s.PartnerSystemId, after, count, out var badAfter) is not { } page) return badAfter!;
         await audit.AllowedAsync(http, CurrentActor.From(user)!, action, null, "OrganisationAdmin");
-        return TypedResults.Ok(systems.Select(View).ToList());
+        return TypedResults.Ok(page);
     }
 
     internal static async Task<IResult> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
