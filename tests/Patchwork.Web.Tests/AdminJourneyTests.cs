@@ -33,7 +33,9 @@ public sealed class AdminJourneyTests(WebServer server) : IClassFixture<WebServe
         await admin.GetByRole(AriaRole.Button, new() { Name = "Send invitation" }).ClickAsync();
         await admin.Locator(".govuk-error-summary", new() { HasText = "valid email address" }).WaitForAsync();
         await admin.GetByLabel("Work email address").FillAsync("rowan.ellis@wessex.example.org");
-        await admin.GetByLabel("Manager", new() { Exact = true }).CheckAsync();
+        // Rule 13: the partnership admin is offered only what they may grant — DPO yes, Manager (which they do not hold) no.
+        (await admin.GetByLabel("Manager", new() { Exact = true }).CountAsync()).ShouldBe(0);
+        await admin.GetByLabel("Data protection officer", new() { Exact = true }).CheckAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Send invitation" }).ClickAsync();
         await admin.GetByText("The invitation is sent.").WaitForAsync();
 

@@ -29,6 +29,8 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
             (me.Roles & (Roles.PartnershipAdmin | Roles.OrganisationAdmin | Roles.DataProtectionOfficer)) != 0)
         : new AdminRights(false, false, false);
 
+    public Roles Grantable => Me is { } me ? RoleGrants.GrantableBy(me.Roles) : Roles.None;
+
     private Guid Organisation => Me?.Organisation.Value ?? throw new InvalidOperationException("An admin page admitted someone who is not a practitioner.");
 
     public async Task<DeskOutcome<bool>> InviteAsync(NewPractitioner practitioner, CancellationToken cancellationToken)

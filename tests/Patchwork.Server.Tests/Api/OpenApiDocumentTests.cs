@@ -33,7 +33,7 @@ public sealed class OpenApiDocumentTests(ApiServer server) : IClassFixture<ApiSe
         var search = (await DocumentAsync()).GetProperty("paths").GetProperty("/api/v1/clients").GetProperty("get");
         var names = search.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query")
             .Select(p => p.GetProperty("name").GetString()!).ToList();
-        names.ShouldBe(["nhsNumber", "familyName", "dateOfBirth", "postcode", "localReference", "purpose"], ignoreOrder: true);
+        names.ShouldBe(["nhsNumber", "familyName", "dateOfBirth", "postcode", "localReference", "purpose", "after", "limit"], ignoreOrder: true);
 
         // What a generated client sends: exactly the documented names, nothing guessed.
         var values = new Dictionary<string, string> { ["familyName"] = "Marsh-Whitfield", ["dateOfBirth"] = "2011-04-17", ["purpose"] = "referral check" };

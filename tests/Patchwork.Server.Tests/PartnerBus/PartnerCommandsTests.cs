@@ -71,6 +71,7 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             // A redelivered refusal would be audited again. A later command on the same queue, handled after all of them,
             // gives any redelivery its time to happen before the entries are counted.
             var later = ClientId.New();
+            await RegisterClientAsync(host, later);
             await SendCommandAsync(channel, police, Guid.CreateVersion7(), "RecordInvolvement", RecordCommand(later, InvolvementId.New(), "general"));
             await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await reader.LoadAsync(later, default)).Client is not null, "the later command's effect");
             await Eventually.Within(TimeSpan.FromSeconds(90), async () => await MessagesIn(police.Names.InboundQueue) == 0, "every command handled");

@@ -9,6 +9,9 @@ public interface IAdminDesk
     /// <summary>What the signed-in practitioner may administer, from their session's roles.</summary>
     AdminRights Rights { get; }
 
+    /// <summary>The roles this administrator may grant (DESIGN §3 rule 13): their own, and DPO for a partnership admin.</summary>
+    Patchwork.Core.Roles Grantable { get; }
+
     Task<DeskOutcome<bool>> InviteAsync(NewPractitioner practitioner, CancellationToken cancellationToken);
 
     Task<DeskOutcome<IReadOnlyList<AgreementSummary>>> AgreementsAsync(CancellationToken cancellationToken);

@@ -13,15 +13,15 @@ public sealed class InviteModel(IAdminDesk desk) : PageModel
     public string? Email { get; private set; }
     public IReadOnlyList<string> Roles { get; private set; } = [];
 
-    public IReadOnlyList<Govuk.Option> RoleOptions => desk.Rights.PartnershipAdmin
-        ? [.. OrganisationRoles, new("PartnershipAdmin", "Partnership admin", "Makes and ends sharing agreements; erases clients")]
-        : OrganisationRoles;
+    /// <summary>Only the roles this administrator may grant (they hold it, or DPO as a partnership admin): nothing offered is refused.</summary>
+    public IReadOnlyList<Govuk.Option> RoleOptions => [.. Options.Where(o => desk.Grantable.HasFlag(Enum.Parse<Patchwork.Core.Roles>(o.Value)))];
 
-    private static readonly Govuk.Option[] OrganisationRoles =
+    private static readonly Govuk.Option[] Options =
     [
         new("Manager", "Manager", "Approves sharing without consent"),
         new("DataProtectionOfficer", "Data protection officer", "Reads who viewed clients and subject access exports"),
         new("OrganisationAdmin", "Organisation admin", "Invites staff and registers partner systems"),
+        new("PartnershipAdmin", "Partnership admin", "Makes and ends sharing agreements; erases clients"),
     ];
 
     public IActionResult OnGet() => desk.Rights.OrganisationAdmin ? Page() : this.NotFoundPage();
