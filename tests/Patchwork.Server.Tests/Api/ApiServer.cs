@@ -101,24 +101,8 @@ public class ApiServer : IAsyncLifetime
     }
 
     /// <summary>A client holding a real access token of a partner system of <paramref name="organisation"/>.</summary>
-    public async Task<HttpClient> AsPartnerOf(OrganisationId organisation, params string[] scopes)
-    {
-        var directory = Services.GetRequiredService<IPartnerClientDirectory>();
-        var client = await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), organisation, "Test partner", scopes), CancellationToken.None);
-        var secret = await directory.IssueSecretAsync(client.ClientId, CancellationToken.None);
-        var http = _factory!.CreateClient();
-        var request = new HttpRequestMessage(HttpMethod.Post, TokenPaths.Token)
-        {
-            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", string.Join(' ', scopes))]),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.OAuthClientId)}:{Uri.EscapeDataString(secret)}")));
-        var response = await http.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        response.IsSuccessStatusCode.ShouldBeTrue(body);
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString());
-        return http;
-    }
+    public Task<HttpClient> AsPartnerOf(OrganisationId organisation, params string[] scopes) =>
+        PartnerTokens.AuthoriseAsync(Services, _factory!.CreateClient(), organisation, scopes);
 
     public async Task<long> AuditCountAsync(ClientId? client = null)
     {
@@ -157,5 +141,29 @@ public sealed class TestPractitionerScheme(IOptionsMonitor<AuthenticationSchemeO
         var claims = new List<Claim> { new("pw:practitioner", parts[0]), new("pw:org", parts[1]) };
         claims.AddRange(Enum.Parse<Roles>(parts[2]).ToString().Split(", ").Select(role => new Claim("pw:role", role)));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, Name)), Name)));
+    }
+}
+
+/// <summary>Registers a partner system of an organisation in a host and gives an HTTP client its real access token.</summary>
+public static class PartnerTokens
+{
+    public static async Task<HttpClient> AuthoriseAsync(IServiceProvider services, HttpClient http, OrganisationId organisation, string[] scopes)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(http);
+        var directory = services.GetRequiredService<IPartnerClientDirectory>();
+        var client = await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), organisation, "Test partner", scopes), CancellationToken.None);
+        var secret = await directory.IssueSecretAsync(client.ClientId, CancellationToken.None);
+        var request = new HttpRequestMessage(HttpMethod.Post, TokenPaths.Token)
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", string.Join(' ', scopes))]),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.OAuthClientId)}:{Uri.EscapeDataString(secret)}")));
+        var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        response.IsSuccessStatusCode.ShouldBeTrue(body);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString());
+        return http;
     }
 }

@@ -46,24 +46,8 @@ public sealed class DemoSignInServer : SignInServer
     }
 
     /// <summary>A client holding a real access token of a partner system of <paramref name="organisation"/>.</summary>
-    public async Task<HttpClient> PartnerOfAsync(OrganisationId organisation, params string[] scopes)
-    {
-        var directory = Services.GetRequiredService<IPartnerClientDirectory>();
-        var client = await directory.RegisterAsync(new PartnerClientRegistration(PartnerSystemId.New(), organisation, "Test partner", scopes), CancellationToken.None);
-        var secret = await directory.IssueSecretAsync(client.ClientId, CancellationToken.None);
-        var http = NewBrowser().Http;
-        var request = new HttpRequestMessage(HttpMethod.Post, TokenPaths.Token)
-        {
-            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", string.Join(' ', scopes))]),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(client.OAuthClientId)}:{Uri.EscapeDataString(secret)}")));
-        var response = await http.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        response.IsSuccessStatusCode.ShouldBeTrue(body);
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString());
-        return http;
-    }
+    public Task<HttpClient> PartnerOfAsync(OrganisationId organisation, params string[] scopes) =>
+        PartnerTokens.AuthoriseAsync(Services, NewBrowser().Http, organisation, scopes);
 }
 
 /// <summary>
