@@ -21,6 +21,7 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
 
     private async Task JourneyAsync(bool javaScript, string familyName, DateOnly born)
     {
+        var started = DateTimeOffset.UtcNow;
         var suffix = javaScript ? "" : "-no-js";
         Func<IPage, string, Task>? check = javaScript ? PageChecks.CheckAsync : null;
         var socialWorker = javaScript ? DemoPartnership.SocialWorker : DemoPartnership.TeamManager;
@@ -90,7 +91,12 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             // The search's purpose is carried to the client it found: shown on the page and recorded with the page's read.
             (await page.Locator("#read-purpose").InnerTextAsync()).ShouldBe("Purpose: Missing-from-home report for this child");
             var found = Guid.Parse(new Uri(page.Url).AbsolutePath.Split('/')[2]);
-            (await server.AuditCountAsync("client.team.read", found, "Missing-from-home report for this child")).ShouldBeGreaterThanOrEqualTo(1);
+            // Every field of the page read's entry, from its columns: who, for which organisation, which client, the web
+            // channel, the purpose, allowed by a rule, at a time within this test.
+            var reads = (await AuditRows.OfAsync(server.Schema, "client.team.read", found)).Where(e => e.Purpose == "Missing-from-home report for this child").ToList();
+            reads.ShouldNotBeEmpty();
+            reads.ShouldAllBe(e => e.Practitioner == officer.Id.Value && e.PartnerSystem == null && e.Organisation == officer.Agency.Id.Value
+                && e.Channel == "web" && e.Outcome == "allowed" && e.Rule != null && e.At >= started && e.At <= DateTimeOffset.UtcNow);
             (await socialWorkerCard.Locator("a[href='tel:01632960555']").InnerTextAsync()).ShouldBe(phone);
             (await socialWorkerCard.Locator($"a[href='mailto:{email}']").InnerTextAsync()).ShouldBe(email);
             await page.SetViewportSizeAsync(375, 800);

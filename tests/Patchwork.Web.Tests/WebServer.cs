@@ -23,6 +23,9 @@ public sealed class WebServer : IAsyncLifetime
     public const string Password = "correct horse battery staple";
 
     private readonly PostgresSchema _schema = new();
+
+    /// <summary>The database schema this host's tables live in.</summary>
+    public string Schema => _schema.Name;
     private readonly RabbitVirtualHost _broker = new();
     private Host? _host;
     private IPlaywright? _playwright;
