@@ -71,11 +71,11 @@ public sealed class WebServer : IAsyncLifetime
     /// A browser context of its own (cookies, JavaScript on or off) at a phone's width. Every wait in it has a deadline that
     /// holds on a loaded machine (Playwright's own default is 30 s, which a clean-clone run under load once exceeded).
     /// </summary>
-    public async Task<IBrowserContext> NewContextAsync(bool javaScript = true, int width = 375)
+    public async Task<IBrowserContext> NewContextAsync(bool javaScript = true, int width = 375, Uri? through = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Address.ToString(),
+            BaseURL = (through ?? Address).ToString(),
             JavaScriptEnabled = javaScript,
             ViewportSize = new ViewportSize { Width = width, Height = 800 },
         });

@@ -1,4 +1,4 @@
-// Builds what the pages use from npm packages into wwwroot/lib (git-ignored); run by the build (Patchwork.Web.csproj).
+// Builds what the pages use from npm packages (GOV.UK Frontend, the SignalR client) into wwwroot/lib (git-ignored); run by the build (Patchwork.Web.csproj).
 // GOV.UK Frontend's stylesheet is compiled from its Sass with only the components the pages use (styles/govuk-frontend.scss).
 // Patchwork is not a GOV.UK service: the GDS Transport typeface is licensed for GOV.UK only, so the stylesheet names Arial
 // and its fonts are not copied.
@@ -9,6 +9,9 @@ const dist = 'node_modules/govuk-frontend/dist/govuk/';
 const lib = 'wwwroot/lib/govuk-frontend/';
 mkdirSync(lib + 'assets/images', { recursive: true });
 copyFileSync(dist + 'govuk-frontend.min.js', lib + 'govuk-frontend.min.js');
+// The official SignalR client's browser build (it defines self.signalR), for the live feed on signed-in pages.
+mkdirSync('wwwroot/lib/signalr', { recursive: true });
+copyFileSync('node_modules/@microsoft/signalr/dist/browser/signalr.min.js', 'wwwroot/lib/signalr/signalr.min.js');
 copyFileSync(dist + 'assets/images/favicon.ico', lib + 'assets/images/favicon.ico');
 const css = compile('styles/govuk-frontend.scss', { loadPaths: ['node_modules'], style: 'compressed', sourceMap: false, quietDeps: true })
   .css.replace(/^\uFEFF/, '');

@@ -19,7 +19,19 @@ public static class WebExtensions
         ArgumentNullException.ThrowIfNull(builder);
         // Serves the web project's assets from a build's output (as ./patchwork run does); a published app has them in wwwroot.
         builder.WebHost.UseStaticWebAssets();
+        // The assets are served as the build made them (precompressed, fingerprinted, with their ETags): the framework's
+        // runtime patching for files edited under a running app would re-compress them on the fly at "no compression"
+        // and answer conditional requests with 200, as it did before this was set.
+        builder.Configuration["ReloadStaticAssetsAtRuntime"] = "false";
         var services = builder.Services;
+        services.AddResponseCompression(compression =>
+        {
+            compression.EnableForHttps = true;
+            compression.MimeTypes = ["text/html"];
+            compression.Providers.Add<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProvider>();
+            compression.Providers.Add<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProvider>();
+        });
+        services.AddSingleton<Microsoft.AspNetCore.ResponseCompression.IResponseCompressionProvider, PageCompression>();
         services.AddRazorPages(pages =>
             {
                 pages.Conventions.AuthorizeFolder("/", PatchworkClaims.PractitionerPolicy);
@@ -51,9 +63,10 @@ public static class WebExtensions
     public static WebApplication MapPatchworkWeb(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseResponseCompression();
         app.MapStaticAssets();
         // The sign-in pages' forms share the /account endpoints' limit per address (their GETs are not counted).
-        app.MapRazorPages().Add(endpoint =>
+        app.MapRazorPages().WithStaticAssets().Add(endpoint =>
         {
             if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } route } &&
                 (route.TrimStart('/') == "sign-in" || route.TrimStart('/').StartsWith("sign-in/", StringComparison.Ordinal)))

@@ -1,53 +1,46 @@
-// The live feed (DESIGN.md §4): notices pushed on /hubs/feed, spoken in SignalR's JSON hub protocol over a plain WebSocket.
-// @microsoft/signalr is on npm, but at 48 KB it would put every page over its 150 KB budget for one message type; the
-// protocol this needs is a handshake, "notice" invocations, pings and close, all records ending in 0x1E.
+// The live feed (DESIGN.md §4): notices pushed on /hubs/feed through the official SignalR client (@microsoft/signalr,
+// copied into wwwroot/lib by the build). It negotiates WebSockets, then server-sent events, then long polling, so the feed
+// keeps working behind proxies that break WebSockets, and it reconnects with back-off for as long as the page is open.
 // A notice names no one: it shows a banner and a count, and on that client's page the team is read again (through the
 // page itself, so the policy decides again and the read is audited). After every (re)connect, what was missed is read
 // from GET /api/v1/notices?after=<last position>. Progressive enhancement only: every page works without this file.
-const separator = '\u001e';
-const pingEvery = 15000;
 const retryDelays = [0, 2000, 5000, 10000, 30000];
 
-export function startFeed() {
+export async function startFeed(signalrUrl) {
   const start = document.querySelector('meta[name="patchwork-notice-position"]');
-  if (!start || !('WebSocket' in window)) return;
+  const region = document.getElementById('live-notices');
+  if (!start || !region || !signalrUrl) return;
+  // The client's browser build defines self.signalR; it is fetched only by signed-in pages, once, and then cached.
+  await import(signalrUrl);
+  const { HubConnectionBuilder, LogLevel } = self.signalR;
   let position = Number(start.content) || 0;
   let unread = 0;
-  let attempt = 0;
   const seen = new Set();
   const team = document.getElementById('team');
   const messages = document.getElementById('messages');
 
-  connect();
+  const connection = new HubConnectionBuilder()
+    .withUrl('/hubs/feed')
+    // Never give up while the page is open: the last delay repeats.
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: retry => retryDelays[Math.min(retry.previousRetryCount, retryDelays.length - 1)] })
+    .configureLogging(LogLevel.None)
+    .build();
+  connection.on('notice', notice => receive([notice]));
+  connection.onreconnecting(() => { region.dataset.feed = 'reconnecting'; });
+  connection.onreconnected(() => { region.dataset.feed = 'connected'; resynchronise(); });
+  // Closed for good only when the server refused the connection (a session that ended): the next page starts again.
+  connection.onclose(() => { region.dataset.feed = 'closed'; });
 
-  function connect() {
-    const socket = new WebSocket(location.origin.replace(/^http/, 'ws') + '/hubs/feed');
-    let handshaken = false;
-    let pinger = 0;
-    let reconnect = true;
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ protocol: 'json', version: 1 }) + separator));
-    socket.addEventListener('message', event => {
-      for (const record of String(event.data).split(separator)) {
-        if (!record) continue;
-        const message = JSON.parse(record);
-        if (!handshaken) {
-          handshaken = true;
-          if (message.error) { reconnect = false; socket.close(); return; }
-          attempt = 0;
-          pinger = setInterval(() => socket.send(JSON.stringify({ type: 6 }) + separator), pingEvery);
-          resynchronise();
-        } else if (message.type === 1 && message.target === 'notice') {
-          receive([message.arguments[0]]);
-        } else if (message.type === 7) {
-          reconnect = message.allowReconnect === true;
-        }
-      }
-    });
-    socket.addEventListener('close', () => {
-      clearInterval(pinger);
-      if (reconnect) setTimeout(connect, retryDelays[Math.min(attempt++, retryDelays.length - 1)]);
-    });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await connection.start();
+      break;
+    } catch {
+      await new Promise(resolve => setTimeout(resolve, retryDelays[Math.min(attempt + 1, retryDelays.length - 1)]));
+    }
   }
+  region.dataset.feed = 'connected';
+  resynchronise();
 
   async function resynchronise() {
     for (;;) {
@@ -72,7 +65,6 @@ export function startFeed() {
   }
 
   function showBanner(teamChanged, threadChanged) {
-    const region = document.getElementById('live-notices');
     const words = unread === 1 ? 'You have 1 new notification.' : `You have ${unread} new notifications.`;
     const heading = element('p', 'govuk-notification-banner__heading', words + ' ');
     const link = element('a', 'govuk-notification-banner__link', 'See your notifications');
