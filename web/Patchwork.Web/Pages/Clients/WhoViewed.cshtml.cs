@@ -10,13 +10,18 @@ public sealed class WhoViewedModel(IClientTasks tasks) : PageModel
 {
     public Guid Client { get; private set; }
 
+    /// <summary>How many entries one page shows, newest first.</summary>
+    public const int PerPage = 50;
+
     public IReadOnlyList<Viewing> Entries { get; private set; } = [];
+
+    public Paging Pages { get; private set; } = null!;
 
     public async Task<IActionResult> OnGetAsync(Guid client, CancellationToken cancellationToken)
     {
         Client = client;
         if (await tasks.WhoViewedAsync(new ClientId(client), cancellationToken) is not { } entries) return this.NotFoundPage();
-        Entries = entries;
+        (Entries, Pages) = Paging.Of(entries, Paging.Requested(Request), PerPage, $"/clients/{client}/who-viewed", "Pages of who viewed");
         Response.Headers.CacheControl = "private, no-store";
         return Page();
     }
