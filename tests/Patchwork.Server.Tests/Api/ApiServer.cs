@@ -51,7 +51,7 @@ public class ApiServer : IAsyncLifetime
         {
             // Sign-in's per-address limit (10 a window) is not what the matrices test; a dozen callers sign in from one address.
             Settings.TryAdd("SignIn:AttemptsPerWindow", "100000");
-            // Registering a partner system makes its broker user through the management API; the relay is not under test.
+            // Registering a partner system (PractitionerDoorsMatrixTests) makes its broker user through the management API.
             Settings.TryAdd("RabbitMq:ManagementUrl", LocalServers.RabbitManagementUrl.ToString());
             Settings.TryAdd("RabbitMq:AdminUsername", LocalServers.RabbitAdminUsername);
             Settings.TryAdd("RabbitMq:AdminPassword", LocalServers.RabbitAdminPassword);
