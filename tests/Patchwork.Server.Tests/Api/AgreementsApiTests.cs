@@ -10,9 +10,9 @@ namespace Patchwork.Server.Tests.Api;
 /// <summary>
 /// Sharing agreements through the API: every endpoint × every kind of caller against a literal table (DESIGN.md §2: a
 /// partnership admin makes and ends agreements; admins and DPOs read those of their organisation), one audit entry per
-/// request, and field-level problems for bad input.
+/// request, and field-level problems for bad input. Practitioners sign in for real (<see cref="SignedInApiServer"/>).
 /// </summary>
-public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServer>
+public sealed class AgreementsApiTests(SignedInApiServer server) : IClassFixture<SignedInApiServer>
 {
     //                                   Anon  SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO  POA  UDPO NC
     private const string Table = """
@@ -20,6 +20,14 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
         POST   make-agreement             401  403  403  403  403  403  403  403  201  403  403  403  403  403
         POST   end-agreement              401  403  403  403  403  403  403  403  204  403  403  403  403  403
         """;
+
+    /// <summary>The route each row reaches (checked on every cell's response; read by the route coverage test).</summary>
+    internal static readonly Dictionary<string, string> Routes = new()
+    {
+        ["list-agreements"] = "GET /api/v1/agreements",
+        ["make-agreement"] = "POST /api/v1/agreements",
+        ["end-agreement"] = "POST /api/v1/agreements/{agreementId:guid}/end",
+    };
 
     public static TheoryData<string> Endpoints() => [.. MatrixTable.Rows(Table).Keys];
 
@@ -29,6 +37,8 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
     {
         var expected = MatrixTable.Rows(Table)[endpoint];
         var wrong = new List<string>();
+        // Everyone signs in before the first cell, so no sign-in falls inside a cell's audit count.
+        foreach (var caller in Enum.GetValues<Caller>()) await ClientForAsync(caller);
         foreach (var caller in Enum.GetValues<Caller>())
         {
             // Each cell that ends an agreement ends one of its own, made by the partnership admin just before.
@@ -43,6 +53,7 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
             };
             var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync();
+            wrong.AddRange(MatrixTable.RouteDifferences(caller.ToString(), Routes[endpoint], response));
             var entries = await server.AuditCountAsync() - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
             else if (entries == 1) wrong.AddRange(MatrixTable.AuditDifferences(caller.ToString(), status, await MatrixTable.NewestAuditAsync(server.Schema)));
@@ -58,14 +69,14 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
         var elsewhere = await MakeAsync(Body("Police and health only", DemoPartnership.Police, DemoPartnership.Health));
         var ours = await MakeAsync(Body("Social care and police", DemoPartnership.SocialCare, DemoPartnership.Police));
 
-        var dpos = await ListAsync(server.As(DemoPartnership.SocialCareDpo));
+        var dpos = await ListAsync(await server.AsAsync(DemoPartnership.SocialCareDpo));
         dpos.ShouldContain(ours);
         dpos.ShouldNotContain(elsewhere);
-        var admins = await ListAsync(server.As(DemoPartnership.PartnershipAdmin));
+        var admins = await ListAsync(await server.AsAsync(DemoPartnership.PartnershipAdmin));
         admins.ShouldContain(ours);
         admins.ShouldContain(elsewhere);
 
-        var listed = (await server.As(DemoPartnership.PartnershipAdmin).GetFromJsonAsync<JsonElement>("/api/v1/agreements"))
+        var listed = (await (await server.AsAsync(DemoPartnership.PartnershipAdmin)).GetFromJsonAsync<JsonElement>("/api/v1/agreements"))
             .EnumerateArray().Single(a => a.GetProperty("agreementId").GetGuid() == ours);
         listed.GetProperty("name").GetString().ShouldBe("Social care and police");
         listed.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ShouldBe(
@@ -76,7 +87,7 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
     [Fact]
     public async Task Bad_input_gets_a_problem_naming_the_field_and_an_agreement_ends_once()
     {
-        var admin = server.As(DemoPartnership.PartnershipAdmin);
+        var admin = await server.AsAsync(DemoPartnership.PartnershipAdmin);
         async Task<string?> FieldOf(object body)
         {
             using var response = await admin.PostAsJsonAsync("/api/v1/agreements", body);
@@ -111,7 +122,7 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
 
     private async Task<Guid> MakeAsync(object body)
     {
-        using var response = await server.As(DemoPartnership.PartnershipAdmin).PostAsJsonAsync("/api/v1/agreements", body);
+        using var response = await (await server.AsAsync(DemoPartnership.PartnershipAdmin)).PostAsJsonAsync("/api/v1/agreements", body);
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("agreementId").GetGuid();
     }
@@ -119,11 +130,5 @@ public sealed class AgreementsApiTests(ApiServer server) : IClassFixture<ApiServ
     private static async Task<List<Guid>> ListAsync(HttpClient http) =>
         [.. (await http.GetFromJsonAsync<JsonElement>("/api/v1/agreements")).EnumerateArray().Select(a => a.GetProperty("agreementId").GetGuid())];
 
-    private async Task<HttpClient> ClientForAsync(Caller caller) => caller switch
-    {
-        Caller.Anonymous => server.Anonymous(),
-        Caller.PartnerSame or Caller.PartnerOther => await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame),
-        Caller.PlainOrgAdmin or Caller.UninvolvedDpo or Caller.Newcomer => AuthorizationMatrixTests.Unnamed(server, caller),
-        _ => server.As(StaffOf(caller)),
-    };
+    private Task<HttpClient> ClientForAsync(Caller caller) => AuthorizationMatrixTests.ClientForAsync(server, caller);
 }

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,9 +22,10 @@ namespace Patchwork.Server.Tests.Api;
 
 /// <summary>
 /// A Patchwork host with the demo county on a schema of its own, and verbs to call the API as its practitioners or as
-/// partner systems. Practitioners authenticate through <see cref="TestPractitionerScheme"/>: the seam until the sign-in
-/// slice lands, issuing exactly the claims its cookie will carry (pw:practitioner, pw:org, one pw:role per role) as the
-/// host's default scheme, which is where the API's policy looks for practitioners. Partners use real tokens.
+/// partner systems. Practitioners come in through one of two doors: here, <see cref="TestPractitionerScheme"/>, a header
+/// issuing the claims the session cookie carries, for tests about what the API does with a caller; in
+/// <see cref="SignedInApiServer"/>, the real one (password, second factor, session cookie, antiforgery on writes), for the
+/// authorization matrices, which are about who gets in. Partners always use real tokens.
 /// </summary>
 public class ApiServer : IAsyncLifetime
 {
@@ -38,8 +40,22 @@ public class ApiServer : IAsyncLifetime
     /// <summary>Settings a test class changes, such as a tight search rate limit.</summary>
     public Dictionary<string, string> Settings { get; } = new() { ["Api:SearchesPerMinute"] = "100000" };
 
+    /// <summary>True where practitioners sign in for real: the header scheme is then not installed at all.</summary>
+    protected virtual bool SignsPractitionersIn => false;
+
+    private SignedInPractitioners? _sessions;
+
     public async Task InitializeAsync()
     {
+        if (SignsPractitionersIn)
+        {
+            // Sign-in's per-address limit (10 a window) is not what the matrices test; a dozen callers sign in from one address.
+            Settings.TryAdd("SignIn:AttemptsPerWindow", "100000");
+            // Registering a partner system (PractitionerDoorsMatrixTests) makes its broker user through the management API.
+            Settings.TryAdd("RabbitMq:ManagementUrl", LocalServers.RabbitManagementUrl.ToString());
+            Settings.TryAdd("RabbitMq:AdminUsername", LocalServers.RabbitAdminUsername);
+            Settings.TryAdd("RabbitMq:AdminPassword", LocalServers.RabbitAdminPassword);
+        }
         await _schema.InitializeAsync();
         await _broker.InitializeAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
@@ -64,6 +80,8 @@ public class ApiServer : IAsyncLifetime
             host.ConfigureTestServices(services =>
             {
                 ConfigureServices(services);
+                services.AddSingleton<IStartupFilter, MatchedRoute>();
+                if (SignsPractitionersIn) return;
                 services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TestPractitionerScheme>(TestPractitionerScheme.Name, _ => { });
                 services.PostConfigure<AuthenticationOptions>(options =>
                 {
@@ -74,6 +92,7 @@ public class ApiServer : IAsyncLifetime
             });
         });
         _ = _factory.Server;
+        if (SignsPractitionersIn) _sessions = new SignedInPractitioners(_factory);
     }
 
     /// <summary>Services a derived host replaces, such as the clock.</summary>
@@ -90,15 +109,25 @@ public class ApiServer : IAsyncLifetime
 
     public HttpClient Anonymous() => _factory!.CreateClient();
 
-    /// <summary>A client signed in as one of the demo county's staff.</summary>
+    /// <summary>A client acting as one of the demo county's staff, through the test header.</summary>
     public HttpClient As(DemoPartnership.Staff staff) => As(staff.Id, staff.Agency.Id, staff.Roles);
 
     public HttpClient As(PractitionerId practitioner, OrganisationId organisation, Roles roles)
     {
+        if (SignsPractitionersIn) throw new InvalidOperationException("This host signs practitioners in for real: use AsAsync.");
         var http = _factory!.CreateClient();
         http.DefaultRequestHeaders.Add(TestPractitionerScheme.Header, $"{practitioner.Value}|{organisation.Value}|{roles}");
         return http;
     }
+
+    /// <summary>A client acting as one of the demo county's staff through this host's door (see the class summary).</summary>
+    public Task<HttpClient> AsAsync(DemoPartnership.Staff staff) => AsAsync(staff.Id, staff.Agency.Id, staff.Roles);
+
+    public Task<HttpClient> AsAsync(PractitionerId practitioner, OrganisationId organisation, Roles roles) =>
+        _sessions is { } sessions ? sessions.AsAsync(practitioner, organisation, roles) : Task.FromResult(As(practitioner, organisation, roles));
+
+    /// <summary>The real sign-in's sessions and accounts; only where practitioners sign in for real.</summary>
+    public SignedInPractitioners Sessions => _sessions ?? throw new InvalidOperationException("This host lets practitioners in by the test header.");
 
     /// <summary>A client holding a real access token of a partner system of <paramref name="organisation"/>.</summary>
     public Task<HttpClient> AsPartnerOf(OrganisationId organisation, params string[] scopes) =>
@@ -117,7 +146,7 @@ public class ApiServer : IAsyncLifetime
     /// <summary>A fresh client registered by the demo social worker, so a test can change its record without disturbing others.</summary>
     public async Task<ClientId> GivenNewClientAsync(string familyName)
     {
-        var response = await As(DemoPartnership.SocialWorker).PostAsJsonAsync("/api/v1/clients", new
+        var response = await (await AsAsync(DemoPartnership.SocialWorker)).PostAsJsonAsync("/api/v1/clients", new
         {
             givenNames = "Test", familyName, dateOfBirth = "2012-05-06", candidatesSeen = true,
         });

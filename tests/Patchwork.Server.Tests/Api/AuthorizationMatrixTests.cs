@@ -16,8 +16,12 @@ namespace Patchwork.Server.Tests.Api;
 /// The client, as the social worker registers it: involvements of the social worker (Social Care, general), the police
 /// officer (Police, general), the designated safeguarding lead (school, general) and a sexual health nurse (Health,
 /// sexual health — sensitive); consent to share general categories with the police sector and with the school.
+///
+/// Every practitioner caller comes in through the real door (<see cref="SignedInApiServer"/>: password, second factor,
+/// session cookie, antiforgery header on changes); partner systems with their access tokens. Each cell also checks that
+/// the host matched the route its row declares in <see cref="Routes"/>, the list the route coverage test reads.
 /// </summary>
-public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<ApiServer>
+public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassFixture<SignedInApiServer>
 {
     /// <summary>The callers, in the order of the table's columns.</summary>
     public enum Caller
@@ -76,6 +80,32 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         POST   answer-contact-request                   401  403  403  403  200  403  404  403  403  403  403  403  404  403
         """;
 
+    /// <summary>The route each row reaches, as the host maps it (checked on every cell's response).</summary>
+    internal static readonly Dictionary<string, string> Routes = new()
+    {
+        ["team"] = "GET /api/v1/clients/{clientId}/team",
+        ["search"] = "GET /api/v1/clients",
+        ["who-viewed"] = "GET /api/v1/clients/{clientId}/audit",
+        ["export"] = "GET /api/v1/clients/{clientId}/export",
+        ["erase"] = "POST /api/v1/clients/{clientId}/erasure",
+        ["register-client"] = "POST /api/v1/clients",
+        ["record-involvement"] = "POST /api/v1/clients/{clientId}/involvements",
+        ["record-involvement-for-another-org"] = "POST /api/v1/clients/{clientId}/involvements",
+        ["end-involvement"] = "POST /api/v1/clients/{clientId}/involvements/{involvementId}/end",
+        ["change-involvement"] = "PATCH /api/v1/clients/{clientId}/involvements/{involvementId}",
+        ["record-consent"] = "POST /api/v1/clients/{clientId}/consents",
+        ["record-sensitive-consent"] = "POST /api/v1/clients/{clientId}/consents",
+        ["withdraw-consent"] = "POST /api/v1/clients/{clientId}/consents/{consentId}/withdraw",
+        ["record-objection"] = "POST /api/v1/clients/{clientId}/objections",
+        ["withdraw-objection"] = "POST /api/v1/clients/{clientId}/objections/{objectionId}/withdraw",
+        ["request-sharing-without-consent"] = "POST /api/v1/clients/{clientId}/sharing-without-consent",
+        ["approve-sharing-without-consent"] = "POST /api/v1/clients/{clientId}/sharing-without-consent/{basisId}/approve",
+        ["break-glass"] = "POST /api/v1/clients/{clientId}/break-glass",
+        ["raise-attention"] = "POST /api/v1/clients/{clientId}/attention",
+        ["request-contact"] = "POST /api/v1/clients/{clientId}/contact-requests",
+        ["answer-contact-request"] = "POST /api/v1/clients/{clientId}/contact-requests/{requestId}/answer",
+    };
+
     // What each caller sees of the team (GET team): the practitioners whose involvements are visible, and how many masked
     // entries ("another service is involved"). Partners see their organisation's view.
     private static readonly Dictionary<Caller, (string[] Visible, int Masked)> TeamViews = new()
@@ -104,9 +134,6 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         [Caller.OrganisationAdmin] = DemoPartnership.PartnershipAdmin,
     };
 
-    /// <summary>The demo practitioner who plays a caller (every caller but the anonymous one and the partner systems).</summary>
-    internal static DemoPartnership.Staff StaffOf(Caller caller) => Staff[caller];
-
     private static readonly Dictionary<string, DemoPartnership.Staff> ByName = new()
     {
         ["SocialWorker"] = DemoPartnership.SocialWorker,
@@ -123,6 +150,8 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
     {
         var expected = Rows()[endpoint];
         var wrong = new List<string>();
+        // Everyone signs in before the first cell, so no sign-in falls inside a cell's audit count.
+        foreach (var caller in Enum.GetValues<Caller>()) await ClientFor(caller);
         foreach (var caller in Enum.GetValues<Caller>())
         {
             var world = await World.CreateAsync(server);
@@ -133,6 +162,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             using var response = await SendAsync(endpoint, caller, world, handle ?? world.OfficersMaskedHandle);
             var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync();
+            wrong.AddRange(MatrixTable.RouteDifferences(caller.ToString(), Routes[endpoint], response));
             // A refused write changes nothing: no event on the client's stream, no invitation.
             if (status >= 400 && await WrittenAsync(world) != written) wrong.Add($"{caller}: refused with {status}, yet something was written");
             // Every request by someone known leaves exactly one audit entry, allowed or denied; an anonymous one none.
@@ -235,24 +265,36 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
         return masked.GetArrayLength() > 0 ? masked[0].GetProperty("handle").GetString() : null;
     }
 
-    private async Task<HttpClient> ClientFor(Caller caller)
-    {
-        if (Staff.TryGetValue(caller, out var staff)) return server.As(staff);
-        if (caller == Caller.Anonymous) return server.Anonymous();
-        if (caller is Caller.PlainOrgAdmin or Caller.UninvolvedDpo or Caller.Newcomer) return Unnamed(server, caller);
-        return await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame);
-    }
+    private Task<HttpClient> ClientFor(Caller caller) => ClientForAsync(server, caller);
 
-    /// <summary>The callers who are not demo staff: the plain organisation admin, the refuge's DPO and the police newcomer.</summary>
-    internal static HttpClient Unnamed(ApiServer server, Caller caller) => caller switch
+    /// <summary>The organisation and roles a practitioner caller signs in with; none for the anonymous caller and the partners.</summary>
+    internal static (OrganisationId Organisation, Roles Roles)? AccountOf(Caller caller) => caller switch
     {
-        Caller.PlainOrgAdmin => server.As(PlainOrgAdminId, DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin),
-        Caller.UninvolvedDpo => server.As(UninvolvedDpoId, DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer),
-        Caller.Newcomer => server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner),
-        _ => throw new ArgumentOutOfRangeException(nameof(caller), caller, "a demo staff member or a partner"),
+        _ when Staff.TryGetValue(caller, out var staff) => (staff.Agency.Id, staff.Roles),
+        Caller.PlainOrgAdmin => (DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin),
+        Caller.UninvolvedDpo => (DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer),
+        Caller.Newcomer => (DemoPartnership.Police.Id, Roles.Practitioner),
+        _ => null,
     };
 
-        private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
+    /// <summary>A caller's client: a practitioner's signed-in session, a partner system's token, or nothing at all.</summary>
+    internal static async Task<HttpClient> ClientForAsync(ApiServer server, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        if (Staff.TryGetValue(caller, out var staff)) return await server.AsAsync(staff);
+        return caller switch
+        {
+            Caller.Anonymous => server.Anonymous(),
+            Caller.PartnerSame or Caller.PartnerOther => await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame),
+            // The callers who are not demo staff: the plain organisation admin, the refuge's DPO and the police newcomer.
+            Caller.PlainOrgAdmin => await server.AsAsync(PlainOrgAdminId, DemoPartnership.SocialCare.Id, Roles.OrganisationAdmin),
+            Caller.UninvolvedDpo => await server.AsAsync(UninvolvedDpoId, DemoPartnership.Refuge.Id, Roles.DataProtectionOfficer),
+            Caller.Newcomer => await server.AsAsync(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner),
+            _ => throw new ArgumentOutOfRangeException(nameof(caller), caller, "no such caller"),
+        };
+    }
+
+    private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
 
     /// <summary>A fresh client with Ellie's team and consents, plus the things some cells act on.</summary>
     private sealed class World
@@ -282,7 +324,7 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
 
         public static async Task<World> CreateAsync(ApiServer server)
         {
-            var socialWorker = server.As(DemoPartnership.SocialWorker);
+            var socialWorker = await server.AsAsync(DemoPartnership.SocialWorker);
             var familyName = "Matrix" + Guid.NewGuid().ToString("N")[..10];
             var client = await IdAsync(await socialWorker.PostAsJsonAsync("/api/v1/clients", new
             {
@@ -291,8 +333,8 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             var c = $"/api/v1/clients/{client}";
             var involvements = new Dictionary<string, Guid>();
             foreach (var (name, category) in new[] { ("SocialWorker", "general"), ("PoliceOfficer", "general"), ("Teacher", "general"), ("SexualHealthNurse", "sexual health") })
-                involvements[name] = await IdAsync(await server.As(ByName[name]).PostAsJsonAsync($"{c}/involvements", Involvement(name, category)), "involvementId");
-            involvements["Newcomer"] = await IdAsync(await server.As(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner)
+                involvements[name] = await IdAsync(await (await server.AsAsync(ByName[name])).PostAsJsonAsync($"{c}/involvements", Involvement(name, category)), "involvementId");
+            involvements["Newcomer"] = await IdAsync(await (await server.AsAsync(NewcomerId, DemoPartnership.Police.Id, Roles.Practitioner))
                 .PostAsJsonAsync($"{c}/involvements", Involvement("Newcomer", "general")), "involvementId");
             var policeConsent = await IdAsync(await socialWorker.PostAsJsonAsync($"{c}/consents", Consent(new { sector = "police" })), "id");
             await IdAsync(await socialWorker.PostAsJsonAsync($"{c}/consents", Consent(new { organisationId = DemoPartnership.School.Id.Value })), "id");
@@ -301,9 +343,9 @@ public sealed class AuthorizationMatrixTests(ApiServer server) : IClassFixture<A
             {
                 lawfulBasis = "safeguardingChild", justification = "risk of significant harm", expiresAt = DateTimeOffset.UtcNow.AddDays(7),
             }), "id");
-            var handle = (await OwnHandleAsync(server.As(DemoPartnership.PoliceOfficer), c))!;
+            var handle = (await OwnHandleAsync(await server.AsAsync(DemoPartnership.PoliceOfficer), c))!;
             // The request the answer cells act on comes from the school, which is no caller in the table.
-            var teacher = server.As(DemoPartnership.Teacher);
+            var teacher = await server.AsAsync(DemoPartnership.Teacher);
             var request = await IdAsync(await teacher.PostAsJsonAsync($"{c}/contact-requests", new { handle = await OwnHandleAsync(teacher, c) }), "id");
             return new World
             {

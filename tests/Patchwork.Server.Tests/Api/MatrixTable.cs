@@ -50,6 +50,14 @@ public static class MatrixTable
         else if (entry.Outcome != outcome) yield return $"{caller}: audit entry says {entry.Outcome} ({entry.Rule}) for {status}";
     }
 
+    /// <summary>The cell reached the route its row declares: the declared list is what the route coverage test trusts.</summary>
+    public static IEnumerable<string> RouteDifferences(string caller, string declared, HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var matched = response.Headers.TryGetValues(MatchedRoute.Header, out var values) ? values.Single() : "no route";
+        if (matched != declared) yield return $"{caller}: reached {matched}, but the row declares {declared}";
+    }
+
     public static async Task<(string Outcome, string? Rule)> NewestAuditAsync(string schema)
     {
         await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);

@@ -50,6 +50,9 @@ public sealed class InvitationAuthorityTests(SignInServer server) : IClassFixtur
     private static readonly SemaphoreSlim SetUp = new(1, 1);
     private static readonly Dictionary<string, Dictionary<Caller, Browser>> Signed = [];
 
+    /// <summary>The route every row reaches (checked on every cell's response; read by the route coverage test).</summary>
+    internal static readonly Dictionary<string, string> Routes = new() { ["invite"] = "POST /api/v1/organisations/{organisation:guid}/invitations" };
+
     public static TheoryData<string> Acts() => [.. MatrixTable.Rows(Table).Keys];
 
     [Theory]
@@ -66,6 +69,7 @@ public sealed class InvitationAuthorityTests(SignInServer server) : IClassFixtur
             var (audited, invitations) = (await CountAsync("audit_entries WHERE action = 'practitioner.invite'"), await CountAsync("identity_invitation"));
             using var response = await browsers[caller].PostJsonAsync($"/api/v1/organisations/{SocialCare.Value}/invitations", body);
             var status = (int)response.StatusCode;
+            wrong.AddRange(MatrixTable.RouteDifferences(caller.ToString(), Routes["invite"], response));
             if (status != expected[(int)caller]) wrong.Add($"{caller}: expected {expected[(int)caller]}, got {status} {await response.Content.ReadAsStringAsync()}");
             var entries = await CountAsync("audit_entries WHERE action = 'practitioner.invite'") - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");

@@ -88,6 +88,7 @@ public class SignInServer : IAsyncLifetime
                 if (UsesMovableClock) services.AddSingleton<TimeProvider>(Clock);
                 services.AddDataProtection().UseEphemeralDataProtectionProvider();
                 services.AddSingleton<IStartupFilter, TestRemoteAddress>();
+                services.AddSingleton<IStartupFilter, Api.MatchedRoute>();
             });
         });
         _ = _factory.Server;

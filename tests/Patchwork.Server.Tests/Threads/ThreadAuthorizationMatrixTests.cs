@@ -9,9 +9,10 @@ namespace Patchwork.Server.Tests.Threads;
 /// Every messaging endpoint × every kind of caller, against a table written out below from DESIGN.md §3 and issue 8 (a
 /// participant must see the starter's involvement; 404 where the thread's existence is not theirs to learn; threads are
 /// for practitioners) — not computed by asking the policy. Each cell runs against a fresh <see cref="ThreadWorld"/>: the
-/// social worker's thread with the police officer and the designated safeguarding lead.
+/// social worker's thread with the police officer and the designated safeguarding lead. Practitioners sign in for real
+/// (<see cref="SignedInThreadsServer"/>: password, second factor, session cookie, antiforgery on changes).
 /// </summary>
-public sealed class ThreadAuthorizationMatrixTests(ThreadsServer server) : IClassFixture<ThreadsServer>
+public sealed class ThreadAuthorizationMatrixTests(SignedInThreadsServer server) : IClassFixture<SignedInThreadsServer>
 {
     public enum Caller
     {
@@ -41,6 +42,17 @@ public sealed class ThreadAuthorizationMatrixTests(ThreadsServer server) : IClas
         POST   withdraw         401  200  404  403  404  404  404  404  404  403  403
         """;
 
+    /// <summary>The route each row reaches (checked on every cell's response; read by the route coverage test).</summary>
+    internal static readonly Dictionary<string, string> Routes = new()
+    {
+        ["start"] = "POST /api/v1/clients/{clientId}/threads",
+        ["list"] = "GET /api/v1/clients/{clientId}/threads",
+        ["read"] = "GET /api/v1/clients/{clientId}/threads/{threadId}",
+        ["mark-read"] = "POST /api/v1/clients/{clientId}/threads/{threadId}/read",
+        ["post"] = "POST /api/v1/clients/{clientId}/threads/{threadId}/messages",
+        ["withdraw"] = "POST /api/v1/clients/{clientId}/threads/{threadId}/messages/{messageId}/withdraw",
+    };
+
     // How many threads each caller's list shows: only the one they are in, and only while they may read it.
     private static readonly Dictionary<Caller, int> Listed = new()
     {
@@ -68,6 +80,8 @@ public sealed class ThreadAuthorizationMatrixTests(ThreadsServer server) : IClas
     {
         var expected = Rows()[endpoint];
         var wrong = new List<string>();
+        // Everyone signs in before the first cell, so no sign-in falls inside a cell's audit count.
+        foreach (var caller in Enum.GetValues<Caller>()) await ClientFor(caller);
         foreach (var caller in Enum.GetValues<Caller>())
         {
             var world = await ThreadWorld.CreateAsync(server);
@@ -75,6 +89,7 @@ public sealed class ThreadAuthorizationMatrixTests(ThreadsServer server) : IClas
             using var response = await SendAsync(endpoint, caller, world);
             var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync();
+            wrong.AddRange(MatrixTable.RouteDifferences(caller.ToString(), Routes[endpoint], response));
             var entries = await server.AuditCountAsync() - audited;
             if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
             else if (entries == 1) wrong.AddRange(MatrixTable.AuditDifferences(caller.ToString(), status, await MatrixTable.NewestAuditAsync(server.Schema)));
@@ -114,7 +129,7 @@ public sealed class ThreadAuthorizationMatrixTests(ThreadsServer server) : IClas
 
     private async Task<HttpClient> ClientFor(Caller caller)
     {
-        if (Staff.TryGetValue(caller, out var staff)) return server.As(staff);
+        if (Staff.TryGetValue(caller, out var staff)) return await server.AsAsync(staff);
         if (caller == Caller.Anonymous) return server.Anonymous();
         return await MatrixTable.PartnerAsync(server, sameOrganisation: caller == Caller.PartnerSame);
     }

@@ -9,11 +9,17 @@ using Patchwork.Server.Tests.Api;
 namespace Patchwork.Server.Tests.Threads;
 
 /// <summary>The API host with a clock a test can move forward (withdrawal's ten minutes), and verbs for thread worlds.</summary>
-public sealed class ThreadsServer : ApiServer
+public class ThreadsServer : ApiServer
 {
     public MovableClock Clock { get; } = new();
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+}
+
+/// <summary>The threads host whose practitioners sign in for real (password, second factor, session cookie): the messaging matrices run here.</summary>
+public sealed class SignedInThreadsServer : ThreadsServer
+{
+    protected override bool SignsPractitionersIn => true;
 }
 
 /// <summary>The system clock plus an offset a test sets; never a sleep.</summary>
@@ -51,7 +57,7 @@ public sealed class ThreadWorld
 
     public static async Task<ThreadWorld> CreateAsync(ApiServer server, string firstMessage = "Ellie was not at school today; is anyone seeing her this week?")
     {
-        var socialWorker = server.As(DemoPartnership.SocialWorker);
+        var socialWorker = await server.AsAsync(DemoPartnership.SocialWorker);
         var client = await IdAsync(await socialWorker.PostAsJsonAsync("/api/v1/clients", new
         {
             givenNames = "Ellie", familyName = "Thread" + Guid.NewGuid().ToString("N")[..10], dateOfBirth = "2011-04-17", candidatesSeen = true,
@@ -59,7 +65,7 @@ public sealed class ThreadWorld
         var c = $"/api/v1/clients/{client}";
         var involvements = new Dictionary<string, Guid>();
         foreach (var (name, category) in new[] { ("SocialWorker", "general"), ("PoliceOfficer", "general"), ("Teacher", "general"), ("SexualHealthNurse", "sexual health") })
-            involvements[name] = await IdAsync(await server.As(Team[name]).PostAsJsonAsync($"{c}/involvements", new
+            involvements[name] = await IdAsync(await (await server.AsAsync(Team[name])).PostAsJsonAsync($"{c}/involvements", new
             {
                 role = name, category, start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-2)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 contact = new { phone = "01632 960999" },
