@@ -23,8 +23,6 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
         ["POST /connect/token"] = "partner systems' token endpoint (client authentication is the door itself; TokenEndpointTests attack it)",
         ["GET /.well-known/oauth-authorization-server"] = "token endpoint metadata (RFC 8414), public by definition",
         ["GET /.well-known/jwks.json"] = "our public signing keys, published for verifiers",
-        ["GET /{**path:file}"] = "the web project's static files (GOV.UK Frontend, scripts, styles); public and cacheable, no data",
-        ["HEAD /{**path:file}"] = "the same static files' headers",
         ["GET /account/antiforgery"] = "hands any caller a token bound to its own session; reads nothing",
         ["POST /account/sign-in"] = "the sign-in door itself (SignInTests, SignInAttemptTests, SignInRateLimitTests)",
         ["POST /account/enrolment"] = "second step of the first sign-in, for the two-factor cookie's holder only (SignInTests)",
