@@ -27,6 +27,8 @@ builder.AddPatchworkWeb();
 
 var app = builder.Build();
 
+// Before authentication: OpenIddict answers token requests there, and refused ones must count against the limit too.
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
