@@ -70,6 +70,12 @@ internal static class PartnerClientChecks
             if (assertion is null) return;
             var now = context.Options.TimeProvider!.GetUtcNow();
             var issuer = assertion.GetClaim(Claims.Issuer) ?? "";
+            // One audience, the issuer: an assertion also addressed to another server could be replayed there (or from there).
+            if (assertion.FindAll(Claims.Audience).ToList() is not [{ ValueType: not Microsoft.IdentityModel.JsonWebTokens.JsonClaimValueTypes.JsonArray }])
+            {
+                context.Reject(Errors.InvalidClient, $"The client assertion's aud must be one string, the issuer {context.Options.Issuer?.AbsoluteUri}, not a list.");
+                return;
+            }
             var jti = assertion.GetClaim(Claims.JwtId);
             if (string.IsNullOrEmpty(jti) || jti.Length > 256)
             {

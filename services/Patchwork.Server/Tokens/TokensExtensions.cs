@@ -59,6 +59,24 @@ public static class TokensExtensions
                 settings.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.ClientSecretBasic);
             });
             foreach (var check in PartnerClientChecks.Descriptors) server.AddEventHandler(check);
+            // Metadata names the endpoints at the issuer's origin (the public one), not at whatever host the request came to.
+            server.AddEventHandler<OpenIddict.Server.OpenIddictServerEvents.HandleConfigurationRequestContext>(handler => handler
+                .UseInlineHandler(context =>
+                {
+                    context.TokenEndpoint = new Uri(options.IssuerUri, Relative(TokenPaths.Token));
+                    context.IntrospectionEndpoint = new Uri(options.IssuerUri, Relative(TokenPaths.Introspection));
+                    context.RevocationEndpoint = new Uri(options.IssuerUri, Relative(TokenPaths.Revocation));
+                    context.JsonWebKeySetEndpoint = new Uri(options.IssuerUri, Relative(TokenPaths.Jwks));
+                    // RFC 8414 §2: required beside private_key_jwt; the algorithms of the keys a partner may register.
+                    context.Metadata[Metadata.TokenEndpointAuthSigningAlgValuesSupported] = new OpenIddictParameter(System.Text.Json.JsonSerializer.SerializeToElement(PartnerPublicKey.AssertionAlgorithms));
+                    return ValueTask.CompletedTask;
+                })
+                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.Discovery.AttachEndpoints.Descriptor.Order - 500));
+            // Keys and metadata change only by a deliberate rotation, published a day ahead: caches may keep them an hour.
+            server.AddEventHandler<OpenIddict.Server.OpenIddictServerEvents.ApplyJsonWebKeySetResponseContext>(handler => handler
+                .UseInlineHandler(PublicForAnHour).SetOrder(int.MinValue + 100_000));
+            server.AddEventHandler<OpenIddict.Server.OpenIddictServerEvents.ApplyConfigurationResponseContext>(handler => handler
+                .UseInlineHandler(PublicForAnHour).SetOrder(int.MinValue + 100_000));
             var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
             if (!requireHttps) aspNetCore.DisableTransportSecurityRequirement();
         });
@@ -138,6 +156,12 @@ public static class TokensExtensions
         [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
     private static string Relative(string path) => path.TrimStart('/');
+
+    private static ValueTask PublicForAnHour(OpenIddict.Server.OpenIddictServerEvents.BaseRequestContext context)
+    {
+        if (context.Transaction.GetHttpRequest()?.HttpContext.Response is { } response) response.Headers.CacheControl = "public, max-age=3600";
+        return ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>Creates OpenIddict's tables and the assertion replay table, idempotently, as the owner role, before anything starts.</summary>
