@@ -27,8 +27,7 @@ builder.AddPatchworkWeb();
 
 var app = builder.Build();
 
-// Before authentication: OpenIddict answers token requests there, and refused ones must count against the limit too.
-app.UseRateLimiter();
+app.UsePatchworkTokenRateLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

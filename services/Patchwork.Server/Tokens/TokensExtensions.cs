@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.RateLimiting;
 using Npgsql;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -93,7 +94,7 @@ public static class TokensExtensions
                 .RequireAssertion(context => PartnerCaller.From(context.User)?.Scopes.Contains(scope, StringComparer.Ordinal) == true));
         }
 
-        services.AddRateLimiter(limiter => limiter.AddPolicy(TokenRateLimit.Policy, new TokenRateLimit(options)));
+        services.AddSingleton<TokenRateLimit>();
         return builder;
     }
 
@@ -106,14 +107,33 @@ public static class TokensExtensions
     }
 
     /// <summary>
+    /// The token endpoint's rate limit, placed before authentication: OpenIddict answers token requests inside the
+    /// authentication middleware, so a limiter after it would never see the refused ones. Only that path: the other
+    /// slices' limits key on the signed-in caller and stay after authentication (<see cref="MapPatchworkTokens"/>).
+    /// </summary>
+    public static WebApplication UsePatchworkTokenRateLimit(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var policy = app.Services.GetRequiredService<TokenRateLimit>();
+        var limiter = new RateLimiterOptions
+        {
+            GlobalLimiter = System.Threading.RateLimiting.PartitionedRateLimiter.Create<HttpContext, string>(policy.GetPartition),
+            OnRejected = policy.OnRejected,
+        };
+        app.UseWhen(context => context.Request.Path.Equals(TokenPaths.Token, StringComparison.OrdinalIgnoreCase), branch => branch.UseRateLimiter(limiter));
+        return app;
+    }
+
+    /// <summary>
     /// Maps the token endpoint (OpenIddict authenticates the client, <see cref="IssueAsync"/> decides the claims) and the
-    /// partner probe. The rate limiter middleware runs before authentication (Program.cs), so it counts refused requests too.
+    /// partner probe. Adds the rate limiter middleware, which serves every named policy: other slices add their policies
+    /// with AddRateLimiter and need not add it again.
     /// </summary>
     public static WebApplication MapPatchworkTokens(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(TokenPaths.Token, IssueAsync)
-            .AllowAnonymous().DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy).ExcludeFromDescription();
+        app.UseRateLimiter();
+        app.MapPost(TokenPaths.Token, IssueAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
 
         app.MapGet("/api/v1/partner/whoami", (HttpContext context) =>
                 PartnerCaller.From(context.User) is { } caller
