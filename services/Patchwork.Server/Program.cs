@@ -27,6 +27,7 @@ builder.AddPatchworkWeb();
 
 var app = builder.Build();
 
+app.UsePatchworkTokenRateLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

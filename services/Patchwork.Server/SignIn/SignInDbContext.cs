@@ -3,13 +3,17 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Patchwork.Server.SignIn;
 
 /// <summary>The schema the sign-in tables live in (the event store's), resolved from configuration.</summary>
 public sealed record SignInSchema(string Name);
 
-/// <summary>Identity's user store and the invitations, as <c>identity_*</c> tables with snake_case columns.</summary>
+/// <summary>
+/// Identity's user store and the invitations, as <c>identity_*</c> tables, and OpenIddict's stores of partner systems
+/// and their tokens, as <c>openiddict_*</c> tables, all with snake_case columns.
+/// </summary>
 public sealed class SignInDbContext(DbContextOptions<SignInDbContext> options, SignInSchema schema)
     : IdentityUserContext<ApplicationUser, Guid>(options)
 {
@@ -32,6 +36,11 @@ public sealed class SignInDbContext(DbContextOptions<SignInDbContext> options, S
         builder.Entity<IdentityUserClaim<Guid>>().ToTable("identity_user_claim");
         builder.Entity<IdentityUserLogin<Guid>>().ToTable("identity_user_login");
         builder.Entity<IdentityUserToken<Guid>>().ToTable("identity_user_token");
+        builder.UseOpenIddict();
+        builder.Entity<OpenIddictEntityFrameworkCoreApplication>().ToTable("openiddict_application");
+        builder.Entity<OpenIddictEntityFrameworkCoreAuthorization>().ToTable("openiddict_authorization");
+        builder.Entity<OpenIddictEntityFrameworkCoreScope>().ToTable("openiddict_scope");
+        builder.Entity<OpenIddictEntityFrameworkCoreToken>().ToTable("openiddict_token");
         builder.Entity<Invitation>(invitation =>
         {
             invitation.ToTable("identity_invitation");

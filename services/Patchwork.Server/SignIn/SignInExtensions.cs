@@ -24,7 +24,7 @@ public static class SignInExtensions
         var application = configuration.GetConnectionString("Patchwork") is { Length: > 0 } connection ? connection
             : throw new InvalidOperationException("ConnectionStrings:Patchwork is not set (see README, Configuration).");
         var schema = new SignInSchema(configuration["EventStore:Schema"] is { Length: > 0 } configured ? configured : "patchwork");
-        Tokens.TokensSchema.Quote(schema.Name);
+        Patchwork.EventStore.SchemaScripts.Quote(schema.Name);
 
         services.AddSingleton(options);
         services.AddSingleton(mail);

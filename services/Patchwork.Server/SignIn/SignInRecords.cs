@@ -15,7 +15,7 @@ public sealed record AttemptClaim(byte[] AccountKey, DateTimeOffset? PreviousRet
 /// </summary>
 public sealed class SignInRecords(NpgsqlDataSource database, SignInSchema schema, PractitionerSignInOptions options, TimeProvider clock)
 {
-    private readonly string _schema = Tokens.TokensSchema.Quote(schema.Name);
+    private readonly string _schema = Patchwork.EventStore.SchemaScripts.Quote(schema.Name);
 
     /// <summary>Records one session (the cookie's session id) as ended until no cookie issued for it could still be alive.</summary>
     public async Task EndSessionAsync(Guid userId, Guid sessionId, CancellationToken cancellationToken)

@@ -1,9 +1,11 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
 using Patchwork.Core;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Patchwork.Server.Tokens;
 
@@ -40,61 +42,68 @@ public sealed record PartnerCaller(PartnerSystemId ClientId, OrganisationId Orga
     }
 }
 
-/// <summary>Hands JwtBearer our own key set from the in-process key ring instead of fetching metadata over HTTP.</summary>
-internal sealed class InProcessSigningKeys(SigningKeyRing keys, TokenOptions options) : IConfigurationManager<OpenIdConnectConfiguration>
-{
-    public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel)
-    {
-        var configuration = new OpenIdConnectConfiguration { Issuer = options.Issuer };
-        foreach (var key in await keys.PublishedKeysAsync(cancel)) configuration.SigningKeys.Add(key);
-        return configuration;
-    }
-
-    public void RequestRefresh() => keys.RequestRefresh();
-}
-
+/// <summary>
+/// The API's acceptance of OpenIddict's access tokens as any resource server would: the JWS checked against the keys the
+/// JWKS publishes, typed <c>at+jwt</c>, from our issuer, for our one audience. Then one read of the token's row, so a
+/// revoked token, or any token of a disabled partner system (disabling revokes them all), stops working at once.
+/// </summary>
 internal static class PartnerBearer
 {
-    public static void Configure(JwtBearerOptions bearer, TokenOptions options, InProcessSigningKeys keys, TimeProvider clock)
+    public static void Configure(JwtBearerOptions bearer, TokenOptions options, TokenCertificates keys, TimeProvider clock)
     {
-        bearer.ConfigurationManager = keys;
         bearer.MapInboundClaims = false;
-        bearer.RefreshOnIssuerKeyNotFound = true;
+        bearer.TimeProvider = clock;
         bearer.TokenValidationParameters = new TokenValidationParameters
         {
-            ValidIssuer = options.Issuer,
+            ValidIssuer = options.IssuerIdentifier,
             ValidateIssuer = true,
             // RFC 9068 §4: only tokens typed as access tokens; a client assertion or an ID token is not one.
-            ValidTypes = [AccessTokenIssuer.TokenType],
-            ValidAlgorithms = [SigningKeyRing.Algorithm],
+            ValidTypes = ["at+jwt"],
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            IssuerSigningKeys = [keys.Signing, .. keys.PublishedOnly],
             ValidateAudience = true,
-            AudienceValidator = (_, token, _) => ClientAuthentication.SingleAudience(token) == options.Audience,
+            AudienceValidator = (_, token, _) => SingleAudience(token) == options.Audience,
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
             ClockSkew = options.ClockSkew,
-            LifetimeValidator = TokenLifetime.CheckedBy(clock, options.ClockSkew),
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = clock.GetUtcNow().UtcDateTime;
+                return expires is { } expiry && now < expiry.ToUniversalTime() + options.ClockSkew &&
+                       (notBefore is not { } start || start.ToUniversalTime() <= now + options.ClockSkew);
+            },
             // The kid must name one of our keys; trying every key would let a token pass with any kid at all.
             TryAllIssuerSigningKeys = false,
             NameClaimType = PartnerClaims.ClientId,
             AuthenticationType = PartnerAuthorization.Scheme,
         };
-        bearer.Events = new JwtBearerEvents { OnTokenValidated = RefuseDisabledClientsAsync };
+        bearer.Events = new JwtBearerEvents { OnTokenValidated = RefuseRevokedTokensAsync };
     }
 
-    /// <summary>A disabled client's tokens stop working within the directory's status cache duration.</summary>
-    private static async Task RefuseDisabledClientsAsync(TokenValidatedContext context)
+    /// <summary>The token's <c>aud</c> when it is one string; an array, even of one, is refused (audience injection).</summary>
+    internal static string? SingleAudience(SecurityToken token)
+    {
+        if (token is not JsonWebToken jwt) return null;
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload));
+        return payload.RootElement.TryGetProperty("aud", out var aud) && aud.ValueKind == JsonValueKind.String ? aud.GetString() : null;
+    }
+
+    /// <summary>Option A of issue 22 (measured against a check of the application's state): the token's own row must still be valid.</summary>
+    private static async Task RefuseRevokedTokensAsync(TokenValidatedContext context)
     {
         var user = context.Principal!;
         var clientId = user.FindFirst(PartnerClaims.ClientId)?.Value;
-        if (!PartnerClient.TryParseClientId(clientId, out var partner) || user.FindFirst(PartnerClaims.Subject)?.Value != clientId)
+        if (!PartnerClient.TryParseClientId(clientId, out _) || user.FindFirst(PartnerClaims.Subject)?.Value != clientId ||
+            !Guid.TryParse(user.FindFirst(PartnerClaims.Organisation)?.Value, out _))
         {
-            context.Fail("The token names no partner client.");
+            context.Fail("The token names no partner system.");
             return;
         }
-        var directory = context.HttpContext.RequestServices.GetRequiredService<IPartnerClientDirectory>();
-        var organisation = await directory.ActiveOrganisationAsync(partner, context.HttpContext.RequestAborted);
-        if (organisation is null || organisation.Value.Value.ToString() != user.FindFirst(PartnerClaims.Organisation)?.Value)
-            context.Fail("The partner client is disabled or has changed organisation.");
+        var entry = user.FindFirst(PartnerClaims.TokenEntry)?.Value;
+        var tokens = context.HttpContext.RequestServices.GetRequiredService<IOpenIddictTokenManager>();
+        var token = string.IsNullOrEmpty(entry) ? null : await tokens.FindByIdAsync(entry, context.HttpContext.RequestAborted);
+        if (token is null || !await tokens.HasStatusAsync(token, Statuses.Valid, context.HttpContext.RequestAborted))
+            context.Fail("The token was revoked, or its partner system disabled.");
     }
 }

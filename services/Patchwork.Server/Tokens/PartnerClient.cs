@@ -4,8 +4,8 @@ using Patchwork.Core;
 namespace Patchwork.Server.Tokens;
 
 /// <summary>
-/// A partner system registered to call the API: its OAuth client id is its <see cref="PartnerSystemId"/>, and
-/// every token it gets acts for its one organisation.
+/// A partner system registered to call the API, stored as an OpenIddict application: its OAuth client id is its
+/// <see cref="PartnerSystemId"/>, and every token it gets acts for its one organisation.
 /// </summary>
 public sealed record PartnerClient(
     PartnerSystemId ClientId,
@@ -17,9 +17,6 @@ public sealed record PartnerClient(
     bool Disabled,
     DateTimeOffset CreatedAt)
 {
-    /// <summary>The salted hash of the client secret, if it has one; never leaves the token endpoint.</summary>
-    internal string? SecretHash { get; init; }
-
     public string OAuthClientId => ClientId.Value.ToString();
 
     public static bool TryParseClientId(string? value, out PartnerSystemId clientId)

@@ -5,7 +5,7 @@ public sealed class TokenOptions
 {
     public const string Section = "Tokens";
 
-    /// <summary>Our issuer identifier: the <c>iss</c> of every access token and the base of the metadata URLs.</summary>
+    /// <summary>Our issuer identifier: the public origin, the <c>iss</c> of every access token and the <c>aud</c> of every client assertion.</summary>
     public string Issuer { get; set; } = "http://localhost";
 
     /// <summary>The single <c>aud</c> of every access token: the Patchwork API.</summary>
@@ -13,37 +13,51 @@ public sealed class TokenOptions
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long one signing key signs before its successor takes over.</summary>
-    public TimeSpan SigningKeyLifetime { get; set; } = TimeSpan.FromDays(30);
-
-    /// <summary>How long a new key sits in the JWKS before it signs, so every cache has fetched it first.</summary>
-    public TimeSpan SigningKeyPublicationLead { get; set; } = TimeSpan.FromDays(1);
-
     /// <summary>Tolerance for clocks that disagree, applied to token and assertion times.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A client assertion may expire at most this far ahead: a short window bounds its replay store.</summary>
     public TimeSpan MaxAssertionLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often each node rereads the key set, so keys made by another node reach it well before they sign.</summary>
-    public TimeSpan SigningKeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>How long a node trusts its last look at a client's disabled flag before it asks the database again.</summary>
-    public TimeSpan ClientStatusCacheDuration { get; set; } = TimeSpan.FromSeconds(10);
-
     public int TokenRequestsPerWindow { get; set; } = 30;
 
     public TimeSpan TokenRequestWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The PostgreSQL schema of the client, replay and key tables.</summary>
+    /// <summary>How often expired token rows and spent assertion ids are deleted.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Token rows are kept this long after they were created, whatever their state, for investigation.</summary>
+    public TimeSpan TokenRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The PKCS#12 file whose EC P-256 key signs access tokens (ES256).</summary>
+    public string SigningCertificatePath { get; set; } = "";
+
+    public string SigningCertificatePassword { get; set; } = "";
+
+    /// <summary>Optional: the successor signing certificate, published in the JWKS but not yet signing (rotation, step 1).</summary>
+    public string NextSigningCertificatePath { get; set; } = "";
+
+    public string NextSigningCertificatePassword { get; set; } = "";
+
+    /// <summary>Optional: the predecessor, still published while tokens it signed are alive (rotation, step 2).</summary>
+    public string PreviousSigningCertificatePath { get; set; } = "";
+
+    public string PreviousSigningCertificatePassword { get; set; } = "";
+
+    /// <summary>The PKCS#12 file whose RSA key OpenIddict requires for encryption (access tokens themselves are signed, not encrypted).</summary>
+    public string EncryptionCertificatePath { get; set; } = "";
+
+    public string EncryptionCertificatePassword { get; set; } = "";
+
+    /// <summary>The PostgreSQL schema of the OpenIddict and replay tables.</summary>
     public string Schema { get; set; } = "patchwork";
 
+    public Uri IssuerUri => new(Issuer, UriKind.Absolute);
+
+    /// <summary>The issuer as OpenIddict writes it in tokens and metadata: the absolute URI, so a bare origin ends in a slash.</summary>
+    public string IssuerIdentifier => IssuerUri.AbsoluteUri;
+
     public string TokenEndpoint => Issuer.TrimEnd('/') + TokenPaths.Token;
-
-    public string JwksUri => Issuer.TrimEnd('/') + TokenPaths.Jwks;
-
-    /// <summary>An old key stays published this long after it stops signing: the last token it signed is still live.</summary>
-    public TimeSpan SigningKeyRetention => AccessTokenLifetime + ClockSkew;
 
     public void Validate()
     {
@@ -53,10 +67,10 @@ public sealed class TokenOptions
             throw new InvalidOperationException("Tokens:Audience is not set.");
         if (AccessTokenLifetime <= TimeSpan.Zero || AccessTokenLifetime > TimeSpan.FromHours(1))
             throw new InvalidOperationException("Tokens:AccessTokenLifetime must be positive and at most an hour.");
-        if (SigningKeyPublicationLead <= TimeSpan.Zero || SigningKeyPublicationLead >= SigningKeyLifetime)
-            throw new InvalidOperationException("Tokens:SigningKeyPublicationLead must be positive and shorter than SigningKeyLifetime.");
         if (MaxAssertionLifetime <= TimeSpan.Zero || ClockSkew < TimeSpan.Zero || TokenRequestsPerWindow <= 0 || TokenRequestWindow <= TimeSpan.Zero)
             throw new InvalidOperationException("Tokens: assertion lifetime, rate limit and window must be positive, clock skew not negative.");
+        if (PruneInterval <= TimeSpan.Zero || TokenRetention < AccessTokenLifetime)
+            throw new InvalidOperationException("Tokens:PruneInterval must be positive and TokenRetention at least the access token lifetime.");
     }
 }
 
@@ -64,6 +78,34 @@ public sealed class TokenOptions
 public static class TokenPaths
 {
     public const string Token = "/connect/token";
+    public const string Introspection = "/connect/introspect";
+    public const string Revocation = "/connect/revoke";
     public const string Metadata = "/.well-known/oauth-authorization-server";
+    public const string OpenIdConfiguration = "/.well-known/openid-configuration";
     public const string Jwks = "/.well-known/jwks.json";
+}
+
+/// <summary>The claims our access tokens carry beyond the registered JWT ones.</summary>
+public static class PartnerClaims
+{
+    public const string Subject = "sub";
+    public const string ClientId = "client_id";
+    public const string Organisation = "org";
+    public const string Scope = "scope";
+    public const string TokenId = "jti";
+
+    /// <summary>OpenIddict's id of the token's row: what revocation and disabling mark.</summary>
+    public const string TokenEntry = "oi_tkn_id";
+}
+
+/// <summary>RFC 7523 client assertions in the form OpenIddict accepts.</summary>
+public static class ClientAssertions
+{
+    public const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    /// <summary>The <c>typ</c> header every client assertion must carry (draft-ietf-oauth-rfc7523bis).</summary>
+    public const string TokenType = "client-authentication+jwt";
+
+    public const string PrivateKeyJwt = "private_key_jwt";
+    public const string ClientSecretBasic = "client_secret_basic";
 }

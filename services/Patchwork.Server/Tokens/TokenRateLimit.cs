@@ -8,11 +8,9 @@ namespace Patchwork.Server.Tokens;
 /// nothing the caller chooses (a claimed <c>client_id</c> or assertion issuer would give a fresh allowance, and a new
 /// partition, per made-up name), and 429 carries Retry-After so a well-behaved client backs off exactly enough.
 /// </summary>
-internal sealed class TokenRateLimit(TokenOptions options) : IRateLimiterPolicy<string>
+internal sealed class TokenRateLimit(TokenOptions options)
 {
-    public const string Policy = "patchwork-token-endpoint";
-
-    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = async (rejected, cancellationToken) =>
+    public Func<OnRejectedContext, CancellationToken, ValueTask> OnRejected { get; } = async (rejected, cancellationToken) =>
     {
         var response = rejected.HttpContext.Response;
         response.StatusCode = StatusCodes.Status429TooManyRequests;

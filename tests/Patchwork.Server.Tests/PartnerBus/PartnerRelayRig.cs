@@ -14,6 +14,9 @@ using Patchwork.EventStore;
 using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Patchwork.Server.SignIn;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
 using RabbitMQ.Client;
@@ -53,11 +56,22 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
             Microsoft.Extensions.Logging.Abstractions.NullLogger<PartnerInboundEndpoints>.Instance);
 
     /// <summary>The partner systems' directory in the rig's schema.</summary>
-    internal PostgresPartnerClientDirectory Directory(EventStore.EventStore store) =>
-        new(store.DataSource, new TokenOptions { Schema = schema.Name }, TimeProvider.System);
+    internal IPartnerClientDirectory Directory(EventStore.EventStore store)
+    {
+        // OpenIddict's stores in the rig's schema, as the server wires them, without the rest of the server.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SignInSchema(schema.Name));
+        services.AddDbContext<SignInDbContext>(database => database
+            .UseNpgsql(schema.AppConnectionString)
+            .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>());
+        services.AddPartnerClientStore();
+        return services.BuildServiceProvider().GetRequiredService<IPartnerClientDirectory>();
+    }
 
     /// <summary>Registers a partner system for the organisation (its OAuth client) and provisions its broker user, exchanges and queues.</summary>
-    internal async Task<PartnerBrokerCredentials> RegisterPartnerAsync(PostgresPartnerClientDirectory directory, OrganisationId organisation, string scope,
+    internal async Task<PartnerBrokerCredentials> RegisterPartnerAsync(IPartnerClientDirectory directory, OrganisationId organisation, string scope,
         PartnerSystemId? system = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -119,7 +133,7 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         await using (var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString))
         {
             await CoreSchema.MigrateAsync(owner, schema.Name, default);
-            await TokensSchema.MigrateAsync(owner, schema.Name, default);
+            await TokensSchemaMigration.MigrateAsync(owner, schema.Name, default);
             await SchemaScripts.ApplyAsync(owner, schema.Name, "api", typeof(Patchwork.Server.Api.Audit.AuditTrail).Assembly, ["Patchwork.Server.Api.Audit.api.sql"], default);
         }
         var store = EventStore.EventStore.Create(options);

@@ -1,82 +1,111 @@
 using System.Net;
-using System.Text.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.Tokens;
 
-/// <summary>Keys that sign for a day and are published an hour before they sign, so a test can walk through a rotation.</summary>
+/// <summary>A host in the middle of a rotation: a successor published ahead of signing, and a predecessor still published.</summary>
 public sealed class RotatingTokenServer : TokenServer
 {
+    private static readonly string Keys = System.IO.Directory.CreateTempSubdirectory("patchwork-rotation-").FullName;
+
     protected override IReadOnlyDictionary<string, string> TokenSettings => new Dictionary<string, string>
     {
-        ["Tokens:SigningKeyLifetime"] = "1.00:00:00",
-        ["Tokens:SigningKeyPublicationLead"] = "01:00:00",
-        ["Tokens:AccessTokenLifetime"] = "00:05:00",
-        ["Tokens:ClockSkew"] = "00:00:30",
+        ["Tokens:NextSigningCertificatePath"] = SigningCertificateFile.Write(Keys, "next", "next-password"),
+        ["Tokens:NextSigningCertificatePassword"] = "next-password",
+        ["Tokens:PreviousSigningCertificatePath"] = SigningCertificateFile.Write(Keys, "previous", "previous-password"),
+        ["Tokens:PreviousSigningCertificatePassword"] = "previous-password",
     };
+}
+
+public static class SigningCertificateFile
+{
+    /// <summary>A PKCS#12 file holding a fresh self-signed EC P-256 certificate, as infra/local or an operator makes one.</summary>
+    public static string Write(string directory, string name, string password, ECCurve? curve = null)
+    {
+        using var key = ECDsa.Create(curve ?? ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN=patchwork-{name}", key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var path = Path.Combine(directory, name + ".pfx");
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12, password));
+        return path;
+    }
 }
 
 public sealed class SigningKeyRotationTests(RotatingTokenServer server) : IClassFixture<RotatingTokenServer>
 {
     [Fact]
-    public async Task A_new_key_is_published_before_it_signs_and_the_old_key_validates_its_tokens_until_they_expire()
+    public async Task The_successor_is_published_before_it_signs_and_the_predecessor_still_validates_its_tokens()
     {
         var partner = await server.GivenPartnerAsync(PartnerScopes.Read);
-        var first = await server.AccessTokenFor(partner);
-        var oldKid = new JsonWebToken(first).Kid;
-        (await Kids()).ShouldBe([oldKid]);
+        var keys = server.Services.GetRequiredService<TokenCertificates>();
+        var (next, previous) = (keys.PublishedOnly[0], keys.PublishedOnly[1]);
 
-        // 23 h 58 min later: inside the publication lead, so the successor is published but the old key still signs.
-        server.Clock.Advance(TimeSpan.FromHours(23) + TimeSpan.FromMinutes(58));
-        var published = await Kids();
-        published.Count.ShouldBe(2);
-        published.ShouldContain(oldKid);
-        var newKid = published.Single(kid => kid != oldKid);
-        var lastOfTheOldKey = await server.AccessTokenFor(partner);
-        new JsonWebToken(lastOfTheOldKey).Kid.ShouldBe(oldKid);
+        var issued = new JsonWebToken(await server.AccessTokenFor(partner));
+        var signedByNext = await server.SignedByUsAsync(partner, token => token.SigningCredentials = new SigningCredentials(next, "ES256"));
+        var signedByPrevious = await server.SignedByUsAsync(partner, token => token.SigningCredentials = new SigningCredentials(previous, "ES256"));
 
-        // 3 minutes later the new key signs; the old key's last token is still live and still accepted.
-        server.Clock.Advance(TimeSpan.FromMinutes(3));
-        var firstOfTheNewKey = await server.AccessTokenFor(partner);
-        new JsonWebToken(firstOfTheNewKey).Kid.ShouldBe(newKid);
-        (await Kids()).ShouldBe([oldKid, newKid], ignoreOrder: true);
-        (await server.WhoAmIAsync(lastOfTheOldKey)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await server.WhoAmIAsync(firstOfTheNewKey)).StatusCode.ShouldBe(HttpStatusCode.OK);
-
-        // Once every token the old key signed has expired, it leaves the JWKS.
-        server.Clock.Advance(TimeSpan.FromMinutes(6));
-        (await Kids()).ShouldBe([newKid]);
-        (await server.WhoAmIAsync(lastOfTheOldKey)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        var later = await server.AccessTokenFor(partner);
-        new JsonWebToken(later).Kid.ShouldBe(newKid);
-        (await server.WhoAmIAsync(later)).StatusCode.ShouldBe(HttpStatusCode.OK);
-    }
-
-    [Fact]
-    public async Task Private_signing_keys_are_stored_only_as_dataprotection_ciphertext()
-    {
-        var partner = await server.GivenPartnerAsync(PartnerScopes.Read);
-        await server.AccessTokenFor(partner);
-
-        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT protected_private_key, public_jwk::text FROM \"{server.SchemaName}\".token_signing_key", connection);
-        await using var row = await command.ExecuteReaderAsync();
-        var rows = 0;
-        while (await row.ReadAsync())
-        {
-            rows++;
-            var stored = row.GetFieldValue<byte[]>(0);
-            using var ecdsa = System.Security.Cryptography.ECDsa.Create();
-            Should.Throw<System.Security.Cryptography.CryptographicException>(() => ecdsa.ImportPkcs8PrivateKey(stored, out _));
-            JsonDocument.Parse(row.GetString(1)).RootElement.TryGetProperty("d", out _).ShouldBeFalse();
-        }
-        rows.ShouldBeGreaterThan(0);
+        issued.Kid.ShouldBe(keys.Signing.KeyId);
+        (await Kids()).ShouldBe([keys.Signing.KeyId, next.KeyId, previous.KeyId], ignoreOrder: true);
+        (await server.WhoAmIAsync(issued.EncodedToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await server.WhoAmIAsync(signedByNext)).StatusCode.ShouldBe(HttpStatusCode.OK, "a resource server trusts every published key");
+        (await server.WhoAmIAsync(signedByPrevious)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     private async Task<List<string>> Kids() =>
         (await server.JwksAsync()).GetProperty("keys").EnumerateArray().Select(key => key.GetProperty("kid").GetString()!).ToList();
+}
+
+/// <summary>A certificate that is missing, locked or of the wrong kind fails the start (and readiness), naming the setting.</summary>
+public sealed class TokenCertificateTests
+{
+    private static readonly string Keys = System.IO.Directory.CreateTempSubdirectory("patchwork-keys-").FullName;
+
+    [Fact]
+    public void A_missing_unreadable_or_wrong_kind_of_certificate_is_refused_with_the_setting_it_came_from()
+    {
+        var good = Options(SigningCertificateFile.Write(Keys, "good", "right"), "right");
+        TokenCertificates.Load(good).Signing.KeyId.ShouldNotBeNullOrEmpty();
+
+        Should.Throw<InvalidOperationException>(() => TokenCertificates.Load(Options("", ""))).Message.ShouldContain("Tokens:SigningCertificatePath is not set");
+        Should.Throw<InvalidOperationException>(() => TokenCertificates.Load(Options(Path.Combine(Keys, "absent.pfx"), "x")))
+            .Message.ShouldContain("Tokens:SigningCertificatePath: no file at");
+        Should.Throw<InvalidOperationException>(() => TokenCertificates.Load(Options(good.SigningCertificatePath, "wrong")))
+            .Message.ShouldContain("is not a PKCS#12 file that its password opens");
+        Should.Throw<InvalidOperationException>(() => TokenCertificates.Load(Options(SigningCertificateFile.Write(Keys, "p384", "p", ECCurve.NamedCurves.nistP384), "p")))
+            .Message.ShouldContain("P-256");
+        var withoutEncryption = Options(good.SigningCertificatePath, "right");
+        withoutEncryption.EncryptionCertificatePath = "";
+        Should.Throw<InvalidOperationException>(() => TokenCertificates.Load(withoutEncryption))
+            .Message.ShouldContain("Tokens:EncryptionCertificatePath is not set");
+    }
+
+    [Fact]
+    public async Task Readiness_reports_a_certificate_that_can_no_longer_be_read()
+    {
+        var path = SigningCertificateFile.Write(Keys, "replaced", "right");
+        var options = Options(path, "right");
+        var check = new TokenCertificatesReadiness(options);
+        (await check.CheckHealthAsync(new HealthCheckContext())).Status.ShouldBe(HealthStatus.Healthy);
+
+        await File.WriteAllTextAsync(path, "not a certificate");
+
+        var report = await check.CheckHealthAsync(new HealthCheckContext());
+        report.Status.ShouldBe(HealthStatus.Unhealthy);
+        report.Description.ShouldNotBeNull().ShouldContain("Tokens:SigningCertificatePath");
+    }
+
+    private static TokenOptions Options(string signing, string password) => new()
+    {
+        SigningCertificatePath = signing,
+        SigningCertificatePassword = password,
+        EncryptionCertificatePath = LocalServers.Get("Tokens__EncryptionCertificatePath"),
+        EncryptionCertificatePassword = LocalServers.Get("Tokens__EncryptionCertificatePassword"),
+    };
 }

@@ -22,6 +22,9 @@ namespace Patchwork.Server.Tests.Tokens;
 public class TokenServer : IAsyncLifetime
 {
     public const string Issuer = "https://patchwork.test";
+
+    /// <summary>The issuer as tokens and metadata carry it (OpenIddict writes the absolute URI: a bare origin ends in a slash).</summary>
+    public const string IssuerIdentifier = Issuer + "/";
     public const string Audience = "patchwork-api";
     public const string WhoAmI = "/api/v1/partner/whoami";
 
@@ -59,7 +62,6 @@ public class TokenServer : IAsyncLifetime
             ["RabbitMq:Password"] = LocalServers.RabbitPassword,
             ["Tokens:Issuer"] = Issuer,
             ["Tokens:Audience"] = Audience,
-            ["Tokens:Schema"] = _schema.Name,
             ["Tokens:TokenRequestsPerWindow"] = "100000",
         };
         foreach (var (key, value) in TokenSettings) settings[key] = value;
@@ -112,7 +114,7 @@ public class TokenServer : IAsyncLifetime
 
     public Task<HttpResponseMessage> RequestTokenAsync(string assertion, string? scope = null, HttpClient? from = null) =>
         (from ?? Http).PostAsync(TokenPaths.Token, Form(scope,
-            ("client_assertion_type", ClientAuthentication.AssertionType),
+            ("client_assertion_type", ClientAssertions.AssertionType),
             ("client_assertion", assertion)));
 
     public Task<HttpResponseMessage> RequestTokenWithSecretAsync(string clientId, string secret, string? scope = null, HttpClient? from = null)
@@ -141,7 +143,17 @@ public class TokenServer : IAsyncLifetime
 
     /// <summary>Our own signing credentials, for tokens that are well signed but wrong in some other way.</summary>
     internal Task<SigningCredentials> OurSigningCredentialsAsync() =>
-        Services.GetRequiredService<SigningKeyRing>().SigningCredentialsAsync(CancellationToken.None);
+        Task.FromResult(new SigningCredentials(Services.GetRequiredService<TokenCertificates>().Signing, SecurityAlgorithms.EcdsaSha256));
+
+    /// <summary>The stored form of a partner system's client secret, as the database holds it.</summary>
+    public async Task<string?> StoredSecretAsync(Partner partner)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(LocalServers.PostgresOwner);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT client_secret FROM \"{SchemaName}\".openiddict_application WHERE client_id = @id", connection);
+        command.Parameters.AddWithValue("id", partner.ClientId);
+        return await command.ExecuteScalarAsync() as string;
+    }
 
     /// <summary>A token signed by our current key with the claims of a real access token, changed by <paramref name="change"/>.</summary>
     public async Task<string> SignedByUsAsync(Partner partner, Action<SecurityTokenDescriptor> change)
@@ -150,7 +162,7 @@ public class TokenServer : IAsyncLifetime
         var descriptor = new SecurityTokenDescriptor
         {
             TokenType = "at+jwt",
-            Issuer = Issuer,
+            Issuer = IssuerIdentifier,
             Audience = Audience,
             IssuedAt = now,
             NotBefore = now,
@@ -163,10 +175,21 @@ public class TokenServer : IAsyncLifetime
                 ["org"] = partner.Client.Organisation.Value.ToString(),
                 ["scope"] = PartnerScopes.Read,
                 ["jti"] = Guid.NewGuid().ToString(),
+                ["oi_tkn_id"] = await LiveTokenEntryAsync(partner),
             },
         };
         change(descriptor);
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    /// <summary>
+    /// The id of a live token row of the partner's, for tokens forged with our key: the API reads the row a real token
+    /// names, so a forgery must name a valid one to be refused for the reason the test means.
+    /// </summary>
+    private async Task<string> LiveTokenEntryAsync(Partner partner)
+    {
+        var real = new JsonWebToken(await AccessTokenFor(partner));
+        return real.GetClaim("oi_tkn_id").Value;
     }
 
     public async Task<JsonElement> JwksAsync() =>
@@ -190,14 +213,18 @@ public sealed class Partner(PartnerClient client, ECDsaSecurityKey key, TimeProv
 
     public string ClientId => Client.OAuthClientId;
 
-    /// <summary>A valid RFC 7523 assertion, with <paramref name="change"/> applied before signing.</summary>
+    /// <summary>
+    /// A valid client assertion in the form OpenIddict requires (RFC 7523 with header <c>typ: client-authentication+jwt</c>
+    /// and <c>aud</c> = the issuer), with <paramref name="change"/> applied before signing.
+    /// </summary>
     public string Assertion(Action<SecurityTokenDescriptor>? change = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
         {
+            TokenType = ClientAssertions.TokenType,
             Issuer = ClientId,
-            Audience = TokenServer.Issuer + TokenPaths.Token,
+            Audience = TokenServer.IssuerIdentifier,
             IssuedAt = now,
             Expires = now.AddMinutes(1),
             SigningCredentials = new SigningCredentials(Key, SecurityAlgorithms.EcdsaSha256),
@@ -208,5 +235,23 @@ public sealed class Partner(PartnerClient client, ECDsaSecurityKey key, TimeProv
     }
 
     public static async Task<string> ErrorOf(HttpResponseMessage response) =>
-        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString()!;
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+
+    /// <summary>The refusal's error_description, which must say what was expected.</summary>
+    public static async Task<string> DescriptionOf(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error_description").GetString()!;
+
+    /// <summary>
+    /// A refused client authentication, in OpenIddict's words: OpenIddict answers a malformed assertion with
+    /// invalid_request, one whose claims do not hold with invalid_grant or invalid_token, and a client it cannot
+    /// authenticate with invalid_client; every refusal carries a description.
+    /// </summary>
+    public static async Task ShouldBeRefusedAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        ((int)response.StatusCode).ShouldBeOneOf([400, 401], body);
+        var json = JsonDocument.Parse(body).RootElement;
+        json.GetProperty("error").GetString().ShouldBeOneOf(["invalid_client", "invalid_request", "invalid_grant", "invalid_token"], body);
+        json.GetProperty("error_description").GetString().ShouldNotBeNullOrWhiteSpace(body);
+    }
 }
