@@ -106,6 +106,17 @@ public sealed class EventSession
         _pending.Clear();
         _alsoWrites.Clear();
 
+        // Sessions appending at any version may race for the stream's next version (or to start it): Marten refuses the
+        // loser, which simply tries again on the stream as it now stands.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (result, retry) = await TrySaveAsync(pending, alsoWrites, cancellationToken);
+            if (!retry || attempt == 10) return result;
+        }
+    }
+
+    private async Task<(SaveResult Result, bool Retry)> TrySaveAsync(List<PendingStream> pending, List<EnlistedWrite> alsoWrites, CancellationToken cancellationToken)
+    {
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var appended = new List<(PendingStream Pending, StreamAction Action)>(pending.Count);
@@ -130,7 +141,8 @@ public sealed class EventSession
             catch (Exception e) when (Refusal(e) is { } refused)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return SaveResult.Rejected(await RejectionAsync(refused, pending, cancellationToken));
+                if (pending.All(p => p.Expected.Value is null)) return (SaveResult.Rejected(new AppendRejection.VersionConflict(pending[0].StreamId, 0, 0)), true);
+                return (SaveResult.Rejected(await RejectionAsync(refused, pending, cancellationToken)), false);
             }
         }
 
@@ -143,7 +155,7 @@ public sealed class EventSession
         }
         await WriteEnlistedAsync(connection, transaction, alsoWrites, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return SaveResult.Saved([.. appended.Select(a => new StreamVersion(a.Pending.StreamId, a.Action.Events[^1].Version))]);
+        return (SaveResult.Saved([.. appended.Select(a => new StreamVersion(a.Pending.StreamId, a.Action.Events[^1].Version))]), false);
     }
 
     private void Stamp(IDocumentSession session)

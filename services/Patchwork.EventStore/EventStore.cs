@@ -129,15 +129,21 @@ public sealed class EventStore : IAsyncDisposable
     {
         const long PendingCountedAtMost = 100_000;
         var schema = SchemaScripts.Quote(Schema);
+        // Progress is Marten's; a subscription this process runs that has not yet recorded any is reported at the start.
         await using var command = DataSource.CreateCommand($"""
+            WITH p AS (
+                SELECT name, last_seq_id, last_updated FROM {schema}.mt_event_progression WHERE name LIKE '%:All'
+                UNION ALL
+                SELECT n || ':All', 0, NULL FROM unnest($2::text[]) n
+                WHERE NOT EXISTS (SELECT 1 FROM {schema}.mt_event_progression WHERE name = n || ':All'))
             SELECT p.name, p.last_seq_id,
                    (SELECT count(*) FROM (SELECT 1 FROM {schema}.mt_events e WHERE e.seq_id > p.last_seq_id LIMIT $1) pending),
-                   (SELECT min(e.timestamp) FROM {schema}.mt_events e WHERE e.seq_id = (SELECT min(seq_id) FROM {schema}.mt_events WHERE seq_id > p.last_seq_id)),
+                   (SELECT e.timestamp FROM {schema}.mt_events e WHERE e.seq_id > p.last_seq_id ORDER BY e.seq_id LIMIT 1),
                    p.last_updated
-            FROM {schema}.mt_event_progression p
-            WHERE p.name LIKE '%:All'
+            FROM p
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = PendingCountedAtMost, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = _runners.Values.Where(r => r.HasStarted).Select(r => r.Name).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         var rows = new List<(string Name, long Sequence, long Pending, DateTimeOffset? Oldest, DateTimeOffset? Updated)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -165,7 +171,7 @@ public sealed class EventStore : IAsyncDisposable
                 FailingStreamId: failure?.StreamId,
                 PendingEvents: row.Pending,
                 OldestPendingAt: row.Pending > 0 ? row.Oldest : null,
-                HasLeader: await SubscriptionRunner.LeaderOfAsync(DataSource, SubscriptionRunner.LockIdFor(Schema, row.Name), cancellationToken) != 0,
+                HasLeader: runner?.IsLeading ?? false,
                 UpdatedAt: row.Updated ?? Clock.GetUtcNow()));
         }
         return statuses;

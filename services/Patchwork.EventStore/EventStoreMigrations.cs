@@ -45,7 +45,7 @@ public static class EventStoreMigrations
                 GRANT SELECT, INSERT ON {quoted}.mt_events TO {role};
                 REVOKE ALL ON {quoted}.mt_streams FROM PUBLIC, {role};
                 GRANT SELECT, INSERT, UPDATE ON {quoted}.mt_streams TO {role};
-                GRANT USAGE ON ALL SEQUENCES IN SCHEMA {quoted} TO {role};
+                GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {role};
                 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {quoted} TO {role};
                 """, cancellationToken);
         }

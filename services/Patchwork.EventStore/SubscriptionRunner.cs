@@ -48,9 +48,12 @@ public sealed class SubscriptionRunner
 
     internal SubscriptionFailure? Failure { get; private set; }
 
+    internal bool HasStarted { get; private set; }
+
     /// <summary>Competes for leadership and, while leading, handles the log until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        HasStarted = true;
         var options = MartenConfiguration.For(_store.DataSource, _store.Options, _store.Clock);
         options.Projections.AsyncMode = DaemonMode.HotCold;
         // One lock per subscription, so the feed relay and the partner relay may lead from different nodes.
@@ -79,18 +82,9 @@ public sealed class SubscriptionRunner
         }
     }
 
-    /// <summary>The advisory lock Marten's leader holds for this subscription: stable across nodes and restarts.</summary>
+    /// <summary>The base of the advisory lock Marten's leader holds for this subscription: stable across nodes and restarts.</summary>
     internal static int LockIdFor(string schema, string name) =>
         BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes($"patchwork.subscription|{schema}|{name}")), 0) & 0x3FFF_FFFF;
-
-    /// <summary>The backend holding the subscription's leader lock, or 0 when nobody leads.</summary>
-    internal static async Task<int> LeaderOfAsync(NpgsqlDataSource dataSource, int lockId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1::bigint::oid LIMIT 1");
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)lockId });
-        return await command.ExecuteScalarAsync(cancellationToken) is int pid ? pid : 0;
-    }
 
     internal bool Resume()
     {
