@@ -171,7 +171,7 @@ public sealed class EventStore : IAsyncDisposable
                 FailingStreamId: failure?.StreamId,
                 PendingEvents: row.Pending,
                 OldestPendingAt: row.Pending > 0 ? row.Oldest : null,
-                HasLeader: runner?.IsLeading ?? false,
+                HasLeader: await SubscriptionRunner.LeaderOfAsync(DataSource, SubscriptionRunner.LeaderLockFor(Schema, row.Name), cancellationToken) != 0,
                 UpdatedAt: row.Updated ?? Clock.GetUtcNow()));
         }
         return statuses;
@@ -201,4 +201,11 @@ public sealed class EventStore : IAsyncDisposable
 
     internal RecordedEvent ToRecorded(IEvent e) =>
         new(e.Sequence, e.Id, e.StreamId, e.Version, e.EventTypeName, e.Data, EventSession.MetadataOf(e), e.Timestamp);
+}
+
+/// <summary>Keys of the locks Marten's leaders hold, for operators and tests that need to find or hold a subscription's leader.</summary>
+public static class SubscriptionKeys
+{
+    /// <summary>The PostgreSQL advisory lock key whose holder leads the named subscription in the schema.</summary>
+    public static long LeaderLock(string schema, string name) => SubscriptionRunner.LeaderLockFor(schema, name);
 }

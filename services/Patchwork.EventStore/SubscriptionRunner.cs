@@ -58,6 +58,8 @@ public sealed class SubscriptionRunner
         options.Projections.AsyncMode = DaemonMode.HotCold;
         // One lock per subscription, so the feed relay and the partner relay may lead from different nodes.
         options.Projections.DaemonLockId = LockIdFor(_store.Schema, Name);
+        // A leader that loses its lock's connection stops its agents, so two nodes never relay at once.
+        options.Events.UseMonitoredAdvisoryLock = true;
         options.Projections.LeadershipPollingTime = (int)_options.LeadershipRetryInterval.TotalMilliseconds;
         options.Projections.SlowPollingTime = _options.PollInterval;
         options.Projections.Subscribe(new Subscription(this), subscription =>
@@ -80,6 +82,19 @@ public sealed class SubscriptionRunner
             await coordinator.DisposeAsync();
             Volatile.Write(ref _leading, 0);
         }
+    }
+
+    /// <summary>The advisory lock key Marten's leader holds for this subscription (as Marten derives it from the base below).</summary>
+    internal static long LeaderLockFor(string schema, string name) =>
+        ProjectionLockIds.Compute(schema, new ShardName(name, ShardName.All, 1), LockIdFor(schema, name));
+
+    /// <summary>The backend holding the subscription's leader lock, or 0 when nobody leads.</summary>
+    internal static async Task<int> LeaderOfAsync(NpgsqlDataSource dataSource, long lockKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1 LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = lockKey });
+        return await command.ExecuteScalarAsync(cancellationToken) is int pid ? pid : 0;
     }
 
     /// <summary>The base of the advisory lock Marten's leader holds for this subscription: stable across nodes and restarts.</summary>

@@ -36,7 +36,7 @@ public enum SubscriptionState
     Parked,
 }
 
-/// <summary>A subscription's health: where it stands, how far behind, whether a runner of this process leads it, and what is failing.</summary>
+/// <summary>A subscription's health: where it stands, how far behind, whether some node leads it, and what is failing.</summary>
 public sealed record SubscriptionStatus(
     string Name,
     SubscriptionPosition Position,
