@@ -1,4 +1,9 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using JasperFx.Events;
+using Marten;
+using Marten.Events;
+using Marten.Services;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -7,13 +12,15 @@ using NpgsqlTypes;
 namespace Patchwork.EventStore;
 
 /// <summary>
-/// Streams of events in PostgreSQL, in Marten's shape: sessions append with optimistic concurrency and
-/// inline projections, subscriptions tail the log below the commit horizon. Knows nothing of the domain.
+/// Streams of events in Marten: sessions append with optimistic concurrency and inline projections in one
+/// transaction, subscriptions run under Marten's async daemon. Knows nothing of the domain.
 /// </summary>
 public sealed class EventStore : IAsyncDisposable
 {
     private readonly bool _ownsDataSource;
     private readonly Dictionary<string, IInlineProjection> _projections;
+    private readonly ConcurrentDictionary<Type, bool> _mapped = new();
+    private readonly ConcurrentDictionary<string, SubscriptionRunner> _runners = new(StringComparer.Ordinal);
 
     public EventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider? clock = null, ILoggerFactory? loggers = null)
         : this(dataSource, options, clock, loggers, ownsDataSource: false)
@@ -26,7 +33,7 @@ public sealed class EventStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         DataSource = dataSource;
         _ownsDataSource = ownsDataSource;
-        Sql = new StoreSql(options.Schema);
+        Options = options;
         Schema = options.Schema;
         Types = options.Events;
         Json = options.Json;
@@ -34,8 +41,8 @@ public sealed class EventStore : IAsyncDisposable
         _projections = Projections.ToDictionary(p => p.Name, StringComparer.Ordinal);
         Clock = clock ?? TimeProvider.System;
         Loggers = loggers ?? NullLoggerFactory.Instance;
-        Announcer = new AppendAnnouncer(dataSource, Sql, Loggers.CreateLogger<AppendAnnouncer>());
-        Committer = new GroupCommit(this, options.GroupCommitWriters, options.LargestGroup);
+        foreach (var (type, _) in Types.All) _mapped[type] = true;
+        Marten = new DocumentStore(MartenConfiguration.For(dataSource, options, Clock));
     }
 
     /// <summary>A store that owns a data source made from <see cref="EventStoreOptions.ConnectionString"/>.</summary>
@@ -45,12 +52,8 @@ public sealed class EventStore : IAsyncDisposable
         var connectionString = options.ConnectionString
             ?? throw new InvalidOperationException("Set EventStoreOptions.ConnectionString to the application role's connection string.");
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // Resetting a pooled connection costs the server several statements per append; the store leaves no
-        // session state behind (subscription runners unlisten and unlock before they hand a connection back).
-        builder.ConnectionStringBuilder.NoResetOnClose = true;
         // Statements the application sends again and again (a stream's load, the audit insert, the read models'
-        // upserts) are prepared on each connection after a few uses: parsing and planning them afresh each time cost
-        // the server more than executing them (P2, measured with pg_stat_statements).
+        // upserts) are prepared on each connection after a few uses (P2, measured with pg_stat_statements).
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         if (loggers is not null) builder.UseLoggerFactory(loggers);
         return new EventStore(builder.Build(), options, clock, loggers, ownsDataSource: true);
@@ -61,7 +64,10 @@ public sealed class EventStore : IAsyncDisposable
 
     public string Schema { get; }
 
-    internal StoreSql Sql { get; }
+    /// <summary>The Marten store underneath: appends, stream reads and the daemon's subscriptions go through it.</summary>
+    public IDocumentStore Marten { get; }
+
+    internal EventStoreOptions Options { get; }
 
     internal EventTypes Types { get; }
 
@@ -73,20 +79,8 @@ public sealed class EventStore : IAsyncDisposable
 
     internal ILoggerFactory Loggers { get; }
 
-    internal AppendAnnouncer Announcer { get; }
-
-    internal GroupCommit Committer { get; }
-
     /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
     public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
-
-    /// <summary>Stops the stream taking events; its history stays readable. False when there is no such stream.</summary>
-    public async Task<bool> ArchiveStreamAsync(Guid streamId, CancellationToken cancellationToken = default)
-    {
-        await using var command = DataSource.CreateCommand(Sql.ArchiveStream);
-        command.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }
 
     /// <summary>
     /// Empties an inline projection's read model and replays the whole log through it in one transaction.
@@ -102,21 +96,16 @@ public sealed class EventStore : IAsyncDisposable
         var context = new ProjectionContext(connection, transaction);
         await projection.ResetAsync(context, cancellationToken);
 
-        var names = projection.EventNames.ToArray();
+        var types = projection.EventNames.Select(Types.TypeOf).OfType<Type>().ToArray();
         long after = 0, replayed = 0;
-        while (true)
+        await using var query = Marten.LightweightSession(SessionOptions.ForTransaction(transaction));
+        while (types.Length > 0)
         {
-            var page = new List<RecordedEvent>(PageSize);
-            await using (var command = new NpgsqlCommand(Sql.ReadEventsByName, connection, transaction))
-            {
-                command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter { Value = after, NpgsqlDbType = NpgsqlDbType.Bigint });
-                command.Parameters.Add(new NpgsqlParameter { Value = PageSize, NpgsqlDbType = NpgsqlDbType.Integer });
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken)) page.Add(ReadEvent(reader));
-            }
+            var page = await query.Events.QueryAllRawEvents()
+                .Where(e => e.Sequence > after && e.EventTypesAre(types))
+                .OrderBy(e => e.Sequence).Take(PageSize).ToListAsync(cancellationToken);
             if (page.Count == 0) break;
-            await projection.ApplyAsync(context, page, cancellationToken);
+            await projection.ApplyAsync(context, [.. page.Select(ToRecorded)], cancellationToken);
             after = page[^1].Sequence;
             replayed += page.Count;
         }
@@ -124,35 +113,66 @@ public sealed class EventStore : IAsyncDisposable
         return replayed;
     }
 
-    /// <summary>Runs one named subscription; call <see cref="SubscriptionRunner.RunAsync"/> on every node.</summary>
-    public SubscriptionRunner CreateSubscriptionRunner(string name, ISubscriptionHandler handler, SubscriptionOptions? options = null) =>
-        new(this, name, handler, options ?? new SubscriptionOptions());
+    /// <summary>
+    /// Runs one named subscription under Marten's async daemon; call <see cref="SubscriptionRunner.RunAsync"/> on every
+    /// node (HotCold: one leads).
+    /// </summary>
+    public SubscriptionRunner CreateSubscriptionRunner(string name, ISubscriptionHandler handler, SubscriptionOptions? options = null)
+    {
+        var runner = new SubscriptionRunner(this, name, handler, options ?? new SubscriptionOptions());
+        _runners[name] = runner;
+        return runner;
+    }
 
     /// <summary>Position, lag, leadership and failures of every subscription: what a health check reads.</summary>
     public async Task<IReadOnlyList<SubscriptionStatus>> GetSubscriptionStatusesAsync(CancellationToken cancellationToken = default)
     {
         const long PendingCountedAtMost = 100_000;
-        await using var command = DataSource.CreateCommand(Sql.ReadSubscriptionStatus);
-        command.Parameters.Add(new NpgsqlParameter { Value = Sql.LockNamePrefix, NpgsqlDbType = NpgsqlDbType.Text });
+        var schema = SchemaScripts.Quote(Schema);
+        // Progress is Marten's; a subscription this process runs that has not yet recorded any is reported at the start.
+        await using var command = DataSource.CreateCommand($"""
+            WITH p AS (
+                SELECT name, last_seq_id, last_updated FROM {schema}.mt_event_progression WHERE name LIKE '%:All'
+                UNION ALL
+                SELECT n || ':All', 0, NULL FROM unnest($2::text[]) n
+                WHERE NOT EXISTS (SELECT 1 FROM {schema}.mt_event_progression WHERE name = n || ':All'))
+            SELECT p.name, p.last_seq_id,
+                   (SELECT count(*) FROM (SELECT 1 FROM {schema}.mt_events e WHERE e.seq_id > p.last_seq_id LIMIT $1) pending),
+                   (SELECT e.timestamp FROM {schema}.mt_events e WHERE e.seq_id > p.last_seq_id ORDER BY e.seq_id LIMIT 1),
+                   p.last_updated
+            FROM p
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = PendingCountedAtMost, NpgsqlDbType = NpgsqlDbType.Bigint });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var statuses = new List<SubscriptionStatus>();
-        while (await reader.ReadAsync(cancellationToken))
+        command.Parameters.Add(new NpgsqlParameter { Value = _runners.Values.Where(r => r.HasStarted).Select(r => r.Name).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        var rows = new List<(string Name, long Sequence, long Pending, DateTimeOffset? Oldest, DateTimeOffset? Updated)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetString(0)[..^":All".Length], reader.GetInt64(1), reader.GetInt64(2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+            }
+        }
+        var statuses = new List<SubscriptionStatus>(rows.Count);
+        foreach (var row in rows)
+        {
+            var runner = _runners.GetValueOrDefault(row.Name);
+            var failure = runner?.Failure;
             statuses.Add(new SubscriptionStatus(
-                Name: reader.GetString(0),
-                Position: new SubscriptionPosition(reader.GetFieldValue<ulong>(1), reader.GetInt64(2)),
-                State: ParseState(reader.GetString(3)),
-                Attempts: reader.GetInt32(4),
-                Error: reader.IsDBNull(5) ? null : reader.GetString(5),
-                UpdatedAt: reader.GetFieldValue<DateTimeOffset>(6),
-                FailingSequence: reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                FailingEventId: reader.IsDBNull(8) ? null : reader.GetGuid(8),
-                FailingEventName: reader.IsDBNull(9) ? null : reader.GetString(9),
-                FailingStreamId: reader.IsDBNull(10) ? null : reader.GetGuid(10),
-                PendingEvents: reader.GetInt64(11),
-                OldestPendingAt: reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-                HasLeader: reader.GetBoolean(13)));
+                Name: row.Name,
+                Position: new SubscriptionPosition(row.Sequence),
+                State: failure?.State ?? SubscriptionState.Running,
+                Attempts: failure?.Attempts ?? 0,
+                Error: failure?.Error,
+                FailingSequence: failure?.Sequence,
+                FailingEventId: failure?.EventId,
+                FailingEventName: failure?.EventName,
+                FailingStreamId: failure?.StreamId,
+                PendingEvents: row.Pending,
+                OldestPendingAt: row.Pending > 0 ? row.Oldest : null,
+                HasLeader: await SubscriptionRunner.LeaderOfAsync(DataSource, SubscriptionRunner.LeaderLockFor(Schema, row.Name), cancellationToken) != 0,
+                UpdatedAt: row.Updated ?? Clock.GetUtcNow()));
         }
         return statuses;
     }
@@ -160,53 +180,32 @@ public sealed class EventStore : IAsyncDisposable
     public async Task<SubscriptionStatus?> GetSubscriptionStatusAsync(string name, CancellationToken cancellationToken = default) =>
         (await GetSubscriptionStatusesAsync(cancellationToken)).FirstOrDefault(s => s.Name == name);
 
-    /// <summary>Sends a parked subscription back to its failing event, once whatever failed is fixed.</summary>
-    public async Task<bool> ResumeSubscriptionAsync(string name, CancellationToken cancellationToken = default)
-    {
-        await using var command = DataSource.CreateCommand(Sql.ResumeSubscription);
-        command.Parameters.Add(new NpgsqlParameter { Value = name, NpgsqlDbType = NpgsqlDbType.Text });
-        var resumed = await command.ExecuteScalarAsync(cancellationToken) is not null;
-        if (resumed) Announcer.Ring();
-        return resumed;
-    }
+    /// <summary>Sends a parked subscription of this process back to its failing page, once whatever failed is fixed.</summary>
+    public Task<bool> ResumeSubscriptionAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_runners.GetValueOrDefault(name)?.Resume() ?? false);
 
     public async ValueTask DisposeAsync()
     {
-        await Committer.DisposeAsync();
-        await Announcer.DisposeAsync();
+        Marten.Dispose();
         if (_ownsDataSource) await DataSource.DisposeAsync();
     }
 
-    internal static SubscriptionState ParseState(string state) => state switch
+    /// <summary>Maps an event type Marten has not been told of to its stable name before it is appended.</summary>
+    internal void EnsureMapped(Type eventType)
     {
-        "running" => SubscriptionState.Running,
-        "retrying" => SubscriptionState.Retrying,
-        "parked" => SubscriptionState.Parked,
-        _ => throw new InvalidOperationException($"Unknown subscription state {state}"),
-    };
-
-    internal string Serialize(object @event) => JsonSerializer.Serialize(@event, @event.GetType(), Json);
-
-    /// <summary>Reads a row laid out as the store's event queries select it, column by column so sequential access works.</summary>
-    internal RecordedEvent ReadEvent(NpgsqlDataReader reader)
-    {
-        var sequence = reader.GetInt64(0);
-        var id = reader.GetGuid(1);
-        var streamId = reader.GetGuid(2);
-        var version = reader.GetInt64(3);
-        var name = reader.GetString(4);
-        var json = reader.GetString(5);
-        var correlationId = reader.IsDBNull(6) ? (Guid?)null : reader.GetGuid(6);
-        var causationId = reader.IsDBNull(7) ? (Guid?)null : reader.GetGuid(7);
-        var actorKind = reader.IsDBNull(8) ? null : reader.GetString(8);
-        var actorId = reader.IsDBNull(9) ? (Guid?)null : reader.GetGuid(9);
-        var organisationId = reader.IsDBNull(10) ? (Guid?)null : reader.GetGuid(10);
-        var recordedAt = reader.GetFieldValue<DateTimeOffset>(11);
-        var transactionId = reader.GetFieldValue<ulong>(12);
-        object data = Types.TypeOf(name) is { } type
-            ? JsonSerializer.Deserialize(json, type, Json) ?? throw new InvalidOperationException($"Event {id} holds null data.")
-            : JsonSerializer.Deserialize<JsonElement>(json);
-        var metadata = new EventMetadata(correlationId, causationId, ActingPrincipal.FromStored(actorKind, actorId), organisationId);
-        return new RecordedEvent(sequence, id, streamId, version, name, data, metadata, recordedAt, transactionId);
+        if (_mapped.ContainsKey(eventType)) return;
+        var name = Types.NameOf(eventType);
+        ((DocumentStore)Marten).Options.Events.MapEventType(eventType, name);
+        _mapped[eventType] = true;
     }
+
+    internal RecordedEvent ToRecorded(IEvent e) =>
+        new(e.Sequence, e.Id, e.StreamId, e.Version, e.EventTypeName, e.Data, EventSession.MetadataOf(e), e.Timestamp);
+}
+
+/// <summary>Keys of the locks Marten's leaders hold, for operators and tests that need to find or hold a subscription's leader.</summary>
+public static class SubscriptionKeys
+{
+    /// <summary>The PostgreSQL advisory lock key whose holder leads the named subscription in the schema.</summary>
+    public static long LeaderLock(string schema, string name) => SubscriptionRunner.LeaderLockFor(schema, name);
 }

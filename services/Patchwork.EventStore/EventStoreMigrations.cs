@@ -1,45 +1,58 @@
+using JasperFx;
+using Marten;
 using Npgsql;
 
 namespace Patchwork.EventStore;
 
 /// <summary>
-/// Creates and upgrades the store's schema as the owner role. Safe to run at every start and from many
-/// nodes at once: an advisory lock serialises migrators, and each script is recorded once applied.
+/// Applies Marten's event-store schema as the owner role and grants the application role what it needs: to insert and
+/// read events, never to update or delete them. Safe at every start and from many nodes at once: an advisory lock
+/// serialises migrators. The application itself runs with <c>AutoCreate.None</c>.
 /// </summary>
 public static class EventStoreMigrations
 {
     public static async Task ApplyAsync(string ownerConnectionString, string schema, string applicationRole, CancellationToken cancellationToken = default)
     {
-        var sql = new StoreSql(schema);
-        var role = StoreSql.QuoteIdentifier(applicationRole);
-        await using var connection = new NpgsqlConnection(ownerConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", cancellationToken, "patchwork-event-store-migrations/" + schema);
-        await ExecuteAsync(connection, $"""
-            CREATE SCHEMA IF NOT EXISTS {sql.Schema};
-            CREATE TABLE IF NOT EXISTS {sql.Schema}.event_store_migrations (
-                name text PRIMARY KEY,
-                applied_at timestamptz NOT NULL DEFAULT now());
-            """, cancellationToken);
-
-        var applied = new HashSet<string>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand($"SELECT name FROM {sql.Schema}.event_store_migrations", connection))
-        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        var quoted = SchemaScripts.Quote(schema);
+        var role = QuoteIdentifier(applicationRole);
+        await using var owner = NpgsqlDataSource.Create(ownerConnectionString);
+        await using var connection = await owner.OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, "SELECT pg_advisory_lock(hashtextextended($1, 0))", cancellationToken, "patchwork-event-store-migrations/" + schema);
+        try
         {
-            while (await reader.ReadAsync(cancellationToken)) applied.Add(reader.GetString(0));
-        }
+            await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS {quoted}", cancellationToken);
+            var options = MartenConfiguration.For(owner, new EventStoreOptions { Schema = schema }, TimeProvider.System, AutoCreate.CreateOrUpdate);
+            using (var marten = new DocumentStore(options))
+            {
+                // The event tables are created only once Marten is asked for them: no event type is registered here.
+                await marten.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), cancellationToken);
+                await marten.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            }
 
-        foreach (var name in StoreSql.MigrationNames.Where(n => !applied.Contains(n)))
+            // Grants are re-stated on every start so a re-created application role gets its privileges back. Only
+            // Marten's tables are touched: each module grants on its own.
+            await ExecuteAsync(connection, $"""
+                GRANT USAGE ON SCHEMA {quoted} TO {role};
+                DO $grants$
+                DECLARE t record;
+                BEGIN
+                    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = {Literal(schema)} AND tablename LIKE 'mt\_%' AND tablename NOT IN ('mt_events', 'mt_streams') LOOP
+                        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', {Literal(schema)}, t.tablename, {Literal(role)});
+                    END LOOP;
+                END
+                $grants$;
+                REVOKE ALL ON {quoted}.mt_events FROM PUBLIC, {role};
+                GRANT SELECT, INSERT ON {quoted}.mt_events TO {role};
+                REVOKE ALL ON {quoted}.mt_streams FROM PUBLIC, {role};
+                GRANT SELECT, INSERT, UPDATE ON {quoted}.mt_streams TO {role};
+                GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {role};
+                GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {quoted} TO {role};
+                """, cancellationToken);
+        }
+        finally
         {
-            await ExecuteAsync(connection, sql.Migration(name, applicationRole), cancellationToken);
-            await ExecuteAsync(connection, $"INSERT INTO {sql.Schema}.event_store_migrations (name) VALUES ($1)", cancellationToken, name);
+            await ExecuteAsync(connection, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", CancellationToken.None, "patchwork-event-store-migrations/" + schema);
         }
-
-        // Grants are re-stated on every start so a re-created application role gets its privileges back.
-        await ExecuteAsync(connection, $"GRANT USAGE ON SCHEMA {sql.Schema} TO {role}", cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public static Task ApplyAsync(EventStoreOptions options, CancellationToken cancellationToken = default)
@@ -49,6 +62,10 @@ public static class EventStoreMigrations
             ?? throw new InvalidOperationException("Set EventStoreOptions.MigrationConnectionString to the owner role's connection string.");
         return ApplyAsync(owner, options.Schema, options.ResolveApplicationRole(), cancellationToken);
     }
+
+    internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] arguments)
     {

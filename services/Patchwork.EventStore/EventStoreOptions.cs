@@ -22,15 +22,6 @@ public sealed class EventStoreOptions
 
     public EventTypes Events { get; } = new();
 
-    /// <summary>
-    /// How many transactions write single-stream saves at once; saves that arrive while all are busy share the next
-    /// free one's transaction (group commit). Each writer holds a pooled connection only while it writes.
-    /// </summary>
-    public int GroupCommitWriters { get; set; } = 4;
-
-    /// <summary>The most saves one group-commit transaction takes.</summary>
-    public int LargestGroup { get; set; } = 64;
-
     public IList<IInlineProjection> InlineProjections { get; } = [];
 
     public EventStoreOptions AddInlineProjection(IInlineProjection projection)

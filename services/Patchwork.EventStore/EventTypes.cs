@@ -35,4 +35,7 @@ public sealed class EventTypes
         _byType.TryGetValue(eventType, out var name) ? name : Register(eventType)._byType[eventType];
 
     public Type? TypeOf(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Every registered record and its stored name: what Marten is told to map.</summary>
+    internal IEnumerable<KeyValuePair<Type, string>> All => _byType;
 }

@@ -12,9 +12,4 @@ public sealed record RecordedEvent(
     string Name,
     object Data,
     EventMetadata Metadata,
-    DateTimeOffset RecordedAt,
-    ulong TransactionId)
-{
-    /// <summary>Where a subscription stands once it has handled this event.</summary>
-    public SubscriptionPosition Position => new(TransactionId, Sequence);
-}
+    DateTimeOffset RecordedAt);

@@ -1,23 +1,32 @@
-using System.Data;
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Events.Daemon.Coordination;
+using Marten.Services;
+using Marten.Subscriptions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Patchwork.EventStore;
 
 /// <summary>
-/// Runs one named subscription. Any number of runners may run it on any number of nodes: the one holding
-/// the subscription's advisory lock on its own connection leads, the others keep trying to take the lock,
-/// and PostgreSQL releases it when the leader's session dies.
+/// Runs one named subscription as a Marten subscription under the async daemon in HotCold mode: any number of runners
+/// may run it on any number of nodes; the one holding the subscription's advisory lock leads, the others wait to take
+/// over. Marten wakes it by LISTEN/NOTIFY on append, never reads past a gap a live transaction could still fill, and
+/// records progress after the handler returns: delivery is at-least-once.
 /// </summary>
 public sealed class SubscriptionRunner
 {
-    private const int ErrorLengthKept = 4000;
     private readonly EventStore _store;
     private readonly ISubscriptionHandler _handler;
     private readonly SubscriptionOptions _options;
     private readonly ILogger _log;
-    private int _leaderProcessId;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _leading;
 
     internal SubscriptionRunner(EventStore store, string name, ISubscriptionHandler handler, SubscriptionOptions options)
     {
@@ -34,144 +43,120 @@ public sealed class SubscriptionRunner
 
     public string Name { get; }
 
-    /// <summary>Whether this runner holds the subscription's lock and is handling events.</summary>
-    public bool IsLeading => Volatile.Read(ref _leaderProcessId) != 0;
+    /// <summary>Whether this runner's daemon is running the subscription.</summary>
+    public bool IsLeading => Volatile.Read(ref _leading) != 0;
 
-    /// <summary>The PostgreSQL backend that holds the lock while this runner leads; 0 otherwise.</summary>
-    public int LeaderProcessId => Volatile.Read(ref _leaderProcessId);
+    internal SubscriptionFailure? Failure { get; private set; }
+
+    internal bool HasStarted { get; private set; }
 
     /// <summary>Competes for leadership and, while leading, handles the log until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        HasStarted = true;
+        var options = MartenConfiguration.For(_store.DataSource, _store.Options, _store.Clock);
+        options.Projections.AsyncMode = DaemonMode.HotCold;
+        // One lock per subscription, so the feed relay and the partner relay may lead from different nodes.
+        options.Projections.DaemonLockId = LockIdFor(_store.Schema, Name);
+        // A leader that loses its lock's connection stops its agents, so two nodes never relay at once.
+        options.Events.UseMonitoredAdvisoryLock = true;
+        options.Projections.LeadershipPollingTime = (int)_options.LeadershipRetryInterval.TotalMilliseconds;
+        options.Projections.SlowPollingTime = _options.PollInterval;
+        options.Projections.Subscribe(new Subscription(this), subscription =>
         {
-            try
-            {
-                await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken);
-                if (await TryTakeLeadAsync(connection, cancellationToken))
-                {
-                    Volatile.Write(ref _leaderProcessId, connection.ProcessID);
-                    _log.LogInformation("Subscription {Subscription} is led from backend {Backend}", Name, connection.ProcessID);
-                    try
-                    {
-                        await LeadAsync(connection, cancellationToken);
-                    }
-                    finally
-                    {
-                        Volatile.Write(ref _leaderProcessId, 0);
-                        await StepDownAsync(connection);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A runner never dies: whatever broke, it steps down and competes for the lead again after a pause.
-                _log.LogWarning(e, "Subscription {Subscription} stopped leading; trying to lead again", Name);
-            }
-
-            try
-            {
-                await Task.Delay(_options.LeadershipRetryInterval, _store.Clock, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task<bool> TryTakeLeadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(_store.Sql.TakeSubscriptionLead, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = LockName, NpgsqlDbType = NpgsqlDbType.Text });
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
-    private string LockName => _store.Sql.LockNamePrefix + Name;
-
-    /// <summary>Looks after 2, 4, … 64 ms (about an eighth of a second in all) before waiting for the next poll.</summary>
-    private const int MaxQuickLooks = 6;
-
-    /// <summary>Pooled connections keep session locks and LISTENs, so give both back before the pool reuses it.</summary>
-    private async Task StepDownAsync(NpgsqlConnection connection)
-    {
-        if (connection.FullState != ConnectionState.Open) return;
+            subscription.Options.BatchSize = _options.PageSize;
+        });
+        using var marten = new DocumentStore(options);
+        var coordinator = new ProjectionCoordinator(marten, _store.Loggers.CreateLogger<ProjectionCoordinator>());
+        await coordinator.StartAsync(CancellationToken.None);
         try
         {
-            await using var command = new NpgsqlCommand("UNLISTEN *; SELECT pg_advisory_unlock_all()", connection);
-            await command.ExecuteNonQueryAsync(CancellationToken.None);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        catch (OperationCanceledException)
         {
-            _log.LogWarning(e, "Subscription {Subscription} could not release its lock cleanly; closing its session releases it", Name);
+        }
+        finally
+        {
+            await coordinator.StopAsync(CancellationToken.None);
+            await coordinator.DisposeAsync();
+            Volatile.Write(ref _leading, 0);
         }
     }
 
-    private async Task LeadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await ExecuteAsync(connection, _store.Sql.EnsureSubscription, cancellationToken, Text(Name));
-        await ExecuteAsync(connection, "LISTEN " + StoreSql.QuoteIdentifier(_store.Sql.Channel), cancellationToken);
-        var woken = 0;
-        var quickLooks = 0;
-        connection.Notification += (_, _) => Volatile.Write(ref woken, 1);
+    /// <summary>The advisory lock key Marten's leader holds for this subscription (as Marten derives it from the base below).</summary>
+    internal static long LeaderLockFor(string schema, string name) =>
+        ProjectionLockIds.Compute(schema, new ShardName(name, ShardName.All, 1), LockIdFor(schema, name));
 
-        var (position, state, attempts) = await ReadCheckpointAsync(connection, cancellationToken);
-        SubscriptionPosition? narrowUntil = null;
+    /// <summary>The backend holding the subscription's leader lock, or 0 when nobody leads.</summary>
+    internal static async Task<int> LeaderOfAsync(NpgsqlDataSource dataSource, long lockKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1 LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = lockKey });
+        return await command.ExecuteScalarAsync(cancellationToken) is int pid ? pid : 0;
+    }
+
+    /// <summary>The base of the advisory lock Marten's leader holds for this subscription: stable across nodes and restarts.</summary>
+    internal static int LockIdFor(string schema, string name) =>
+        BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes($"patchwork.subscription|{schema}|{name}")), 0) & 0x3FFF_FFFF;
+
+    internal bool Resume()
+    {
+        lock (_lock)
+        {
+            if (Failure?.State != SubscriptionState.Parked) return false;
+            _resumed.TrySetResult();
+            return true;
+        }
+    }
+
+    /// <summary>Hands a page to the handler in a transaction of its own, retrying with back-off until it succeeds.</summary>
+    private async Task HandleAsync(IReadOnlyList<IEvent> events, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _leading, 1);
+        var page = events.Select(_store.ToRecorded).ToList();
+        if (page.Count == 0) return;
+        var attempts = 0;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (state == SubscriptionState.Parked)
+            Exception? failure;
+            await using (var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken))
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
-                // Parked: wait, without spinning, for someone to resume the subscription.
-                await connection.WaitAsync(_options.PollInterval, cancellationToken);
-                (position, state, attempts) = await ReadCheckpointAsync(connection, cancellationToken);
-                continue;
-            }
-
-            var readBecauseWoken = Interlocked.Exchange(ref woken, 0) != 0;
-            var pageSize = narrowUntil is { } until && position.IsBefore(until) ? 1 : _options.PageSize;
-            var page = await ReadPageAsync(connection, position, pageSize, cancellationToken);
-            if (page.Count == 0)
-            {
-                if (Volatile.Read(ref woken) != 0) continue;
-                // Woken by an append, yet nothing readable: a transaction that began earlier is still open somewhere, so
-                // the new event is above the horizon. Nothing announces that transaction's end: look again shortly,
-                // backing off, before falling back to the poll interval. Each short wait still ends at the next
-                // announcement: sleeping through one would delay the append it announces by the rest of the wait.
-                if (readBecauseWoken || quickLooks > 0)
+                try
                 {
-                    if (quickLooks < MaxQuickLooks)
-                    {
-                        await connection.WaitAsync(TimeSpan.FromMilliseconds(2 << quickLooks++), cancellationToken);
-                        continue;
-                    }
+                    await _handler.HandleAsync(new SubscriptionPage(Name, page, connection, transaction), cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                    failure = null;
                 }
-                quickLooks = 0;
-                await connection.WaitAsync(_options.PollInterval, cancellationToken);
-                continue;
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    failure = e;
+                }
             }
-            quickLooks = 0;
-
-            if (await HandleAsync(connection, page, cancellationToken) is not { } failure)
+            if (failure is null)
             {
-                position = page[^1].Position;
-                (state, attempts) = (SubscriptionState.Running, 0);
-                continue;
+                Failure = null;
+                return;
             }
 
             attempts++;
-            // A failing page is retried one event at a time, so the events before the culprit get through
-            // and the culprit itself is what parks.
-            if (page.Count > 1) narrowUntil = page[^1].Position;
-            state = page.Count == 1 && attempts >= _options.MaxAttempts ? SubscriptionState.Parked : SubscriptionState.Retrying;
-            await RecordFailureAsync(connection, state, attempts, page[0], failure, cancellationToken);
-            if (state == SubscriptionState.Parked)
+            var parked = attempts >= _options.MaxAttempts;
+            Task resumed;
+            lock (_lock)
+            {
+                Failure = new SubscriptionFailure(parked ? SubscriptionState.Parked : SubscriptionState.Retrying, attempts,
+                    $"{failure.GetType().FullName}: {failure.Message}", page[0].Sequence, page[0].Id, page[0].Name, page[0].StreamId);
+                if (_resumed.Task.IsCompleted) _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                resumed = _resumed.Task;
+            }
+            if (parked)
             {
                 _log.LogError(failure, "Subscription {Subscription} parked on event {Sequence} after {Attempts} attempts", Name, page[0].Sequence, attempts);
+                await resumed.WaitAsync(cancellationToken);
+                attempts = 0;
                 continue;
             }
             _log.LogWarning(failure, "Subscription {Subscription} failed on event {Sequence} (attempt {Attempts}); retrying", Name, page[0].Sequence, attempts);
@@ -179,66 +164,33 @@ public sealed class SubscriptionRunner
         }
     }
 
-    /// <summary>Hands a page over; the checkpoint commits with whatever the handler wrote. Returns the handler's failure.</summary>
-    private async Task<Exception?> HandleAsync(NpgsqlConnection connection, List<RecordedEvent> page, CancellationToken cancellationToken)
+    internal sealed record SubscriptionFailure(SubscriptionState State, int Attempts, string Error, long Sequence, Guid EventId, string EventName, Guid StreamId);
+
+    /// <summary>The Marten side: the daemon hands each page here and records progress once it returns.</summary>
+    private sealed class Subscription : SubscriptionBase
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        try
+        private readonly SubscriptionRunner _runner;
+
+        public Subscription(SubscriptionRunner runner)
         {
-            await _handler.HandleAsync(new SubscriptionPage(Name, page, connection, transaction), cancellationToken);
+            _runner = runner;
+            Name = runner.Name;
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && connection.FullState == ConnectionState.Open)
+
+        public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
+            IDocumentOperations operations, CancellationToken cancellationToken)
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return e;
+            await _runner.HandleAsync(page.Events, cancellationToken);
+            return NothingAfterCommit.Instance;
         }
-        var last = page[^1].Position;
-        await ExecuteAsync(connection, _store.Sql.SaveCheckpoint, cancellationToken,
-            Text(Name), new NpgsqlParameter { Value = last.TransactionId, NpgsqlDbType = NpgsqlDbType.Xid8 },
-            new NpgsqlParameter { Value = last.Sequence, NpgsqlDbType = NpgsqlDbType.Bigint });
-        await transaction.CommitAsync(cancellationToken);
-        return null;
     }
 
-    private async Task<(SubscriptionPosition Position, SubscriptionState State, int Attempts)> ReadCheckpointAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private sealed class NothingAfterCommit : IChangeListener
     {
-        await using var command = new NpgsqlCommand(_store.Sql.ReadSubscription, connection);
-        command.Parameters.Add(Text(Name));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) throw new InvalidOperationException($"Subscription {Name} has no checkpoint row.");
-        return (new SubscriptionPosition(reader.GetFieldValue<ulong>(0), reader.GetInt64(1)), EventStore.ParseState(reader.GetString(2)), reader.GetInt32(3));
-    }
+        public static NothingAfterCommit Instance { get; } = new();
 
-    private async Task<List<RecordedEvent>> ReadPageAsync(NpgsqlConnection connection, SubscriptionPosition after, int pageSize, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(_store.Sql.ReadSubscriptionPage, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = after.TransactionId, NpgsqlDbType = NpgsqlDbType.Xid8 });
-        command.Parameters.Add(new NpgsqlParameter { Value = after.Sequence, NpgsqlDbType = NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = pageSize, NpgsqlDbType = NpgsqlDbType.Integer });
-        await command.PrepareAsync(cancellationToken);
-        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
-        var page = new List<RecordedEvent>(Math.Min(pageSize, 1000));
-        while (await reader.ReadAsync(cancellationToken)) page.Add(_store.ReadEvent(reader));
-        return page;
-    }
+        public Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token) => Task.CompletedTask;
 
-    private Task RecordFailureAsync(NpgsqlConnection connection, SubscriptionState state, int attempts, RecordedEvent failing, Exception failure, CancellationToken cancellationToken)
-    {
-        var error = $"{failure.GetType().FullName}: {failure.Message}";
-        return ExecuteAsync(connection, _store.Sql.RecordSubscriptionFailure, cancellationToken,
-            Text(Name),
-            Text(state == SubscriptionState.Parked ? "parked" : "retrying"),
-            new NpgsqlParameter { Value = attempts, NpgsqlDbType = NpgsqlDbType.Integer },
-            new NpgsqlParameter { Value = failing.Sequence, NpgsqlDbType = NpgsqlDbType.Bigint },
-            Text(error.Length > ErrorLengthKept ? error[..ErrorLengthKept] : error));
-    }
-
-    private static NpgsqlParameter Text(string value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Text };
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddRange(parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        public Task BeforeCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token) => Task.CompletedTask;
     }
 }

@@ -6,17 +6,16 @@ namespace Patchwork.EventStore;
 public interface ISubscriptionHandler
 {
     /// <summary>
-    /// Throwing keeps the checkpoint where it was: the page is retried with back-off, narrowed to the
-    /// failing event, and parked after too many attempts. Write to the page's transaction only after any
-    /// wait on another system (a broker's confirm): a write gives the transaction an id, and while an id
-    /// is open no subscription anywhere in the cluster reads past it.
+    /// Throwing keeps the checkpoint where it was: the page is retried with back-off and parked after too many
+    /// attempts, until resumed.
     /// </summary>
     Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// Events to handle, in commit-horizon order. Work done through <see cref="Connection"/> and
-/// <see cref="Transaction"/> commits atomically with the checkpoint, which makes database effects exactly-once.
+/// Events to handle, in sequence order, none skipped. Work done through <see cref="Connection"/> and
+/// <see cref="Transaction"/> commits before Marten records the subscription's progress: a page cut short by a crash
+/// comes again, so those writes must be idempotent.
 /// </summary>
 public sealed record SubscriptionPage(
     string Subscription,
@@ -24,13 +23,10 @@ public sealed record SubscriptionPage(
     NpgsqlConnection Connection,
     NpgsqlTransaction Transaction);
 
-/// <summary>A point in the log in the order subscriptions read it: transaction id, then sequence.</summary>
-public readonly record struct SubscriptionPosition(ulong TransactionId, long Sequence)
+/// <summary>A point in the log: the sequence of the last event a subscription has handled.</summary>
+public readonly record struct SubscriptionPosition(long Sequence)
 {
-    public static SubscriptionPosition Start { get; } = new(0, 0);
-
-    public bool IsBefore(SubscriptionPosition other) =>
-        TransactionId < other.TransactionId || (TransactionId == other.TransactionId && Sequence < other.Sequence);
+    public static SubscriptionPosition Start { get; } = new(0);
 }
 
 public enum SubscriptionState
@@ -40,7 +36,7 @@ public enum SubscriptionState
     Parked,
 }
 
-/// <summary>A subscription's health: where it stands, how far behind, whether it is led, and what is failing.</summary>
+/// <summary>A subscription's health: where it stands, how far behind, whether some node leads it, and what is failing.</summary>
 public sealed record SubscriptionStatus(
     string Name,
     SubscriptionPosition Position,
@@ -61,11 +57,11 @@ public sealed class SubscriptionOptions
 {
     public int PageSize { get; set; } = 500;
 
-    /// <summary>How long to wait for a notification before looking at the log anyway.</summary>
+    /// <summary>How long the daemon waits for a notification before looking at the log anyway.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often a runner that is not the leader tries to become it.</summary>
-    public TimeSpan LeadershipRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often a runner that is not the leader tries to become it (Marten's leadership polling).</summary>
+    public TimeSpan LeadershipRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Attempts at one event before the subscription parks on it.</summary>
     public int MaxAttempts { get; set; } = 5;

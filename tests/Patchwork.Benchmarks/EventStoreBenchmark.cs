@@ -27,7 +27,7 @@ internal static class EventStoreBenchmark
         options.Events.Register<InvolvementNoted>();
 
         await EventStoreMigrations.ApplyAsync(options);
-        await Sql.AsOwnerAsync($"""CREATE TABLE "{schema}".raw_events (LIKE "{schema}".events INCLUDING ALL); GRANT SELECT, INSERT ON "{schema}".raw_events TO {new NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username}""");
+        await Sql.AsOwnerAsync(Appends.RawTable(schema, new Npgsql.NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username!));
         try
         {
             await using var store = EventStore.EventStore.Create(options);

@@ -49,7 +49,7 @@ internal static class HttpRecordBenchmark
             await using var store = EventStore.EventStore.Create(new EventStoreOptions { Schema = schema, ConnectionString = LocalServers.PostgresApp });
             var durability = await Sql.RequireDurableAsync(store.DataSource);
             Console.WriteLine($"P2: PostgreSQL durability: {durability}; {Environment.ProcessorCount} cores; {Rounds} rounds of {Window.TotalSeconds:0} s each, best round reported");
-            await Sql.AsOwnerAsync($"""CREATE TABLE "{schema}".raw_events (LIKE "{schema}".events INCLUDING ALL); GRANT SELECT, INSERT ON "{schema}".raw_events TO {new Npgsql.NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username}""");
+            await Sql.AsOwnerAsync(Appends.RawTable(schema, new Npgsql.NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username!));
 
             var token = await server.PartnerTokenAsync(http);
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -116,7 +116,7 @@ internal static class TeamReadBenchmark
             {
                 var client = new ClientId(ClientGuid(i));
                 var events = ClientHistory(i, client, county).Select((e, n) => new RecordedEvent(n + 1, Guid.Empty, client.Value, n + 1,
-                    options.Events.NameOf(e.GetType()), e, EventMetadata.None, Now, 0)).ToList();
+                    options.Events.NameOf(e.GetType()), e, EventMetadata.None, Now)).ToList();
                 await copy.StartRowAsync();
                 await copy.WriteAsync(client.Value, NpgsqlDbType.Uuid);
                 await copy.WriteAsync(log.ToJsonArray(events), NpgsqlDbType.Jsonb);

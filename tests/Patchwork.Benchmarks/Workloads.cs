@@ -23,6 +23,15 @@ internal sealed class Appends(EventStore.EventStore store, string schema, int wr
         VALUES {string.Join(", ", Enumerable.Range(0, eventsPerAppend).Select(r => "(" + string.Join(", ", Enumerable.Range(1, 11).Select(c => $"${r * 11 + c}")) + ")"))}
         """;
 
+    /// <summary>The raw baseline's table: the old hand-written store's event row, one INSERT per event, no Marten.</summary>
+    public static string RawTable(string schema, string applicationRole) => $"""
+        CREATE TABLE "{schema}".raw_events (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id uuid NOT NULL UNIQUE, stream_id uuid NOT NULL, version bigint NOT NULL,
+            name text NOT NULL, data jsonb NOT NULL, correlation_id uuid NULL, causation_id uuid NULL, actor_kind text NULL, actor_id uuid NULL,
+            organisation_id uuid NULL, recorded_at timestamptz NOT NULL, UNIQUE (stream_id, version));
+        GRANT SELECT, INSERT ON "{schema}".raw_events TO {applicationRole}
+        """;
+
     public async Task<double> StoreAsync(TimeSpan window)
     {
         return await RunAsync(window, async (writer, until) =>
@@ -103,7 +112,7 @@ internal sealed class CatchUp(EventStore.EventStore store, string schema)
 {
     public async Task<double> SubscriptionAsync()
     {
-        var total = await Sql.ScalarAsync<long>(store.DataSource, $"""SELECT count(*) FROM "{schema}".events""");
+        var total = await Sql.ScalarAsync<long>(store.DataSource, $"""SELECT count(*) FROM "{schema}".mt_events""");
         var counter = new Counter(total);
         var runner = store.CreateSubscriptionRunner("bench-catch-up-" + Guid.NewGuid().ToString("N")[..6], counter, new SubscriptionOptions
         {
@@ -128,8 +137,8 @@ internal sealed class CatchUp(EventStore.EventStore store, string schema)
         while (true)
         {
             await using var command = new NpgsqlCommand($"""
-                SELECT seq, id, stream_id, version, name, data::text, correlation_id, causation_id, actor_kind, actor_id, organisation_id, recorded_at, tx_id
-                FROM "{schema}".events WHERE seq > $1 ORDER BY seq LIMIT 1000
+                SELECT seq_id, id, stream_id, version, type, data::text, correlation_id, causation_id, headers::text, timestamp
+                FROM "{schema}".mt_events WHERE seq_id > $1 ORDER BY seq_id LIMIT 1000
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = after });
             await using var reader = await command.ExecuteReaderAsync();

@@ -32,7 +32,7 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
         events.Select(e => e.Version).ShouldBe([1L, 2L]);
         events.Select(e => e.Name).ShouldBe(["test.team-formed.v1", "test.practitioner-joined.v1"]);
         events[1].Data.ShouldBe(new PractitionerJoined(SocialWorker, "allocated social worker"));
-        events.ShouldAllBe(e => e.Metadata == metadata && e.StreamId == team && e.TransactionId > 0);
+        events.ShouldAllBe(e => e.Metadata == metadata && e.StreamId == team && e.Sequence > 0);
         events[0].Sequence.ShouldBeLessThan(events[1].Sequence);
         events[0].RecordedAt.Offset.ShouldBe(TimeSpan.Zero);
     }
@@ -183,9 +183,9 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
     private async Task SequenceShouldHaveNoHolesAsync()
     {
         var (count, highest, drawn) = (
-            await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.events"),
-            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(max(seq), 0) FROM {schema}.events"),
-            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('{schema}.events', 'seq')), 0)"));
+            await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.mt_events"),
+            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(max(seq_id), 0) FROM {schema}.mt_events"),
+            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(pg_sequence_last_value('{schema}.mt_events_sequence'::regclass), 0)"));
         highest.ShouldBe(count);
         drawn.ShouldBe(highest);
     }

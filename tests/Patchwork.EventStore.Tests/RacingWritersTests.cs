@@ -45,7 +45,7 @@ public sealed class RacingWritersTests(PostgresSchema schema) : IClassFixture<Po
         events[^1].Version.ShouldBe(1 + commits);
         events.Select(e => e.Version).ShouldBe(Enumerable.Range(1, 1 + commits).Select(v => (long)v));
         events.Select(e => e.Sequence).ShouldBe(Enumerable.Range(1, 1 + commits).Select(s => (long)s));
-        (await TestStores.ScalarAsync<long>(_store, "SELECT pg_sequence_last_value(pg_get_serial_sequence('{schema}.events', 'seq'))"))
+        (await TestStores.ScalarAsync<long>(_store, "SELECT pg_sequence_last_value('{schema}.mt_events_sequence'::regclass)"))
             .ShouldBe(1 + commits);
     }
 

@@ -32,14 +32,15 @@ public sealed class SubscriptionOrderingTests(PostgresSchema schema) : IClassFix
                 object note = writer % 16 == 0 && number % 100 == 50 ? new SlowNoteRecorded(writer, number) : new NoteRecorded(writer, number);
                 var session = _store.OpenSession();
                 session.Append(streams[random.Next(Streams)], ExpectedVersion.Any, note);
-                (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+                var saved = await session.SaveChangesAsync();
+                saved.IsSaved.ShouldBeTrue(saved.Rejection?.ToString());
             }
         })));
 
         const int Total = Writers * EventsEach;
         await Eventually.Within(TimeSpan.FromSeconds(60), () => Task.FromResult(audit.Count == Total && relay.Count == Total),
             $"both subscriptions to see {Total} events");
-        var committed = await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.events");
+        var committed = await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.mt_events");
         committed.ShouldBe(Total);
         foreach (var seen in new[] { audit, relay })
         {

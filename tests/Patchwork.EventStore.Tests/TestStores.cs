@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Patchwork.Testing;
 
@@ -11,15 +12,22 @@ internal static class TestStores
         var options = Options(schema);
         configure?.Invoke(options);
         await EventStoreMigrations.ApplyAsync(options);
-        return EventStore.Create(options);
+        return EventStore.Create(options, loggers: Environment.GetEnvironmentVariable("PATCHWORK_TEST_LOG") is null ? null
+            : LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug)));
     }
 
-    public static EventStoreOptions Options(PostgresSchema schema) => new()
+    public static EventStoreOptions Options(PostgresSchema schema)
     {
-        Schema = schema.Name,
-        ConnectionString = schema.AppConnectionString,
-        MigrationConnectionString = schema.OwnerConnectionString,
-    };
+        var options = new EventStoreOptions
+        {
+            Schema = schema.Name,
+            ConnectionString = schema.AppConnectionString,
+            MigrationConnectionString = schema.OwnerConnectionString,
+        };
+        // Marten is told every stable name before a store or a subscription is built.
+        options.Events.RegisterFrom(typeof(TestStores).Assembly);
+        return options;
+    }
 
     /// <summary>Runs SQL as the owner role, for setting up read-model tables a projection writes to.</summary>
     public static async Task AsOwnerAsync(PostgresSchema schema, string sql)

@@ -27,8 +27,6 @@ public static class DomainExtensions
             store.Schema = schema;
             store.ConnectionString = application;
             store.MigrationConnectionString = string.IsNullOrWhiteSpace(owner) ? null : owner;
-            store.GroupCommitWriters = configuration.GetValue("EventStore:GroupCommitWriters", store.GroupCommitWriters);
-            store.LargestGroup = configuration.GetValue("EventStore:LargestGroup", store.LargestGroup);
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
             store.AddInlineProjection(new ClientTeamProjection(store)).AddInlineProjection(new PartnershipProjection(store))
                 .AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));

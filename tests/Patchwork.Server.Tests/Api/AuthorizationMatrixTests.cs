@@ -188,7 +188,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
         await using var connection = new Npgsql.NpgsqlConnection(Patchwork.Testing.LocalServers.PostgresOwner);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(
-            $"SELECT (SELECT count(*) FROM \"{server.Schema}\".events WHERE stream_id = @client), (SELECT count(*) FROM \"{server.Schema}\".identity_invitation)",
+            $"SELECT (SELECT count(*) FROM \"{server.Schema}\".mt_events WHERE stream_id = @client), (SELECT count(*) FROM \"{server.Schema}\".identity_invitation)",
             connection);
         command.Parameters.AddWithValue("client", world.Client);
         await using var row = await command.ExecuteReaderAsync();

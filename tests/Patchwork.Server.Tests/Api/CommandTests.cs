@@ -103,12 +103,13 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
         {
             await connection.OpenAsync();
             await using var holding = await connection.BeginTransactionAsync();
-            var lockKey = $"{server.Schema}/stream/{client.Value}";
-            await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", connection, holding))
+            // Marten's expected-version append locks the stream's row (UseExclusiveLockOnConcurrentAppends): hold it.
+            await using (var take = new NpgsqlCommand($"SELECT 1 FROM \"{server.Schema}\".mt_streams WHERE id = @client FOR UPDATE", connection, holding))
             {
-                take.Parameters.AddWithValue("key", lockKey);
+                take.Parameters.AddWithValue("client", client.Value);
                 await take.ExecuteNonQueryAsync();
             }
+            var lockKey = server.Schema;
             var posting = Task.WhenAll(writers.Select(staff => server.As(staff).PostAsJsonAsync(Involvements(client), Involvement())));
             await Eventually.Within(TimeSpan.FromSeconds(120), () => WaitersAsync(lockKey), waiting => waiting >= 2 || posting.IsCompleted,
                 "two writers of the client waiting on its stream lock");
@@ -128,15 +129,15 @@ public sealed class CommandTests(ApiServer server) : IClassFixture<ApiServer>
         export.GetProperty("involvements").GetArrayLength().ShouldBe(1 + answers.Count(a => a.StatusCode == HttpStatusCode.Created));
     }
 
-    /// <summary>How many sessions wait on the advisory lock of this key (as lock_streams.sql takes it).</summary>
-    private static async Task<long> WaitersAsync(string key)
+    /// <summary>How many of the schema's appends wait on a lock (the stream row the test holds).</summary>
+    private static async Task<long> WaitersAsync(string schema)
     {
-        await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
+        await using var connection = new NpgsqlConnection(LocalServers.PostgresSuperuser);
         await connection.OpenAsync();
+        // Appends of this schema waiting on a lock: Marten's append statement names the schema's append function.
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 " +
-            "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(@key, 0)", connection);
-        command.Parameters.AddWithValue("key", key);
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '.mt_quick_append_events%'", connection);
+        command.Parameters.AddWithValue("schema", schema);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

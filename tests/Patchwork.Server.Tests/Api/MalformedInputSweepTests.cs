@@ -125,7 +125,7 @@ public sealed partial class MalformedInputSweepTests(ApiServer server) : IClassF
     {
         await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{server.Schema}\".events WHERE stream_id = $1", connection)
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{server.Schema}\".mt_events WHERE stream_id = $1", connection)
         {
             Parameters = { new() { Value = client } },
         };

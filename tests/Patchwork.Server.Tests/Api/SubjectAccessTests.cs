@@ -302,7 +302,7 @@ public sealed class SubjectAccessTests(ApiServer server) : IClassFixture<ApiServ
     {
         await using var connection = new NpgsqlConnection(LocalServers.PostgresOwner);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{server.Schema}\".events WHERE stream_id = $1", connection)
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{server.Schema}\".mt_events WHERE stream_id = $1", connection)
         {
             Parameters = { new() { Value = client } },
         };

@@ -36,34 +36,26 @@ public sealed class TwoNodes : IAsyncLifetime
     }
 
     /// <summary>
-    /// Takes the feed relay's leader lock from whichever node holds it and keeps it until disposed: meanwhile no node
-    /// relays, so whatever is appended waits in the log and is relayed together afterwards.
+    /// Stops every node's feed relay from storing notices until disposed: the relay's page fails and is retried, so
+    /// whatever is appended meanwhile waits in the log and is decided again, under the policy of that moment, afterwards.
+    /// (Marten's HotCold leader cannot be paused from outside without racing its lock monitor.)
     /// </summary>
     public async Task<IAsyncDisposable> HoldFeedRelayAsync()
     {
         var holder = new Npgsql.NpgsqlConnection(LocalServers.PostgresSuperuser);
         await holder.OpenAsync();
-        await Eventually.Within(TimeSpan.FromSeconds(10), async () =>
-        {
-            // The current leader holds the lock until it loses its connection; take it by ending that backend.
-            await using var end = new Npgsql.NpgsqlCommand(
-                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) AND l.pid <> pg_backend_pid()", holder);
-            end.Parameters.AddWithValue($"{Schema}/feed-relay");
-            await end.ExecuteNonQueryAsync();
-            await using var tryTake = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", holder);
-            tryTake.Parameters.AddWithValue($"{Schema}/feed-relay");
-            return (bool)(await tryTake.ExecuteScalarAsync())!;
-        }, "the test to hold the feed relay's lock");
-        return new HeldLock(holder);
+        var role = new Npgsql.NpgsqlConnectionStringBuilder(LocalServers.PostgresApp).Username;
+        await using (var revoke = new Npgsql.NpgsqlCommand($"REVOKE INSERT, UPDATE ON \"{Schema}\".feed_notices FROM \"{role}\"", holder))
+            await revoke.ExecuteNonQueryAsync();
+        return new HeldRelay(holder, $"GRANT INSERT, UPDATE ON \"{Schema}\".feed_notices TO \"{role}\"");
     }
 
-    private sealed class HeldLock(Npgsql.NpgsqlConnection holder) : IAsyncDisposable
+    private sealed class HeldRelay(Npgsql.NpgsqlConnection holder, string release) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
-            // A pooled connection keeps session locks until its next use: give the lock back explicitly.
-            await using (var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock_all()", holder))
-                await release.ExecuteNonQueryAsync();
+            await using (var grant = new Npgsql.NpgsqlCommand(release, holder))
+                await grant.ExecuteNonQueryAsync();
             await holder.DisposeAsync();
         }
     }

@@ -155,9 +155,10 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     {
         await using var connection = new NpgsqlConnection(schema.OwnerConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"UPDATE \"{schema.Name}\".subscriptions SET tx_id = '0', seq = 0 WHERE name = @name", connection);
+        await using var command = new NpgsqlCommand($"UPDATE \"{schema.Name}\".mt_event_progression SET last_seq_id = 0 WHERE name = @name || ':All'", connection);
         command.Parameters.AddWithValue("name", subscription);
-        (await command.ExecuteNonQueryAsync()).ShouldBe(1, $"the {subscription} subscription has a checkpoint to rewind");
+        // Marten writes the row with the first page it completes; without one, the relay starts from the beginning anyway.
+        (await command.ExecuteNonQueryAsync()).ShouldBeLessThanOrEqualTo(1);
     }
 
     private EventStoreOptions StoreOptions()

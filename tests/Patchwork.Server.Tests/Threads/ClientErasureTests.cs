@@ -43,14 +43,14 @@ public sealed class ClientErasureTests(ThreadsServer server) : IClassFixture<Thr
         foreach (var (name, staff) in ThreadWorld.Team)
             using (var ended = await server.As(staff).PostAsJsonAsync($"{world.Path}/involvements/{world.Involvements[name]}/end", new { }))
                 ended.StatusCode.ShouldBe(HttpStatusCode.OK, await ended.Content.ReadAsStringAsync());
-        var events = await CountAsync("events", world.Client, "stream_id");
+        var events = await CountAsync("mt_events", world.Client, "stream_id");
 
         using (var erased = await admin.PostAsJsonAsync($"{world.Path}/erasure", erase))
             erased.StatusCode.ShouldBe(HttpStatusCode.NoContent, await erased.Content.ReadAsStringAsync());
 
         (await CountAsync("client_identity", world.Client)).ShouldBe(0, "the identity is gone");
         (await CountAsync("client_message_keys", world.Client)).ShouldBe(0, "and with the key, every message body");
-        (await CountAsync("events", world.Client, "stream_id")).ShouldBe(events, "the event skeleton stays");
+        (await CountAsync("mt_events", world.Client, "stream_id")).ShouldBe(events, "the event skeleton stays");
         (await CountAsync("thread_messages", world.Thread, "thread_id")).ShouldBeGreaterThan(0, "message ids and times stay");
         // The message body is nowhere in clear: every value of every table in the schema, searched for the canary.
         var everything = await DatabaseScan.EveryRowAsTextAsync(LocalServers.PostgresOwner, server.Schema);

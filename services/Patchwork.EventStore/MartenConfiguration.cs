@@ -1,0 +1,40 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using Weasel.Core;
+
+namespace Patchwork.EventStore;
+
+/// <summary>
+/// The one Marten configuration every store of ours is built from — the application's, each subscription's and the
+/// owner's migrating one — so they all agree on the schema, the event names and the serializer.
+/// </summary>
+internal static class MartenConfiguration
+{
+    public static StoreOptions For(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider clock, AutoCreate autoCreate = AutoCreate.None)
+    {
+        var marten = new StoreOptions();
+        marten.Connection(dataSource);
+        marten.DatabaseSchemaName = options.Schema;
+        marten.Events.DatabaseSchemaName = options.Schema;
+        // The application role may not change the schema: the owner applies it (EventStoreMigrations).
+        marten.AutoCreateSchemaObjects = autoCreate;
+        marten.Events.StreamIdentity = StreamIdentity.AsGuid;
+        marten.Events.AppendMode = EventAppendMode.Quick;
+        marten.Events.TimeProvider = clock;
+        marten.Events.EnableUniqueIndexOnEventId = true;
+        // A losing expected-version append waits for the winner and fails before it draws a sequence number: no gap
+        // is left behind for the daemon to wait on.
+        marten.Events.UseExclusiveLockOnConcurrentAppends = true;
+        // Subscriptions wake on commit instead of polling.
+        marten.Events.UseListenNotifyForEventAppends = true;
+        marten.Events.MetadataConfig.CorrelationIdEnabled = true;
+        marten.Events.MetadataConfig.CausationIdEnabled = true;
+        marten.Events.MetadataConfig.HeadersEnabled = true;
+        marten.UseSystemTextJsonForSerialization(new System.Text.Json.JsonSerializerOptions(options.Json), EnumStorage.AsString, Casing.CamelCase);
+        // Stable names only: a record renamed or moved never changes what the log says happened.
+        foreach (var (type, name) in options.Events.All) marten.Events.MapEventType(type, name);
+        return marten;
+    }
+}
