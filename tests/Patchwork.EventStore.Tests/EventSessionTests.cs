@@ -148,7 +148,10 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
 
         refused.Rejection.ShouldBe(new AppendRejection.VersionConflict(second, 1, 2));
         saved.Streams.ShouldBe([new StreamVersion(first, 2), new StreamVersion(second, 3)], ignoreOrder: true);
-        await SequenceShouldHaveNoHolesAsync();
+        // Nothing of the refused save is stored on either stream. (A refused multi-stream save may leave the sequence
+        // number the first stream drew unused: a gap the subscriptions step over once no transaction can fill it.)
+        (await _store.OpenSession().FetchStreamAsync(first)).Count.ShouldBe(2);
+        (await _store.OpenSession().FetchStreamAsync(second)).Count.ShouldBe(3);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
         var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.Read);
         await using var queue = await rig.OpenQueueAsync(police);
 
-        var server = StartServer();
+        var process = new RelayServerProcess(schema.Name, virtualHost);
+        var server = process.Start();
         try
         {
             // The police record their own involvements; each one is a notice to the police's queue. Appends go on until
@@ -53,7 +54,7 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             }
             catch (TimeoutException silent)
             {
-                throw new TimeoutException($"{silent.Message}; {queue.Gathered} heard; the server said:\n{LastSaid}", silent);
+                throw new TimeoutException($"{silent.Message}; {queue.Gathered} heard; the server said:\n{process.LastSaid}", silent);
             }
             server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
@@ -69,7 +70,7 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             await rig.RewindCheckpointAsync(PartnerRelay.SubscriptionName);
 
             server.Dispose();
-            server = StartServer();
+            server = process.Start();
             var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= involvements && h.Count >= involvements + heardBeforeKill,
                 $"a notice for each of the {involvements} involvements, and the {heardBeforeKill} heard before the kill again, after the restart",
                 TimeSpan.FromSeconds(240));
@@ -89,39 +90,4 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             server.Dispose();
         }
     }
-
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _said = new();
-
-    private void Keep(string? line)
-    {
-        if (line is null) return;
-        _said.Enqueue(line);
-        while (_said.Count > 40) _said.TryDequeue(out _);
-    }
-
-    private string LastSaid => string.Join('\n', _said);
-
-    private Process StartServer()
-    {
-        var port = LoopbackPort.Free();
-        var start = ServerProcessStart.On(port);
-        start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
-        start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
-        start.Environment["EventStore__Schema"] = schema.Name;
-        start.Environment["Tokens__Schema"] = schema.Name;
-        start.Environment["Policy__MaskingKey"] = LocalServers.Get("Policy__MaskingKey");
-        start.Environment["RabbitMq__Host"] = virtualHost.Host;
-        start.Environment["RabbitMq__Port"] = virtualHost.Port.ToString(CultureInfo.InvariantCulture);
-        start.Environment["RabbitMq__VirtualHost"] = virtualHost.Name;
-        start.Environment["RabbitMq__Username"] = virtualHost.Username;
-        start.Environment["RabbitMq__Password"] = virtualHost.Password;
-        var server = Process.Start(start)!;
-        // Drained so a full pipe never blocks the server; what it says is not under test here, only kept for a failure's message.
-        server.OutputDataReceived += (_, line) => Keep(line.Data);
-        server.ErrorDataReceived += (_, line) => Keep(line.Data);
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        return server;
-    }
-
 }
