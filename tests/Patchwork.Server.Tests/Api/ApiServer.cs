@@ -109,6 +109,9 @@ public class ApiServer : IAsyncLifetime
 
     public HttpClient Anonymous() => _factory!.CreateClient();
 
+    /// <summary>A client with no credentials that sees each redirect as it comes, as the pages answer it.</summary>
+    public HttpClient AnonymousWithoutRedirects() => _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
     /// <summary>A client acting as one of the demo county's staff, through the test header.</summary>
     public HttpClient As(DemoPartnership.Staff staff) => As(staff.Id, staff.Agency.Id, staff.Roles);
 

@@ -257,7 +257,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
         };
     }
 
-    private static async Task<string?> OwnHandleAsync(HttpClient http, string client)
+    internal static async Task<string?> OwnHandleAsync(HttpClient http, string client)
     {
         using var response = await http.GetAsync($"{client}/team?purpose=matrix");
         if (!response.IsSuccessStatusCode) return null;
@@ -297,7 +297,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
     private static Dictionary<string, int[]> Rows() => MatrixTable.Rows(Table);
 
     /// <summary>A fresh client with Ellie's team and consents, plus the things some cells act on.</summary>
-    private sealed class World
+    internal sealed class World
     {
         public required Guid Client { get; init; }
         public required string FamilyName { get; init; }

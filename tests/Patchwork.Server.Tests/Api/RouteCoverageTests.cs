@@ -39,24 +39,6 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
         ["ANY /sign-out"] = "ends the caller's own session, if any",
     };
 
-    /// <summary>
-    /// The pages, which need a session that passed the second factor and call the same handlers the API's matrices try;
-    /// PrivateResponsesTests and the journeys reach every one, but no page matrix does yet (issue 20, point 4). Listed by
-    /// name so that a new page fails this test until someone decides where it is tried.
-    /// </summary>
-    private static readonly HashSet<string> PagesWithoutAMatrix =
-    [
-        "ANY /", "ANY /notifications",
-        "ANY /admin", "ANY /admin/agreements", "ANY /admin/agreements/new", "ANY /admin/agreements/{agreement:guid}/end", "ANY /admin/invite",
-        "ANY /admin/partner-systems", "ANY /admin/partner-systems/new", "ANY /admin/partner-systems/{system:guid}/revoke",
-        "ANY /clients/find", "ANY /clients/new", "ANY /clients/{client:guid}", "ANY /clients/{client:guid}/attention", "ANY /clients/{client:guid}/break-glass",
-        "ANY /clients/{client:guid}/consents/new", "ANY /clients/{client:guid}/consents/{consent:guid}/withdraw",
-        "ANY /clients/{client:guid}/involvements/new", "ANY /clients/{client:guid}/involvements/{involvement:guid}/end",
-        "ANY /clients/{client:guid}/objections/new", "ANY /clients/{client:guid}/sharing-without-consent/new",
-        "ANY /clients/{client:guid}/sharing-without-consent/{basis:guid}/approve", "ANY /clients/{client:guid}/who-viewed",
-        "ANY /clients/{client:guid}/threads", "ANY /clients/{client:guid}/threads/{thread:guid}",
-    ];
-
     /// <summary>Every route a matrix or the sweep exercises, as each declares it.</summary>
     private static IEnumerable<(string Route, string By)> Declared() =>
         AuthorizationMatrixTests.Routes.Values.Select(route => (route, nameof(AuthorizationMatrixTests)))
@@ -65,13 +47,14 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
             .Concat(ThreadNoticeMatrixTests.Routes.Values.Select(route => (route, nameof(ThreadNoticeMatrixTests))))
             .Concat(InvitationAuthorityTests.Routes.Values.Select(route => (route, nameof(InvitationAuthorityTests))))
             .Concat(PractitionerDoorsMatrixTests.Routes.Values.Select(route => (route, nameof(PractitionerDoorsMatrixTests))))
+            .Concat(PageDoorsMatrixTests.Routes.Values.Select(route => (route, nameof(PageDoorsMatrixTests))))
             .Concat(MalformedInputSweepTests.Endpoints.Select(endpoint => (endpoint.Route, nameof(MalformedInputSweepTests))));
 
     [Fact]
     public void Every_mapped_route_is_in_a_matrix_or_the_malformed_input_sweep_or_public_for_a_stated_reason()
     {
         var covered = Declared().Select(d => d.Route).ToHashSet(StringComparer.Ordinal);
-        var unguarded = MappedRoutes().Where(route => !covered.Contains(route) && !Public.ContainsKey(route) && !PagesWithoutAMatrix.Contains(route))
+        var unguarded = MappedRoutes().Where(route => !covered.Contains(route) && !Public.ContainsKey(route))
             .Order(StringComparer.Ordinal).ToList();
         unguarded.ShouldBeEmpty("in no matrix, not in the sweep and not public:" + Environment.NewLine + string.Join(Environment.NewLine, unguarded));
     }
@@ -82,7 +65,6 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
         var mapped = MappedRoutes().ToHashSet(StringComparer.Ordinal);
         var stale = Declared().Select(d => $"{d.Route} ({d.By})").Where(d => !mapped.Contains(d[..d.LastIndexOf(" (", StringComparison.Ordinal)]))
             .Concat(Public.Keys.Where(route => !mapped.Contains(route)).Select(route => $"{route} (public list)"))
-            .Concat(PagesWithoutAMatrix.Where(route => !mapped.Contains(route)).Select(route => $"{route} (pages without a matrix)"))
             .ToList();
         stale.ShouldBeEmpty("declared but not mapped:" + Environment.NewLine + string.Join(Environment.NewLine, stale));
     }
