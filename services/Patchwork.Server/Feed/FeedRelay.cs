@@ -3,10 +3,8 @@ using System.Text;
 using MassTransit;
 using Patchwork.Core;
 using Patchwork.Core.Access;
-using Patchwork.Core.Attention;
 using Patchwork.Core.BreakGlass;
 using Patchwork.Core.Clients;
-using Patchwork.Core.ContactRequests;
 using Patchwork.Core.Involvements;
 using Patchwork.EventStore;
 using Patchwork.Server.SignIn;
@@ -75,12 +73,10 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
                 var theirs = new List<FeedNotice>();
                 foreach (var (practitioner, organisation) in TeamOf(before, current))
                 {
-                    var viewer = Viewer.ForPractitioner(practitioner, organisation);
-                    var own = current.Involvements.Values.Where(i => i.Practitioner == practitioner && i.Organisation == organisation).Select(i => i.Id).ToHashSet();
-                    var (seenBefore, seenAfter, seenNow) = (Visible(before, partnership, viewer, now), Visible(after, partnership, viewer, now),
-                        Visible(current, partnership, viewer, now));
-                    theirs.AddRange(NoticesFor(recorded, practitioner, organisation, client, own, seenBefore, seenAfter, seenNow, current, told));
-                    theirs.AddRange(SeenByNotices(recorded, practitioner, client, own, seenBefore, seenAfter, seenNow, current));
+                    var toldHere = new ToldInvolvements(i => told.Add((practitioner.Value, i.Value)), i => told.Remove((practitioner.Value, i.Value)));
+                    var changes = SharingChanges.For(recorded.Data, before, after, current, partnership, Viewer.ForPractitioner(practitioner, organisation), now, policy, toldHere);
+                    theirs.AddRange(changes.Select(change => Notice(recorded, practitioner, organisation, client, KindOf(change.Kind), change.Subject)));
+                    theirs.AddRange(SeenByNotices(recorded, practitioner, client, changes, current));
                 }
                 theirs = [.. theirs.DistinctBy(notice => notice.Id)];
                 if (recorded.Data is BreakGlassGranted granted)
@@ -117,64 +113,33 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
             .Select(i => (i.Practitioner!.Value, i.Organisation))
             .Distinct();
 
-    private static IEnumerable<FeedNotice> NoticesFor(RecordedEvent recorded, PractitionerId practitioner, OrganisationId organisation, ClientId client, HashSet<InvolvementId> own,
-        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current,
-        HashSet<(Guid Practitioner, Guid Involvement)> told)
+    private static string KindOf(SharingChangeKind kind) => kind switch
     {
-        FeedNotice Notice(string kind, Guid subject) => FeedRelay.Notice(recorded, practitioner, organisation, client, kind, subject);
-
-        foreach (var gained in seenAfter.Except(seenBefore).Where(i => seenNow.Contains(i) && !own.Contains(i)))
-        {
-            told.Add((practitioner.Value, gained.Value));
-            yield return Notice(FeedNoticeKinds.BecameVisible, gained.Value);
-        }
-        // Not why, nor by whom: only that an involvement they were told of is no longer shared with them. Someone never
-        // told of it hears nothing, or the notice itself would disclose the involvement.
-        foreach (var lost in seenBefore.Except(seenAfter).Where(i => !seenNow.Contains(i) && !own.Contains(i) && told.Remove((practitioner.Value, i.Value))))
-            yield return Notice(FeedNoticeKinds.NoLongerShared, lost.Value);
-
-        var onTeamNow = current.Involvements.Values.Any(i => i.Practitioner == practitioner && i.Organisation == organisation && i.IsActive);
-        switch (recorded.Data)
-        {
-            case InvolvementRoleOrContactChanged changed when seenBefore.Contains(changed.Involvement) && seenNow.Contains(changed.Involvement) && !own.Contains(changed.Involvement):
-                yield return Notice(FeedNoticeKinds.Changed, changed.Involvement.Value);
-                break;
-            case InvolvementEnded ended when seenAfter.Contains(ended.Involvement) && seenNow.Contains(ended.Involvement) && !own.Contains(ended.Involvement):
-                yield return Notice(FeedNoticeKinds.Ended, ended.Involvement.Value);
-                break;
-            case AttentionRaised raised when onTeamNow && raised.Practitioner != practitioner:
-                yield return Notice(FeedNoticeKinds.AttentionRaised, raised.Attention.Value);
-                break;
-            case BreakGlassGranted granted when onTeamNow && granted.Practitioner != practitioner:
-                yield return Notice(FeedNoticeKinds.BreakGlass, granted.Grant.Value);
-                break;
-            case ContactRequested asked when own.Contains(asked.Involvement):
-                yield return Notice(FeedNoticeKinds.ContactRequested, asked.Request.Value);
-                break;
-            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request) && request.Requester == practitioner
-                                                     && request.RequesterOrganisation == organisation:
-                yield return Notice(FeedNoticeKinds.ContactAnswered, answered.Request.Value);
-                break;
-        }
-    }
+        SharingChangeKind.BecameVisible => FeedNoticeKinds.BecameVisible,
+        SharingChangeKind.NoLongerShared => FeedNoticeKinds.NoLongerShared,
+        SharingChangeKind.Changed => FeedNoticeKinds.Changed,
+        SharingChangeKind.Ended => FeedNoticeKinds.Ended,
+        SharingChangeKind.AttentionRaised => FeedNoticeKinds.AttentionRaised,
+        SharingChangeKind.BreakGlassUsed => FeedNoticeKinds.BreakGlass,
+        SharingChangeKind.ContactRequested => FeedNoticeKinds.ContactRequested,
+        SharingChangeKind.ContactAnswered => FeedNoticeKinds.ContactAnswered,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no notice kind"),
+    };
 
     /// <summary>
     /// DESIGN §3 rule 9: whoever starts to see an involvement because of someone's act (a new involvement, a consent, a
     /// basis, a revealed contact), its practitioner is told who — the viewer's id, which their client page turns into a
     /// name and a history line. Nobody learns of a look they cannot trace back.
     /// </summary>
-    private static IEnumerable<FeedNotice> SeenByNotices(RecordedEvent recorded, PractitionerId viewer, ClientId client, HashSet<InvolvementId> own,
-        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current)
+    private static IEnumerable<FeedNotice> SeenByNotices(RecordedEvent recorded, PractitionerId viewer, ClientId client, IReadOnlyList<SharingChange> changes,
+        ClientSharing current)
     {
-        foreach (var gained in seenAfter.Except(seenBefore).Where(i => seenNow.Contains(i) && !own.Contains(i)))
+        foreach (var gained in changes.Where(change => change.Kind == SharingChangeKind.BecameVisible))
         {
-            if (current.Involvements.GetValueOrDefault(gained) is { Practitioner: { } seen } involvement && seen != viewer)
+            if (current.Involvements.GetValueOrDefault(new InvolvementId(gained.Subject)) is { Practitioner: { } seen } involvement && seen != viewer)
                 yield return Notice(recorded, seen, involvement.Organisation, client, FeedNoticeKinds.SeenBy, viewer.Value);
         }
     }
-
-    private IReadOnlySet<InvolvementId> Visible(ClientSharing state, Partnership partnership, Viewer viewer, DateTimeOffset now) =>
-        AccessPolicy.TeamOf(state, partnership, viewer, now, policy).Visible.Select(v => v.Involvement.Id).ToHashSet();
 
     /// <summary>The same event, practitioner, kind and subject always give the same id: redelivery is recognisable.</summary>
     private static Guid NoticeId(Guid eventId, PractitionerId practitioner, string kind, Guid subject) =>

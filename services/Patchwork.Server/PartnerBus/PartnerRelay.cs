@@ -3,7 +3,6 @@ using System.Text;
 using MassTransit;
 using Patchwork.Core;
 using Patchwork.Core.Access;
-using Patchwork.Core.Attention;
 using Patchwork.Core.BreakGlass;
 using Patchwork.Core.Clients;
 using Patchwork.Core.ContactRequests;
@@ -73,12 +72,12 @@ public sealed class PartnerRelay(
                 var after = ClientSharing.Evolve(before, recorded.Data);
                 foreach (var organisation in organisations)
                 {
-                    var viewer = Viewer.ForOrganisation(organisation);
-                    var seenBefore = VisibleIds(before, partnership, viewer, now);
-                    var seenAfter = VisibleIds(after, partnership, viewer, now);
-                    var seenNow = VisibleIds(current, partnership, viewer, now);
-                    foreach (var notice in NoticesFor(recorded, organisation, client, seenBefore, seenAfter, seenNow, current, told))
-                        notices.Add((organisation, notice.Id, notice.Notice));
+                    var toldHere = new ToldInvolvements(i => told.Add((organisation, i)), i => told.Remove((organisation, i)));
+                    foreach (var change in SharingChanges.For(recorded.Data, before, after, current, partnership, Viewer.ForOrganisation(organisation), now, policy, toldHere))
+                    {
+                        var notice = NoticeOf(change, recorded, organisation, client);
+                        notices.Add((organisation, notice.NoticeId, notice));
+                    }
                 }
             }
         }
@@ -103,51 +102,23 @@ public sealed class PartnerRelay(
         await RememberAsync(page, notices, cancellationToken);
     }
 
-    private static IEnumerable<(Guid Id, object Notice)> NoticesFor(RecordedEvent recorded, OrganisationId organisation, ClientId client,
-        IReadOnlySet<InvolvementId> seenBefore, IReadOnlySet<InvolvementId> seenAfter, IReadOnlySet<InvolvementId> seenNow, ClientSharing current,
-        HashSet<(OrganisationId, InvolvementId)> told)
+    /// <summary>The contract's notice for one change, its id derived from the event, the organisation, the kind and the subject.</summary>
+    private static V1.IPartnerNotice NoticeOf(SharingChange change, RecordedEvent recorded, OrganisationId organisation, ClientId client)
     {
-        var position = recorded.Sequence;
-        var at = recorded.RecordedAt;
-        Guid Id(string kind, Guid subject) => NoticeId(recorded.Id, organisation, kind, subject);
-
-        foreach (var gained in seenAfter.Except(seenBefore).Where(seenNow.Contains))
+        var (position, at, subject) = (recorded.Sequence, recorded.RecordedAt, change.Subject);
+        Guid Id(string kind) => NoticeId(recorded.Id, organisation, kind, subject);
+        return change.Kind switch
         {
-            told.Add((organisation, gained));
-            yield return (Id("visible", gained.Value), new V1.InvolvementBecameVisible(Id("visible", gained.Value), position, client.Value, gained.Value, at));
-        }
-        // Only an organisation that was told of an involvement is told it is gone: otherwise the notice itself would disclose it.
-        foreach (var lost in seenBefore.Except(seenAfter).Where(i => !seenNow.Contains(i) && told.Remove((organisation, i))))
-            yield return (Id("unshared", lost.Value), new V1.InvolvementNoLongerShared(Id("unshared", lost.Value), position, client.Value, lost.Value, at));
-
-        var involvedNow = current.Involvements.Values.Any(i => i.IsActive && i.Organisation == organisation);
-        switch (recorded.Data)
-        {
-            case InvolvementRoleOrContactChanged changed when seenBefore.Contains(changed.Involvement) && seenNow.Contains(changed.Involvement):
-                yield return (Id("changed", changed.Involvement.Value),
-                    new V1.InvolvementChanged(Id("changed", changed.Involvement.Value), position, client.Value, changed.Involvement.Value, at));
-                break;
-            case InvolvementEnded ended when seenAfter.Contains(ended.Involvement) && seenNow.Contains(ended.Involvement):
-                yield return (Id("ended", ended.Involvement.Value),
-                    new V1.InvolvementEnded(Id("ended", ended.Involvement.Value), position, client.Value, ended.Involvement.Value, ended.End, at));
-                break;
-            case AttentionRaised raised when involvedNow:
-                yield return (Id("attention", raised.Attention.Value), new V1.AttentionRaised(Id("attention", raised.Attention.Value), position, client.Value, at));
-                break;
-            case BreakGlassGranted granted when involvedNow:
-                yield return (Id("break-glass", granted.Grant.Value),
-                    new V1.BreakGlassUsed(Id("break-glass", granted.Grant.Value), position, client.Value, granted.Grant.Value, granted.ExpiresAt, at));
-                break;
-            case ContactRequested asked when current.Involvements.TryGetValue(asked.Involvement, out var wanted) && wanted.Organisation == organisation:
-                yield return (Id("contact", asked.Request.Value),
-                    new V1.ContactRequested(Id("contact", asked.Request.Value), position, client.Value, asked.Request.Value, asked.Involvement.Value, at));
-                break;
-            case ContactRequestAnswered answered when current.ContactRequests.TryGetValue(answered.Request, out var request)
-                                                      && request.RequesterOrganisation == organisation:
-                yield return (Id("answered", answered.Request.Value),
-                    new V1.ContactRequestAnswered(Id("answered", answered.Request.Value), position, client.Value, answered.Request.Value, at));
-                break;
-        }
+            SharingChangeKind.BecameVisible => new V1.InvolvementBecameVisible(Id("visible"), position, client.Value, subject, at),
+            SharingChangeKind.NoLongerShared => new V1.InvolvementNoLongerShared(Id("unshared"), position, client.Value, subject, at),
+            SharingChangeKind.Changed => new V1.InvolvementChanged(Id("changed"), position, client.Value, subject, at),
+            SharingChangeKind.Ended => new V1.InvolvementEnded(Id("ended"), position, client.Value, subject, ((InvolvementEnded)recorded.Data).End, at),
+            SharingChangeKind.AttentionRaised => new V1.AttentionRaised(Id("attention"), position, client.Value, at),
+            SharingChangeKind.BreakGlassUsed => new V1.BreakGlassUsed(Id("break-glass"), position, client.Value, subject, ((BreakGlassGranted)recorded.Data).ExpiresAt, at),
+            SharingChangeKind.ContactRequested => new V1.ContactRequested(Id("contact"), position, client.Value, subject, ((ContactRequested)recorded.Data).Involvement.Value, at),
+            SharingChangeKind.ContactAnswered => new V1.ContactRequestAnswered(Id("answered"), position, client.Value, subject, at),
+            _ => throw new ArgumentOutOfRangeException(nameof(change), change.Kind, "no partner notice"),
+        };
     }
 
     private string ToldTable => CoreSchema.Quote(store.Schema) + ".partner_told";
@@ -185,9 +156,6 @@ public sealed class PartnerRelay(
         }
         if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private IReadOnlySet<InvolvementId> VisibleIds(ClientSharing state, Partnership partnership, Viewer viewer, DateTimeOffset now) =>
-        AccessPolicy.TeamOf(state, partnership, viewer, now, policy).Visible.Select(v => v.Involvement.Id).ToHashSet();
 
     /// <summary>The same event, organisation, kind and subject always give the same id: the receiver's dedupe key.</summary>
     internal static Guid NoticeId(Guid eventId, OrganisationId organisation, string kind, Guid subject)
