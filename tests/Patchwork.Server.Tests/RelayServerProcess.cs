@@ -16,9 +16,14 @@ public sealed class RelayServerProcess(string schema, RabbitVirtualHost virtualH
     /// <summary>The last 40 lines the server printed.</summary>
     public string LastSaid => string.Join('\n', _said);
 
+    /// <summary>Where the last process started listens.</summary>
+    public Uri? Address { get; private set; }
+
     public Process Start()
     {
-        var start = ServerProcessStart.On(LoopbackPort.Free());
+        var port = LoopbackPort.Free();
+        Address = new Uri($"http://127.0.0.1:{port}/");
+        var start = ServerProcessStart.On(port);
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
         start.Environment["EventStore__Schema"] = schema;
@@ -35,6 +40,32 @@ public sealed class RelayServerProcess(string schema, RabbitVirtualHost virtualH
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>Waits until the last process started answers <c>/health/ready</c> (its database, broker and relays are up).</summary>
+    public async Task ReadyAsync(Process server, TimeSpan deadline)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(10) };
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            if (server.HasExited) throw new InvalidOperationException($"the server exited with {server.ExitCode}:\n{LastSaid}");
+            try
+            {
+                if ((await http.GetAsync("health/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Starting under load.
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"the server was not ready within {deadline}:\n{LastSaid}");
     }
 
     private void Keep(string? line)
