@@ -22,7 +22,6 @@ public static class EventNames
     public const string ContactRequestAnswered = "contact-request.answered.v1";
     public const string OrganisationRegistered = "organisation.registered.v1";
     public const string PractitionerRegistered = "practitioner.registered.v1";
-    public const string PartnerSystemRegistered = "partner-system.registered.v1";
     public const string AgreementMade = "agreement.made.v1";
     public const string AgreementEnded = "agreement.ended.v1";
     public const string CategoryAdded = "category.added.v1";

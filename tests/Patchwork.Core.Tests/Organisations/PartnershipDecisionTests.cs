@@ -2,12 +2,10 @@ using System.Collections.Immutable;
 using Patchwork.Core.Agreements;
 using Patchwork.Core.Categories;
 using Patchwork.Core.Organisations;
-using Patchwork.Core.PartnerSystems;
 using Patchwork.Core.Practitioners;
 using Patchwork.Core.Tests.Access;
 using static Patchwork.Core.Tests.Access.Cast;
 using OrganisationRegistering = Patchwork.Core.Organisations.Registering;
-using PartnerSystemRegistering = Patchwork.Core.PartnerSystems.Registering;
 using PractitionerRegistering = Patchwork.Core.Practitioners.Registering;
 
 namespace Patchwork.Core.Tests.Organisations;
@@ -52,14 +50,6 @@ public sealed class PartnershipDecisionTests
         PractitionerRegistering.Decide(null, command with { Roles = Roles.OrganisationAdmin }, SchoolAdmin, County, Now).ShouldSucceed();
         PractitionerRegistering.Decide(null, command with { Roles = Roles.DataProtectionOfficer }, PartnershipAdmin, County, Now).ShouldSucceed();
         PractitionerRegistering.Decide(null, command with { JobTitle = " " }, SchoolAdmin, County, Now).ShouldBeInvalid("jobTitle");
-    }
-
-    [Fact]
-    public void An_organisation_administrator_registers_their_own_partner_systems_only()
-    {
-        var command = new RegisterPartnerSystem(PartnerSystemId.New(), HighSchool.Id, "SIMS connector");
-        PartnerSystemRegistering.Decide(null, command, SchoolAdmin, County, Now).ShouldSucceed();
-        PartnerSystemRegistering.Decide(null, command with { Organisation = Police.Id }, SchoolAdmin, County, Now).ShouldBeRefused(ProblemKind.Forbidden);
     }
 
     [Fact]
