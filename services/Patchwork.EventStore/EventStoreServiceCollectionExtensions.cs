@@ -19,7 +19,7 @@ public static class EventStoreServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => EventStore.Create(options, provider.GetRequiredService<TimeProvider>(), provider.GetService<ILoggerFactory>()));
-        if (options.MigrationConnectionString is not null) services.AddHostedService<EventStoreMigrationService>();
+        if (options.MigrationConnectionString is not null) services.AddSchemaMigration((_, cancellationToken) => EventStoreMigrations.ApplyAsync(options, cancellationToken));
         return services;
     }
 
@@ -37,22 +37,6 @@ public static class EventStoreServiceCollectionExtensions
             provider.GetRequiredService<EventStore>().CreateSubscriptionRunner(name, provider.GetRequiredService<THandler>(), options)));
         return services;
     }
-}
-
-/// <summary>Migrates before any hosted service starts, so subscriptions and endpoints find their tables.</summary>
-internal sealed class EventStoreMigrationService(EventStoreOptions options) : IHostedLifecycleService
-{
-    public Task StartingAsync(CancellationToken cancellationToken) => EventStoreMigrations.ApplyAsync(options, cancellationToken);
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Hosts one subscription runner for the life of the application.</summary>

@@ -33,7 +33,8 @@ public static class DomainExtensions
         });
         // One pool for the application role: the store's.
         builder.Services.AddSingleton(provider => provider.GetRequiredService<EventStore.EventStore>().DataSource);
-        if (!string.IsNullOrWhiteSpace(owner)) builder.Services.AddHostedService(_ => new CoreSchemaMigration(owner, schema));
+        // The domain's tables, after the event store's own migration.
+        if (!string.IsNullOrWhiteSpace(owner)) builder.Services.AddSchemaMigration(owner, (_, database, cancellationToken) => CoreSchema.MigrateAsync(database, schema, cancellationToken));
 
         builder.Services.AddSingleton(_ => new PolicyOptions(MaskingKey.From(Convert.FromBase64String(
             configuration["Policy:MaskingKey"] is { Length: > 0 } key ? key
@@ -55,25 +56,5 @@ public static class DomainExtensions
             builder.Services.AddHostedService<Demo.DemoPartnership>();
         }
         return builder;
-    }
-
-    /// <summary>Creates the domain's tables after the event store's own migration, before anything else starts.</summary>
-    private sealed class CoreSchemaMigration(string owner, string schema) : IHostedLifecycleService
-    {
-        public async Task StartingAsync(CancellationToken cancellationToken)
-        {
-            await using var database = NpgsqlDataSource.Create(owner);
-            await CoreSchema.MigrateAsync(database, schema, cancellationToken);
-        }
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

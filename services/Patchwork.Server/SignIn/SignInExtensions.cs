@@ -1,3 +1,4 @@
+using Patchwork.EventStore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -38,7 +39,7 @@ public static class SignInExtensions
         services.AddScoped<PractitionerAccounts>();
         services.AddScoped<SecondFactorSignIn>();
         if (configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
-            services.AddHostedService(_ => new SignInSchemaMigration(owner, schema));
+            services.AddSchemaMigration(owner, (_, database, cancellationToken) => SignInSchemaMigration.MigrateAsync(database, schema.Name, cancellationToken));
         // After the identity tables exist: demo staff are invited like real staff (Demo/DemoAccounts.cs).
         if (configuration.GetValue<bool>("Demo:InviteStaff")) services.AddHostedService<Demo.DemoAccounts>();
         services.AddDbContext<SignInDbContext>(database => database

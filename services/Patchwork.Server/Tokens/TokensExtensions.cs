@@ -30,7 +30,7 @@ public static class TokensExtensions
         services.AddSingleton(certificates);
         services.AddPartnerClientStore();
         if (builder.Configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
-            services.AddHostedService(provider => new TokensSchemaMigration(owner, provider.GetRequiredService<SignInSchema>()));
+            services.AddSchemaMigration(owner, (provider, database, cancellationToken) => TokensSchemaMigration.MigrateAsync(database, provider.GetRequiredService<SignInSchema>().Name, cancellationToken));
         services.AddHostedService<TokenPruning>();
         services.AddHealthChecks().AddCheck<TokenCertificatesReadiness>("token-keys", tags: ["ready"]);
 
@@ -184,27 +184,11 @@ public static class TokensExtensions
     }
 }
 
-/// <summary>Creates OpenIddict's tables and the assertion replay table, idempotently, as the owner role, before anything starts.</summary>
-internal sealed class TokensSchemaMigration(string owner, SignInSchema schema) : IHostedLifecycleService
+/// <summary>OpenIddict's tables and the assertion replay table, created idempotently as the owner role (run at start by the schema migration shell).</summary>
+internal static class TokensSchemaMigration
 {
-    public async Task StartingAsync(CancellationToken cancellationToken)
-    {
-        await using var database = NpgsqlDataSource.Create(owner);
-        await MigrateAsync(database, schema.Name, cancellationToken);
-    }
-
     public static Task MigrateAsync(NpgsqlDataSource owner, string schema, CancellationToken cancellationToken) =>
         SchemaScripts.ApplyAsync(owner, schema, "tokens", typeof(TokensSchemaMigration).Assembly, ["Patchwork.Server.Tokens.tokens.sql"], cancellationToken);
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Deletes token rows past their retention and spent assertion ids past their expiry, on a schedule.</summary>
