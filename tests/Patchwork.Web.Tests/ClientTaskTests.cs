@@ -42,8 +42,8 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         var instant = DateTimeOffset.Parse((await until.GetAttributeAsync("datetime"))!, System.Globalization.CultureInfo.InvariantCulture);
         (await until.InnerTextAsync()).ShouldBe(TimeZoneInfo.ConvertTime(instant, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"))
             .ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountOnceLoadedAsync()).ShouldBe(1);
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).Locator("a[href^='tel:']").CountOnceLoadedAsync()).ShouldBe(1);
+        (await page.TeamMember(DemoPartnership.SexualHealthNurse.Name).CountOnceLoadedAsync()).ShouldBe(1);
+        (await page.TeamMember(DemoPartnership.SocialWorker.Name).Locator("a[href^='tel:']").CountOnceLoadedAsync()).ShouldBe(1);
         await PageChecks.CheckAsync(page, "client-break-glass");
         (await server.AuditCountAsync("break-glass.grant", "web")).ShouldBe(1);
     }
@@ -95,7 +95,7 @@ public sealed class ClientTaskTests(WebServer server) : IClassFixture<WebServer>
         await PageChecks.CheckAsync(page, "end-involvement");
         await page.GetByRole(AriaRole.Button, new() { Name = "End my involvement today" }).ClickAsync();
         await page.GetByText("Your involvement is ended.").WaitForAsync();
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).CountOnceLoadedAsync()).ShouldBe(0);
+        (await page.TeamMember(DemoPartnership.SocialWorker.Name).CountOnceLoadedAsync()).ShouldBe(0);
         (await server.AuditCountAsync("attention.raise", "web")).ShouldBe(1);
         (await server.AuditCountAsync("involvement.end", "web")).ShouldBe(1);
     }

@@ -20,13 +20,13 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
         await officer.OpensClientAsync(Ellie);
-        var nurseCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name });
-        (await nurseCard.CountOnceLoadedAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
+        var nurseRow = officer.TeamMember(DemoPartnership.SexualHealthNurse.Name);
+        (await nurseRow.CountOnceLoadedAsync()).ShouldBe(0, "the nurse's involvement is sensitive: the officer sees only that another service is involved");
         var history = await officer.Locator("#history").InnerTextAsync();
         history.ShouldContain($"{DemoPartnership.SocialWorker.Name} ({DemoPartnership.SocialCare.Name}) started work with the client");
         history.ShouldNotContain(DemoPartnership.SexualHealthNurse.Name, Case.Insensitive, "the history says no more than the team does");
         history.ShouldNotContain("sexual health", Case.Insensitive);
-        var masked = officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" });
+        var masked = officer.TeamMember("Another service is involved");
         (await masked.CountOnceLoadedAsync()).ShouldBe(1);
         await masked.GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
         await officer.GetByText("Your request is sent.").WaitForAsync();
@@ -48,9 +48,9 @@ public sealed class ContactRequestJourneyTests(WebServer server) : IClassFixture
         (await nurse.Locator(".govuk-summary-card", new() { HasText = "asks you to contact them" }).CountOnceLoadedAsync()).ShouldBe(0, "an answered request is not offered again");
 
         // The officer's page, open all along, is told and reads the team again.
-        await nurseCard.Locator("a[href^='tel:']").WaitForAsync();
+        await nurseRow.Locator("a[href^='tel:']").WaitForAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("accepted");
-        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountOnceLoadedAsync()).ShouldBe(0);
+        (await officer.TeamMember("Another service is involved").CountOnceLoadedAsync()).ShouldBe(0);
         await officer.ReloadAsync();
         (await officer.Locator("#history").InnerTextAsync()).ShouldContain(
             $"{DemoPartnership.SexualHealthNurse.Name} ({DemoPartnership.Health.Name}) started work with the client as sexual health nurse");
@@ -74,7 +74,7 @@ public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : ICl
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
         await officer.OpensClientAsync(Ellie);
-        await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" })
+        await officer.TeamMember("Another service is involved")
             .GetByRole(AriaRole.Button, new() { Name = "Request contact" }).ClickAsync();
         await officer.GetByText("Your request is sent.").WaitForAsync();
 
@@ -88,8 +88,8 @@ public sealed class ContactRequestWithoutJavaScriptTests(WebServer server) : ICl
 
         await officer.ReloadAsync();
         (await officer.Locator("#my-contact-requests").InnerTextAsync()).ShouldContain("declined");
-        (await officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SexualHealthNurse.Name }).CountOnceLoadedAsync()).ShouldBe(0);
-        (await officer.Locator(".govuk-summary-card", new() { HasText = "Another service is involved" }).CountOnceLoadedAsync()).ShouldBe(1);
+        (await officer.TeamMember(DemoPartnership.SexualHealthNurse.Name).CountOnceLoadedAsync()).ShouldBe(0);
+        (await officer.TeamMember("Another service is involved").CountOnceLoadedAsync()).ShouldBe(1);
         (await officer.Locator("#history").InnerTextAsync()).ShouldNotContain(DemoPartnership.SexualHealthNurse.Name);
     }
 }

@@ -86,8 +86,8 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await page.GetByRole(AriaRole.Link, new() { Name = $"Record that I work with Robin {familyName}" }).ClickAsync();
             await page.RecordsInvolvementAsync("officer in the case", "01632 960777", $"officer.{familyName.ToLowerInvariant()}@police.example.org");
 
-            var socialWorkerCard = page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name });
-            (await socialWorkerCard.CountOnceLoadedAsync()).ShouldBe(1);
+            var socialWorkerRow = page.TeamMember(socialWorker.Name);
+            (await socialWorkerRow.CountOnceLoadedAsync()).ShouldBe(1);
             // The search's purpose is carried to the client it found: shown on the page and recorded with the page's read.
             (await page.Locator("#read-purpose").InnerTextAsync()).ShouldBe("Purpose: Missing-from-home report for this child");
             var found = Guid.Parse(new Uri(page.Url).AbsolutePath.Split('/')[2]);
@@ -97,8 +97,10 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             reads.ShouldNotBeEmpty();
             reads.ShouldAllBe(e => e.Practitioner == officer.Id.Value && e.PartnerSystem == null && e.Organisation == officer.Agency.Id.Value
                 && e.Channel == "web" && e.Outcome == "allowed" && e.Rule != null && e.At >= started && e.At <= DateTimeOffset.UtcNow);
-            (await socialWorkerCard.Locator("a[href='tel:01632960555']").InnerTextAsync()).ShouldBe(phone);
-            (await socialWorkerCard.Locator($"a[href='mailto:{email}']").InnerTextAsync()).ShouldBe(email);
+            // The row's call link says whose number it is; the email is in the row's details, opened on demand.
+            (await socialWorkerRow.CallLink(socialWorker.Name, phone).GetAttributeAsync("href")).ShouldBe("tel:01632960555");
+            await socialWorkerRow.OpensDetailsAsync();
+            (await socialWorkerRow.GetByRole(AriaRole.Link, new() { Name = email, Exact = true }).GetAttributeAsync("href")).ShouldBe($"mailto:{email}");
             await page.SetViewportSizeAsync(375, 800);
             await page.ScreenshotAsync(new() { Path = Path.Combine(WebServer.Artefacts, $"client-as-officer{suffix}.png"), FullPage = true });
             await Check(page, "client-as-officer");
@@ -108,7 +110,7 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             await Check(page, "withdraw-consent");
             await page.GetByRole(AriaRole.Button, new() { Name = "Withdraw consent" }).ClickAsync();
             await page.GetByText("The consent is withdrawn.").WaitForAsync();
-            (await page.Locator(".govuk-summary-card", new() { HasText = socialWorker.Name }).CountOnceLoadedAsync()).ShouldBe(0);
+            (await page.TeamMember(socialWorker.Name).CountOnceLoadedAsync()).ShouldBe(0);
             (await page.Locator("a[href='tel:01632960555']").CountOnceLoadedAsync()).ShouldBe(0);
         }
 

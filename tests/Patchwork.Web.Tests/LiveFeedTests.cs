@@ -21,10 +21,12 @@ public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebS
         var officer = await officersBrowser.NewPageAsync();
         await officer.SignsInForTheFirstTimeAsync(DemoPartnership.PoliceOfficer);
         await officer.OpensClientAsync(ellie);
-        var socialWorkerCard = officer.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name });
+        var socialWorkerRow = officer.TeamMember(DemoPartnership.SocialWorker.Name);
         var contact = DemoPartnership.SocialWorker.Contact;
-        (await socialWorkerCard.Locator($"a[href='tel:{contact.Phone!.Replace(" ", "", StringComparison.Ordinal)}']").InnerTextAsync()).ShouldBe(contact.Phone);
-        (await socialWorkerCard.Locator($"a[href='mailto:{contact.Email}']").InnerTextAsync()).ShouldBe(contact.Email);
+        (await socialWorkerRow.CallLink(DemoPartnership.SocialWorker.Name, contact.Phone!).GetAttributeAsync("href"))
+            .ShouldBe($"tel:{contact.Phone!.Replace(" ", "", StringComparison.Ordinal)}");
+        await socialWorkerRow.OpensDetailsAsync();
+        (await socialWorkerRow.GetByRole(AriaRole.Link, new() { Name = contact.Email, Exact = true }).GetAttributeAsync("href")).ShouldBe($"mailto:{contact.Email}");
         await officer.EvaluateAsync("() => window.patchworkSameDocument = true");
 
         await using (var socialWorkersBrowser = await server.NewContextAsync())
@@ -37,7 +39,7 @@ public sealed partial class LiveFeedTests(WebServer server) : IClassFixture<WebS
             await socialWorker.GetByText("The consent is withdrawn.").WaitForAsync();
         }
 
-        await socialWorkerCard.WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = Within });
+        await socialWorkerRow.WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = Within });
         await officer.Locator("#live-notices .govuk-notification-banner", new() { HasText = "This client's team has changed" })
             .WaitForAsync(new() { Timeout = Within });
         (await officer.Locator("#notice-count").InnerTextAsync()).ShouldMatch(@"^\d+\s*new$");

@@ -86,6 +86,23 @@ public static class Practitioner
         await page.GetByText("Your involvement is recorded.").WaitForAsync();
     }
 
+    /// <summary>
+    /// A row of the client page's team list, found by its heading: a team member's name, "You", or "Another service is involved".
+    /// </summary>
+    public static ILocator TeamMember(this IPage page, string heading) => page.Locator("#team [data-team-member]")
+        .Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true }) });
+
+    /// <summary>The link that calls a team member, named for whom and which number (its visible text is "Call" and the number).</summary>
+    public static ILocator CallLink(this ILocator member, string name, string phone) =>
+        member.GetByRole(AriaRole.Link, new() { Name = $"Call {name} on {phone}", Exact = true });
+
+    /// <summary>Opens a team member's details (email, job title, since when): a details element, which needs no script.</summary>
+    public static async Task OpensDetailsAsync(this ILocator member)
+    {
+        await member.Locator("summary").ClickAsync();
+        await member.Locator("details[open]").WaitForAsync();
+    }
+
     /// <summary>On a phone with JavaScript, the navigation sits behind the Menu button.</summary>
     public static async Task SignsOutAsync(this IPage page)
     {

@@ -36,7 +36,7 @@ public sealed class ReadPurposeJourneyTests(WebServer server) : IClassFixture<We
         const string purpose = "Strategy meeting about the child tomorrow";
         (await page.StatesPurposeAsync(Ellie, purpose)).Status.ShouldBe(200);
         (await page.Locator("#read-purpose").InnerTextAsync()).ShouldBe($"Purpose: {purpose}");
-        (await page.Locator(".govuk-summary-card", new() { HasText = DemoPartnership.SocialWorker.Name }).CountOnceLoadedAsync()).ShouldBe(1);
+        (await page.TeamMember(DemoPartnership.SocialWorker.Name).CountOnceLoadedAsync()).ShouldBe(1);
         (await server.AuditCountAsync("client.team.read", DemoPartnership.Ellie.Value, purpose)).ShouldBe(1);
 
         // Kept for this practitioner and client: the next visit (a reload, a task's return) carries it without asking.
