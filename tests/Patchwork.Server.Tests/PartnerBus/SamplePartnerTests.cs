@@ -10,11 +10,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
+using Patchwork.SamplePartner;
 using Patchwork.Server.Api.Audit;
 using Patchwork.Server.Demo;
 using Patchwork.Server.Tests.Tokens;
 using Patchwork.Server.Tokens;
-using Patchwork.SamplePartner;
 using Patchwork.Testing;
 
 namespace Patchwork.Server.Tests.PartnerBus;
