@@ -226,6 +226,7 @@ internal static partial class FeedBenchmark
         var origin = "http://127.0.0.1:" + LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", origin]);
         start.Environment["SignIn__PublicBaseUrl"] = origin;
+        start.Environment["Tokens__Issuer"] = origin;
         start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
         start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
         start.Environment["EventStore__Schema"] = schema;

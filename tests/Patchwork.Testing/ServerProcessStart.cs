@@ -17,8 +17,9 @@ public static class ServerProcessStart
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        // The process runs as Production, which requires the public origin of invitation links.
+        // The process runs as Production, which requires the public origin of invitation links and the token server's issuer.
         start.Environment["SignIn__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        start.Environment["Tokens__Issuer"] = $"http://127.0.0.1:{port}";
         return start;
     }
 }

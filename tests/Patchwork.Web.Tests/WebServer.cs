@@ -148,8 +148,9 @@ public sealed class WebServer : IAsyncLifetime
                 .UseSetting("PersonalData:KeyRingCertificatePassword", LocalServers.Get("PersonalData__KeyRingCertificatePassword"))
                 .UseSetting("Policy:MaskingKey", LocalServers.Get("Policy__MaskingKey"))
                 .UseSetting("Demo:Seed", "true")
-                // Production requires the public origin of invitation links; these tests follow none.
+                // Production requires the public origin of invitation links and the token server's issuer; these tests follow neither.
                 .UseSetting("SignIn:PublicBaseUrl", "https://patchwork.test")
+                .UseSetting("Tokens:Issuer", "https://patchwork.test")
                 .UseSetting("PartnerBus:Relay", "false")
                 .UseSetting("SignIn:AttemptsPerWindow", "100000")
                 .UseSetting("Api:SearchesPerMinute", "100000")

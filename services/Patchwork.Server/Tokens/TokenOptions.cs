@@ -5,7 +5,10 @@ public sealed class TokenOptions
 {
     public const string Section = "Tokens";
 
-    /// <summary>Our issuer identifier: the public origin, the <c>iss</c> of every access token and the <c>aud</c> of every client assertion.</summary>
+    /// <summary>
+    /// Our issuer identifier: the public origin, the <c>iss</c> of every access token and the <c>aud</c> of every client
+    /// assertion. Required outside Development (<see cref="TokensExtensions.AddPatchworkTokens"/>); the default serves only there.
+    /// </summary>
     public string Issuer { get; set; } = "http://localhost";
 
     /// <summary>The single <c>aud</c> of every access token: the Patchwork API.</summary>

@@ -18,10 +18,16 @@ public static class TokensExtensions
     /// The partner token server (OpenIddict: client credentials with private_key_jwt or client_secret_basic, RFC 9068
     /// access tokens signed ES256, introspection, revocation, metadata and JWKS), its stores in <see cref="SignInDbContext"/>,
     /// and the <see cref="PartnerAuthorization.Scheme"/> scheme with one policy per scope. The keys are read here, so a
-    /// missing or unreadable certificate stops the start.
+    /// missing or unreadable certificate stops the start, and so does a missing issuer outside Development.
     /// </summary>
     public static WebApplicationBuilder AddPatchworkTokens(this WebApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        // The default (http://localhost) would put a wrong issuer in every token and make partners address their assertions to it.
+        if (!builder.Environment.IsDevelopment() && string.IsNullOrWhiteSpace(builder.Configuration[$"{TokenOptions.Section}:{nameof(TokenOptions.Issuer)}"]))
+            throw new InvalidOperationException(
+                $"Tokens:Issuer is required outside Development ({builder.Environment.EnvironmentName} here): the public origin partner systems reach the " +
+                "token server at (e.g. https://patchwork.example), the iss of every access token and the aud every client assertion must carry.");
         var options = builder.Configuration.GetSection(TokenOptions.Section).Get<TokenOptions>() ?? new TokenOptions();
         options.Validate();
         var certificates = TokenCertificates.Load(options);
@@ -29,6 +35,7 @@ public static class TokensExtensions
         services.AddSingleton(options);
         services.AddSingleton(certificates);
         services.AddPartnerClientStore();
+        services.AddOpenIddictLogFloor();
         if (builder.Configuration.GetConnectionString("PatchworkOwner") is { Length: > 0 } owner)
             services.AddSchemaMigration(owner, (provider, database, cancellationToken) => TokensSchemaMigration.MigrateAsync(database, provider.GetRequiredService<SignInSchema>().Name, cancellationToken));
         services.AddHostedService<TokenPruning>();

@@ -39,27 +39,29 @@ public sealed class PartnerAdminServer : SignInServer, IAsyncLifetime
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync();
 }
 
-/// <summary>Every log line the host writes, with its exception, to search for what must never be logged.</summary>
+/// <summary>Every log line the host writes, with its exception, to search for what must never be logged; each line starts with its level and category.</summary>
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
 
     public string All => string.Join('\n', _lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue(formatter(state, exception) + " " + exception);
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }
 
