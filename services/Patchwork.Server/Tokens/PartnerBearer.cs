@@ -101,9 +101,8 @@ internal static class PartnerBearer
             return;
         }
         var entry = user.FindFirst(PartnerClaims.TokenEntry)?.Value;
-        var tokens = context.HttpContext.RequestServices.GetRequiredService<IOpenIddictTokenManager>();
-        var token = string.IsNullOrEmpty(entry) ? null : await tokens.FindByIdAsync(entry, context.HttpContext.RequestAborted);
-        if (token is null || !await tokens.HasStatusAsync(token, Statuses.Valid, context.HttpContext.RequestAborted))
+        var liveness = context.HttpContext.RequestServices.GetRequiredService<TokenLiveness>();
+        if (string.IsNullOrEmpty(entry) || !await liveness.IsValidAsync(entry, context.HttpContext.RequestAborted))
             context.Fail("The token was revoked, or its partner system disabled.");
     }
 }

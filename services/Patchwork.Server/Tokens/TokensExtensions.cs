@@ -102,6 +102,7 @@ public static class TokensExtensions
         }
 
         services.AddSingleton<TokenRateLimit>();
+        services.AddSingleton<TokenLiveness>();
         return builder;
     }
 
