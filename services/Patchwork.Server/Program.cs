@@ -1,6 +1,7 @@
 using Patchwork.Server.Api;
 using Patchwork.Server.Domain;
 using Patchwork.Server.Feed;
+using Patchwork.Server.Fhir;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
@@ -35,6 +36,7 @@ app.MapPatchworkHealth();
 app.MapPatchworkTokens();
 app.MapPatchworkSignIn();
 app.MapPatchworkApi();
+app.MapPatchworkFhir();
 app.MapPatchworkPartnerBus();
 app.MapPatchworkFeed();
 app.MapPatchworkWeb();

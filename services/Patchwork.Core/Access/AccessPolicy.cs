@@ -55,6 +55,23 @@ public static class AccessPolicy
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// The consents and lawful bases a viewer may read, once <see cref="TeamOf"/> has shown it something of the client: the
+    /// consents that name its organisation or its sector (withdrawn and expired ones too — they are its own history), and the
+    /// approved bases of sharing without consent, which reach every team member. Objections are never listed (they would say
+    /// why something is hidden, rule 11), nor a basis still awaiting a manager, nor any justification text.
+    /// </summary>
+    public static SharingBasesView SharingBasesOf(ClientSharing client, Partnership partnership, Viewer viewer)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(partnership);
+        ArgumentNullException.ThrowIfNull(viewer);
+        var sector = partnership.SectorOf(viewer.Organisation);
+        return new SharingBasesView(
+            [.. client.Consents.Values.Where(c => c.Scope.Names(viewer.Organisation, sector)).OrderBy(c => c.GivenAt).ThenBy(c => c.Id.Value)],
+            [.. client.SharingWithoutConsent.Values.Where(b => b.ApprovedAt is not null).OrderBy(b => b.RequestedAt).ThenBy(b => b.Id.Value)]);
+    }
+
     /// <summary>The facts about the viewer that do not depend on the involvement, worked out once per read.</summary>
     private sealed class Context
     {

@@ -29,3 +29,8 @@ public sealed record AccessDecision(InvolvementId Involvement, SharingRule Rule,
 {
     public bool IsVisible => Rule is not (SharingRule.Masked or SharingRule.Hidden);
 }
+
+/// <summary>What <see cref="AccessPolicy.SharingBasesOf"/> lets a viewer read of the client's sharing bases.</summary>
+public sealed record SharingBasesView(
+    ImmutableArray<Consents.Consent> Consents,
+    ImmutableArray<SharingWithoutConsent.SharingWithoutConsentBasis> Bases);

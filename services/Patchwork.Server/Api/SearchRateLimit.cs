@@ -15,6 +15,12 @@ internal sealed class SearchRateLimit(int perMinute) : IRateLimiterPolicy<string
     {
         var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
         rejected.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        if (rejected.HttpContext.Request.Path.StartsWithSegments(Fhir.FhirApi.Prefix))
+        {
+            rejected.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            await Fhir.FhirApi.WriteOutcomeAsync(rejected.HttpContext);
+            return;
+        }
         await TypedResults.Problem("too many searches or registrations; retry after the stated delay", statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many requests").ExecuteAsync(rejected.HttpContext);
     };

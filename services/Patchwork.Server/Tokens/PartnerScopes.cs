@@ -7,7 +7,12 @@ public static class PartnerScopes
     public const string InvolvementsWrite = "partner.involvements.write";
     public const string ConsentsWrite = "partner.consents.write";
 
-    public static IReadOnlyList<string> All { get; } = [Read, InvolvementsWrite, ConsentsWrite];
+    // SMART Backend Services-style system scopes (SMART App Launch 2: ".rs" = read and search) for the FHIR R4 door, issue 24.
+    public const string FhirPatient = "system/Patient.rs";
+    public const string FhirCareTeam = "system/CareTeam.rs";
+    public const string FhirConsent = "system/Consent.rs";
+
+    public static IReadOnlyList<string> All { get; } = [Read, InvolvementsWrite, ConsentsWrite, FhirPatient, FhirCareTeam, FhirConsent];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 

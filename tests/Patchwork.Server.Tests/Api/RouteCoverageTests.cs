@@ -48,6 +48,7 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
             .Concat(InvitationAuthorityTests.Routes.Values.Select(route => (route, nameof(InvitationAuthorityTests))))
             .Concat(PractitionerDoorsMatrixTests.Routes.Values.Select(route => (route, nameof(PractitionerDoorsMatrixTests))))
             .Concat(PageDoorsMatrixTests.Routes.Values.Select(route => (route, nameof(PageDoorsMatrixTests))))
+            .Concat(Fhir.FhirDoorsMatrixTests.Routes.Values.Select(route => (route, nameof(Fhir.FhirDoorsMatrixTests))))
             .Concat(MalformedInputSweepTests.Endpoints.Select(endpoint => (endpoint.Route, nameof(MalformedInputSweepTests))));
 
     [Fact]

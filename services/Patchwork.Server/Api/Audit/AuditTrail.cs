@@ -12,6 +12,7 @@ public enum AuditChannel
     Bus,
     Hub,
     Web,
+    Fhir,
 }
 
 public enum AuditOutcome

@@ -15,13 +15,18 @@ internal sealed class AuditedRefusals(RequestAudit audit) : IAuthorizationMiddle
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Forbidden && context.Request.Path.StartsWithSegments(ApiExtensions.Prefix) && CurrentActor.From(context.User) is { } caller)
+        var fhir = context.Request.Path.StartsWithSegments(Fhir.FhirApi.Prefix);
+        if (authorizeResult.Forbidden && (fhir || context.Request.Path.StartsWithSegments(ApiExtensions.Prefix)) && CurrentActor.From(context.User) is { } caller)
         {
-            var client = context.Request.RouteValues.TryGetValue("clientId", out var value) && Guid.TryParse(value?.ToString(), out var id)
-                ? new ClientId(id) : (ClientId?)null;
+            if (fhir) RequestAudit.MarkChannel(context, AuditChannel.Fhir);
+            var named = fhir ? context.Request.Query["patient"].ToString().Replace("Patient/", "", StringComparison.Ordinal)
+                : context.Request.RouteValues.GetValueOrDefault("clientId")?.ToString();
+            var client = Guid.TryParse(named, out var id) ? new ClientId(id) : (ClientId?)null;
             var action = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? context.Request.Path.Value ?? "";
             await audit.DeniedAsync(context, caller, action, client, "EndpointNotForThisCaller");
         }
         await _default.HandleAsync(next, context, policy, authorizeResult);
+        // The FHIR door answers its refusals as OperationOutcomes; the challenge set the status and WWW-Authenticate, no body.
+        if (fhir && !authorizeResult.Succeeded && !context.Response.HasStarted) await Fhir.FhirApi.WriteOutcomeAsync(context);
     }
 }

@@ -21,6 +21,21 @@ CREATE INDEX IF NOT EXISTS audit_entries_by_client ON {schema}.audit_entries (cl
 -- Issue 18: the organisations whose records an access disclosed to another (a subject access export); their DPOs see it.
 ALTER TABLE {schema}.audit_entries ADD COLUMN IF NOT EXISTS disclosed_organisations uuid[];
 
+-- Issue 24: reads through the FHIR door are audited on channel 'fhir'. The column's first check was unnamed; it is replaced by a
+-- named one, once.
+DO $$
+DECLARE unnamed text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '{schema}.audit_entries'::regclass AND conname = 'audit_entries_channel_known') THEN
+        SELECT conname INTO unnamed FROM pg_constraint
+         WHERE conrelid = '{schema}.audit_entries'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%channel%';
+        IF unnamed IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE {schema}.audit_entries DROP CONSTRAINT %I', unnamed);
+        END IF;
+        ALTER TABLE {schema}.audit_entries ADD CONSTRAINT audit_entries_channel_known CHECK (channel IN ('api', 'bus', 'hub', 'web', 'fhir'));
+    END IF;
+END $$;
+
 -- One row per (caller, key): the request's hash and, once it succeeded, the response to replay.
 CREATE TABLE IF NOT EXISTS {schema}.idempotency_keys (
     caller        text        NOT NULL,

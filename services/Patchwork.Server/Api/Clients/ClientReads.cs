@@ -21,6 +21,9 @@ public static class TeamReads
         string.Join(',', decisions.GroupBy(d => d.Rule).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}"));
 }
 
+/// <summary>One allowed team read: the client's state, the partnership and what the policy showed the caller at <paramref name="At"/>.</summary>
+public sealed record TeamRead(ClientSharing Sharing, Partnership Partnership, TeamView Team, DateTimeOffset At);
+
 /// <summary>Registering, finding and reading clients: each read goes through the policy and leaves one audit entry.</summary>
 public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, TimeProvider clock, RequestAudit audit, IServiceProvider services)
 {
@@ -82,28 +85,44 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     {
         ArgumentNullException.ThrowIfNull(query);
         if (!Paging.TryLimit(limit, ClientIdentityVault.LargestSearchPage, out var count, out var badLimit)) return badLimit!;
+        if (services.GetService<ClientIdentityVault>() is null) return ApiProblems.Unavailable("the identity vault is not configured");
+        var found = await FindAsync(http, caller, query, after is { } last ? new ClientId(last) : null, count, cancellationToken);
+        if (found.Problem is { } problem) return ApiProblems.From(problem);
+        var (matches, more) = found.Value;
+        if (more) Paging.SetNext(http, matches[^1].Client.Value, count);
+        return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)])
+        {
+            NextAfter = more ? matches[^1].Client.Value : null,
+        });
+    }
+
+    /// <summary>
+    /// The one search (rule 4) behind every door that finds clients — the API's and FHIR's Patient search: a stated purpose,
+    /// one route, one audit entry, and matches that say only that a client exists. The caller checks the vault is configured.
+    /// </summary>
+    public async Task<Result<(IReadOnlyList<SearchMatch> Matches, bool More)>> FindAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query,
+        ClientId? after, int count, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(caller);
         if (string.IsNullOrWhiteSpace(query.Purpose) || query.Purpose.Length > MaxPurposeLength)
-            return ApiProblems.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
+            return Problem.Invalid("purpose", $"say why you are searching, in 1 to {MaxPurposeLength} characters");
         // The purpose is stored in the audit trail.
-        if (Text.Plain(query.Purpose, "purpose") is { } notPlain) return ApiProblems.From(notPlain);
-        if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
+        if (Text.Plain(query.Purpose, "purpose") is { } notPlain) return notPlain;
+        var vault = services.GetRequiredService<ClientIdentityVault>();
         var search = query.ToSearch(caller.Organisation);
         if (search.Problem is { } problem)
         {
             await audit.DeniedAsync(http, caller, "client.search", null, $"Invalid:{problem.Field}", query.Purpose);
-            return ApiProblems.From(problem);
+            return problem;
         }
 
-        var found = await vault.SearchAsync(search.Value, after is { } last ? new ClientId(last) : null, count + 1, cancellationToken);
+        var found = await vault.SearchAsync(search.Value, after, count + 1, cancellationToken);
         var matches = found.Take(count).ToList();
         // One entry per search; it names the client when the search found exactly one, so "who viewed" shows it.
         await audit.AllowedAsync(http, caller, "client.search", matches.Count == 1 && after is null && found.Count == 1 ? matches[0].Client : null,
             $"Matches:{matches.Count}", query.Purpose);
-        if (found.Count > count) Paging.SetNext(http, matches[^1].Client.Value, count);
-        return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)])
-        {
-            NextAfter = found.Count > count ? matches[^1].Client.Value : null,
-        });
+        return (matches, found.Count > count);
     }
 
     /// <summary>
@@ -117,23 +136,8 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters");
         if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose) return ApiProblems.From(invalidPurpose);
-        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
-        if (sharing is null)
-        {
-            await audit.DeniedAsync(http, caller, "client.team.read", client, "NoSuchClient", purpose);
-            return ApiProblems.NoSuchClient();
-        }
-
-        var now = clock.GetUtcNow();
-        var team = AccessPolicy.TeamOf(sharing, partnership, caller.Viewer, now, policy);
-        var decisions = AccessPolicy.DecideAll(sharing, partnership, caller.Viewer, now, policy);
-        if (team.Visible.IsEmpty && team.Masked.IsEmpty)
-        {
-            await audit.DeniedAsync(http, caller, "client.team.read", client, TeamReads.Reasons(decisions), purpose);
-            return ApiProblems.NoSuchClient();
-        }
-        await audit.AllowedAsync(http, caller, "client.team.read", client, TeamReads.Rules(decisions), purpose);
-        var response = TeamResponse.From(team, partnership);
+        if (await ReadTeamAsync(http, caller, client, purpose, TeamReadAction, cancellationToken) is not { } read) return ApiProblems.NoSuchClient();
+        var response = TeamResponse.From(read.Team, read.Partnership);
         // The view depends on the viewer and on the clock (a consent can lapse with no new event), so the tag is a hash of
         // exactly what this caller is shown: equal tags mean an identical answer, never a stale one.
         var tag = TeamTag(response, http);
@@ -142,6 +146,36 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         return http.Request.Headers.IfNoneMatch.Any(value => value is not null && value.Split(',').Any(t => t.Trim() == tag))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(response);
+    }
+
+    public const string TeamReadAction = "client.team.read";
+
+    /// <summary>
+    /// The one team read behind every door that shows a team (the API's, FHIR's CareTeam and Consent): the client's state,
+    /// the policy's view for the caller, and one audit entry under <paramref name="action"/> with the stated purpose. Null —
+    /// audited as denied — when the client does not exist or the caller sees nothing of its team, so each door answers 404.
+    /// </summary>
+    public async Task<TeamRead?> ReadTeamAsync(HttpContext http, CurrentActor caller, ClientId client, string purpose, string action,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+        if (sharing is null)
+        {
+            await audit.DeniedAsync(http, caller, action, client, "NoSuchClient", purpose);
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var team = AccessPolicy.TeamOf(sharing, partnership, caller.Viewer, now, policy);
+        var decisions = AccessPolicy.DecideAll(sharing, partnership, caller.Viewer, now, policy);
+        if (team.Visible.IsEmpty && team.Masked.IsEmpty)
+        {
+            await audit.DeniedAsync(http, caller, action, client, TeamReads.Reasons(decisions), purpose);
+            return null;
+        }
+        await audit.AllowedAsync(http, caller, action, client, TeamReads.Rules(decisions), purpose);
+        return new TeamRead(sharing, partnership, team, now);
     }
 
     private static string TeamTag(TeamResponse response, HttpContext http)

@@ -32,6 +32,9 @@ public sealed class PartnerSystemsModel(IAdminDesk desk) : PageModel
         new("partner.read", ScopeName("partner.read"), "Receive notices and read what the policy lets the organisation see"),
         new("partner.involvements.write", ScopeName("partner.involvements.write"), "Register clients and record and end involvements"),
         new("partner.consents.write", ScopeName("partner.consents.write"), "Record and withdraw consents and objections"),
+        new("system/Patient.rs", ScopeName("system/Patient.rs"), "FHIR: find a patient by NHS number (only that a match exists)"),
+        new("system/CareTeam.rs", ScopeName("system/CareTeam.rs"), "FHIR: read the care team the policy lets the organisation see"),
+        new("system/Consent.rs", ScopeName("system/Consent.rs"), "FHIR: read the consents and lawful bases the organisation may see"),
     ];
 
     public static string ScopeName(string scope) => scope switch
@@ -39,6 +42,9 @@ public sealed class PartnerSystemsModel(IAdminDesk desk) : PageModel
         "partner.read" => "Read",
         "partner.involvements.write" => "Record involvements",
         "partner.consents.write" => "Record consents",
+        "system/Patient.rs" => "FHIR patient search",
+        "system/CareTeam.rs" => "FHIR care team",
+        "system/Consent.rs" => "FHIR consents",
         _ => scope,
     };
 
