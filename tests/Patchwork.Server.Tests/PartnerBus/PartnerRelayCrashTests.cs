@@ -71,9 +71,17 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
 
             server.Dispose();
             server = process.Start();
-            var heard = await queue.UntilAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= involvements && h.Count >= involvements + heardBeforeKill,
-                $"a notice for each of the {involvements} involvements, and the {heardBeforeKill} heard before the kill again, after the restart",
-                TimeSpan.FromSeconds(240));
+            List<Heard> heard;
+            try
+            {
+                heard = await queue.WhileArrivingAsync(h => h.Select(n => n.Involvement).Distinct().Count() >= involvements && h.Count >= involvements + heardBeforeKill,
+                    $"a notice for each of the {involvements} involvements, and the {heardBeforeKill} heard before the kill again, after the restart",
+                    stall: TimeSpan.FromSeconds(120), limit: TimeSpan.FromMinutes(10));
+            }
+            catch (TimeoutException stopped)
+            {
+                throw new TimeoutException($"{stopped.Message}; the restarted server said:\n{process.LastSaid}", stopped);
+            }
             heard.AddRange(await queue.DrainAsync());
 
             heard.Select(n => n.Involvement!.Value).Distinct().Order().ShouldBe(recorded.Order(), "0 lost");

@@ -247,6 +247,28 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         public async Task<List<Heard>> UntilAsync(Func<List<Heard>, bool> done, string what, TimeSpan? deadline = null) =>
             await Eventually.Within(deadline ?? TimeSpan.FromSeconds(90), async () => { _heard.AddRange(await DrainAsync()); return _heard.ToList(); }, done, what);
 
+        /// <summary>
+        /// Waits for <paramref name="done"/> as long as notices keep arriving: gives up when none has come for
+        /// <paramref name="stall"/> (a relay that stopped), or after <paramref name="limit"/> in all. A loaded machine
+        /// slows a catch-up of thousands of notices down without stopping it; a fixed deadline would fail it.
+        /// </summary>
+        public async Task<List<Heard>> WhileArrivingAsync(Func<List<Heard>, bool> done, string what, TimeSpan stall, TimeSpan limit)
+        {
+            var started = DateTime.UtcNow;
+            var progressed = started;
+            while (true)
+            {
+                var drained = await DrainAsync();
+                if (drained.Count > 0) progressed = DateTime.UtcNow;
+                _heard.AddRange(drained);
+                if (done(_heard)) return [.. _heard];
+                var now = DateTime.UtcNow;
+                if (now - progressed > stall || now - started > limit)
+                    throw new TimeoutException($"Gave up waiting for {what}: {_heard.Count} heard, the last {(now - progressed).TotalSeconds:0} s ago, after {(now - started).TotalSeconds:0} s");
+                await Task.Delay(50);
+            }
+        }
+
         public async Task<List<Heard>> DrainAsync()
         {
             var drained = new List<Heard>();
