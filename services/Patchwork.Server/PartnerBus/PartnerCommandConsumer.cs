@@ -50,9 +50,11 @@ public sealed class PartnerCommandConsumer(
             if (context.ReceiveContext.Body.Length > MaxCommandBytes)
                 throw new PartnerCommandRejected("body", $"is larger than {MaxCommandBytes} bytes");
             await handle(context);
+            Telemetry.PatchworkMetrics.PartnerCommandAccepted(typeof(T).Name);
         }
         catch (PartnerCommandRejected rejected)
         {
+            Telemetry.PatchworkMetrics.PartnerCommandRefused(typeof(T).Name, rejected.Field);
             await audit.RefusedAsync(organisation, context, typeof(T).Name, new ClientId(client), $"Invalid:{rejected.Field}");
             throw;
         }
