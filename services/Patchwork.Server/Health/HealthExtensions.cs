@@ -14,6 +14,12 @@ public static class HealthExtensions
         builder.Services.AddSingleton(builder.Configuration.GetSection(HealthOptions.Section).Get<HealthOptions>() ?? new HealthOptions());
         builder.Services.AddSingleton<EventDaemonReadings>();
         builder.Services.AddHostedService<EventDaemonSampler>();
+        builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessGauges>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
+        {
+            publisher.Period = TimeSpan.FromSeconds(15);
+            publisher.Predicate = check => check.Tags.Contains(Ready);
+        });
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresReadiness>("postgres", tags: [Ready])
             .AddCheck<BrokerReadiness>("rabbitmq", tags: [Ready])
