@@ -73,6 +73,7 @@ public sealed class TelemetryTests(TracedApiServer server) : IClassFixture<Trace
         await JourneyAsync();
         var (spans, labels, logs) = await CollectAsync(requireSources: true);
         var found = Scan(spans, labels, logs);
+        Console.WriteLine($"traced journey scanned: {spans.Count} spans, {labels.Count} metric points, {logs.Count} log records; {found.Count} personal data found");
         found.ShouldBeEmpty($"personal data in telemetry:\n{string.Join('\n', found.Take(20))}");
         spans.Count.ShouldBeGreaterThan(50, "the scan read the journey's spans");
         logs.ShouldNotBeEmpty();
