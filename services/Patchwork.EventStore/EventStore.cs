@@ -177,6 +177,28 @@ public sealed class EventStore : IAsyncDisposable
         return statuses;
     }
 
+    /// <summary>
+    /// The async daemon's high-water mark (the sequence below which no gap can still fill, as Marten records it), how many
+    /// events lie above it and when the first of them was appended: a mark that stays behind appended events is stuck.
+    /// </summary>
+    public async Task<HighWaterMark> GetHighWaterMarkAsync(CancellationToken cancellationToken = default)
+    {
+        const long AboveCountedAtMost = 100_000;
+        var schema = SchemaScripts.Quote(Schema);
+        await using var command = DataSource.CreateCommand($"""
+            WITH mark AS (SELECT coalesce((SELECT last_seq_id FROM {schema}.mt_event_progression WHERE name = 'HighWaterMark'), 0) AS seq)
+            SELECT mark.seq,
+                   (SELECT count(*) FROM (SELECT 1 FROM {schema}.mt_events e WHERE e.seq_id > mark.seq LIMIT $1) above),
+                   (SELECT e.timestamp FROM {schema}.mt_events e WHERE e.seq_id > mark.seq ORDER BY e.seq_id LIMIT 1)
+            FROM mark
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = AboveCountedAtMost, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var above = reader.GetInt64(1);
+        return new HighWaterMark(reader.GetInt64(0), above, above > 0 && !reader.IsDBNull(2) ? reader.GetFieldValue<DateTimeOffset>(2) : null);
+    }
+
     public async Task<SubscriptionStatus?> GetSubscriptionStatusAsync(string name, CancellationToken cancellationToken = default) =>
         (await GetSubscriptionStatusesAsync(cancellationToken)).FirstOrDefault(s => s.Name == name);
 

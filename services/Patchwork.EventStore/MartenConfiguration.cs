@@ -32,6 +32,10 @@ internal static class MartenConfiguration
         marten.Events.MetadataConfig.CorrelationIdEnabled = true;
         marten.Events.MetadataConfig.CausationIdEnabled = true;
         marten.Events.MetadataConfig.HeadersEnabled = true;
+        // Spans for each session's connection and a counter of appended events by type, under Marten's own source and
+        // meter ("Marten"); they cost nothing unless a tracer or meter provider listens.
+        marten.OpenTelemetry.TrackConnections = JasperFx.OpenTelemetry.TrackLevel.Normal;
+        marten.OpenTelemetry.TrackEventCounters();
         marten.UseSystemTextJsonForSerialization(new System.Text.Json.JsonSerializerOptions(options.Json), EnumStorage.AsString, Casing.CamelCase);
         // Stable names only: a record renamed or moved never changes what the log says happened.
         foreach (var (type, name) in options.Events.All) marten.Events.MapEventType(type, name);

@@ -127,7 +127,7 @@ public sealed class SubscriptionRunner
             {
                 try
                 {
-                    await _handler.HandleAsync(new SubscriptionPage(Name, page, connection, transaction), cancellationToken);
+                    await _handler.HandleAsync(new SubscriptionPage(Name, page, connection, transaction) { Attempt = attempts }, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                     failure = null;
                 }

@@ -21,7 +21,11 @@ public sealed record SubscriptionPage(
     string Subscription,
     IReadOnlyList<RecordedEvent> Events,
     NpgsqlConnection Connection,
-    NpgsqlTransaction Transaction);
+    NpgsqlTransaction Transaction)
+{
+    /// <summary>0 the first time this runner hands the page over; more when the page is being retried after a failure.</summary>
+    public int Attempt { get; init; }
+}
 
 /// <summary>A point in the log: the sequence of the last event a subscription has handled.</summary>
 public readonly record struct SubscriptionPosition(long Sequence)
@@ -76,3 +80,6 @@ public sealed class SubscriptionOptions
         return TimeSpan.FromMilliseconds(Math.Min(doubled, MaxRetryDelay.TotalMilliseconds));
     }
 }
+
+/// <summary>The daemon's high-water mark, the events appended above it, and when the oldest of those was appended.</summary>
+public sealed record HighWaterMark(long Sequence, long EventsAbove, DateTimeOffset? OldestAboveAt);

@@ -7,6 +7,7 @@ using Patchwork.Server.Hosting;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.SignIn;
+using Patchwork.Server.Telemetry;
 using Patchwork.Server.Threads;
 using Patchwork.Server.Tokens;
 using Patchwork.Server.Web;
@@ -14,8 +15,9 @@ using Patchwork.Server.Web;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPatchworkHosting();
-builder.AddPatchworkDomain();
 var node = FeedExtensions.NewNodeId();
+builder.AddPatchworkTelemetry(node);
+builder.AddPatchworkDomain();
 builder.AddPatchworkMessaging(bus => bus.AddFeedConsumer(node));
 builder.AddPatchworkHealth();
 builder.AddPatchworkTokens();

@@ -14,12 +14,15 @@ public static class AccessPolicy
     /// <summary>The team of <paramref name="client"/> as <paramref name="viewer"/> may see it at <paramref name="now"/>.</summary>
     public static TeamView TeamOf(ClientSharing client, Partnership partnership, Viewer viewer, DateTimeOffset now, PolicyOptions options)
     {
+        using var activity = PolicyTelemetry.Start("team");
         var context = new Context(client, partnership, viewer, now, options);
         var visible = ImmutableArray.CreateBuilder<VisibleInvolvement>();
         var masked = ImmutableArray.CreateBuilder<MaskedEntry>();
+        var decisions = new List<AccessDecision>(client.Involvements.Count);
         foreach (var involvement in client.Involvements.Values.OrderBy(i => i.Start).ThenBy(i => i.Id.Value))
         {
             var decision = context.Decide(involvement);
+            decisions.Add(decision);
             if (decision.IsVisible)
             {
                 visible.Add(new VisibleInvolvement(involvement, decision.Rule));
@@ -30,6 +33,7 @@ public static class AccessPolicy
             }
         }
 
+        PolicyTelemetry.Decided(activity, decisions);
         // Ordered by handle, not by recording, so the list's order says nothing about when each began.
         return new TeamView(client.Client, viewer, visible.ToImmutable(), [.. masked.OrderBy(m => m.Handle.Value, StringComparer.Ordinal)]);
     }
@@ -37,13 +41,20 @@ public static class AccessPolicy
     /// <summary>The decision on every involvement of the client, hidden ones included, for the audit entry of a read.</summary>
     public static ImmutableArray<AccessDecision> DecideAll(ClientSharing client, Partnership partnership, Viewer viewer, DateTimeOffset now, PolicyOptions options)
     {
+        using var activity = PolicyTelemetry.Start("decide-all");
         var context = new Context(client, partnership, viewer, now, options);
-        return [.. client.Involvements.Values.OrderBy(i => i.Start).ThenBy(i => i.Id.Value).Select(context.Decide)];
+        return PolicyTelemetry.Decided(activity, [.. client.Involvements.Values.OrderBy(i => i.Start).ThenBy(i => i.Id.Value).Select(context.Decide)]);
     }
 
     /// <summary>Why one involvement is or is not visible to the viewer; null when the client has no such involvement.</summary>
-    public static AccessDecision? Decide(ClientSharing client, Partnership partnership, Viewer viewer, InvolvementId involvement, DateTimeOffset now, PolicyOptions options) =>
-        client.Involvements.TryGetValue(involvement, out var found) ? new Context(client, partnership, viewer, now, options).Decide(found) : null;
+    public static AccessDecision? Decide(ClientSharing client, Partnership partnership, Viewer viewer, InvolvementId involvement, DateTimeOffset now, PolicyOptions options)
+    {
+        if (!client.Involvements.TryGetValue(involvement, out var found)) return null;
+        using var activity = PolicyTelemetry.Start("decide");
+        var decision = new Context(client, partnership, viewer, now, options).Decide(found);
+        PolicyTelemetry.Decided(activity, [decision]);
+        return decision;
+    }
 
     /// <summary>The involvement behind a handle, only while it is masked for this very viewer; otherwise null.</summary>
     public static InvolvementId? Unmask(ClientSharing client, Partnership partnership, Viewer viewer, MaskedHandle handle, DateTimeOffset now, PolicyOptions options)

@@ -48,6 +48,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
             foreach (var notice in theirs)
                 await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
         }));
+        Telemetry.PatchworkMetrics.Delivered("feed", published.Count, page.Attempt);
     }
 
     private async Task<List<(FeedNotice Notice, long Sequence)>> ClientNoticesAsync(SubscriptionPage page, List<IGrouping<Guid, RecordedEvent>> streams,

@@ -50,9 +50,11 @@ public sealed class PartnerCommandConsumer(
             if (context.ReceiveContext.Body.Length > MaxCommandBytes)
                 throw new PartnerCommandRejected("body", $"is larger than {MaxCommandBytes} bytes");
             await handle(context);
+            Telemetry.PatchworkMetrics.PartnerCommandAccepted(typeof(T).Name);
         }
         catch (PartnerCommandRejected rejected)
         {
+            Telemetry.PatchworkMetrics.PartnerCommandRefused(typeof(T).Name, rejected.Field);
             await audit.RefusedAsync(organisation, context, typeof(T).Name, new ClientId(client), $"Invalid:{rejected.Field}");
             throw;
         }
@@ -117,8 +119,15 @@ public sealed class PartnerCommandConsumer(
             new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value));
         var current = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, context.CancellationToken);
         var decided = decide(current.State, by, clock.GetUtcNow());
-        // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
-        if (decided.Problem is { } problem) throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
+        if (decided.Problem is { } problem)
+        {
+            // Another delivery of this very message (a redelivery racing the original, on another node) may have committed
+            // between the inbox check above and the stream read: its event is why this copy sees "already recorded". The
+            // inbox row commits with that event, so it is visible now; the command is done, not refused.
+            if (await PartnerInboxProjection.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
+            // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
+            throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
+        }
         session.Append(client.Value, current.ExpectedVersion, decided.Value);
         try
         {

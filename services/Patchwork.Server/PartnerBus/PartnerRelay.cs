@@ -100,6 +100,7 @@ public sealed class PartnerRelay(
         // in every schema of the cluster: one slow or absent broker would stall the feed and every other relay with it.
         // A crash between the sends and the commit sends the page again with the same ids, and remembers the same.
         await RememberAsync(page, notices, cancellationToken);
+        Telemetry.PatchworkMetrics.Delivered("partner", notices.Count, page.Attempt);
     }
 
     /// <summary>The contract's notice for one change, its id derived from the event, the organisation, the kind and the subject.</summary>

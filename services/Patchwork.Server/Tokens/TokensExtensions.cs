@@ -172,6 +172,7 @@ public static class TokensExtensions
         identity.SetScopes(scopes);
         identity.SetResources(options.Audience);
         identity.SetDestinations(_ => [Destinations.AccessToken]);
+        Telemetry.PatchworkMetrics.TokenIssued();
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

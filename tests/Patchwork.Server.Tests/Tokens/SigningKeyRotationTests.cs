@@ -27,11 +27,11 @@ public sealed class RotatingTokenServer : TokenServer
 public static class SigningCertificateFile
 {
     /// <summary>A PKCS#12 file holding a fresh self-signed EC P-256 certificate, as infra/local or an operator makes one.</summary>
-    public static string Write(string directory, string name, string password, ECCurve? curve = null)
+    public static string Write(string directory, string name, string password, ECCurve? curve = null, DateTimeOffset? notAfter = null)
     {
         using var key = ECDsa.Create(curve ?? ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN=patchwork-{name}", key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), notAfter ?? DateTimeOffset.UtcNow.AddYears(1));
         var path = Path.Combine(directory, name + ".pfx");
         File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12, password));
         return path;
@@ -91,7 +91,7 @@ public sealed class TokenCertificateTests
     {
         var path = SigningCertificateFile.Write(Keys, "replaced", "right");
         var options = Options(path, "right");
-        var check = new TokenCertificatesReadiness(options);
+        var check = Check(options, new ManualClock(DateTimeOffset.UtcNow));
         (await check.CheckHealthAsync(new HealthCheckContext())).Status.ShouldBe(HealthStatus.Healthy);
 
         await File.WriteAllTextAsync(path, "not a certificate");
@@ -99,7 +99,33 @@ public sealed class TokenCertificateTests
         var report = await check.CheckHealthAsync(new HealthCheckContext());
         report.Status.ShouldBe(HealthStatus.Unhealthy);
         report.Description.ShouldNotBeNull().ShouldContain("Tokens:SigningCertificatePath");
+        report.Description.ShouldNotContain(path, Case.Sensitive, "readiness is public: it names the setting, never the file");
     }
+
+    [Fact]
+    public async Task Readiness_is_healthy_with_a_month_left_degraded_within_14_days_and_unhealthy_once_the_signing_certificate_expires()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var clock = new ManualClock(now);
+        var check = Check(Options(SigningCertificateFile.Write(Keys, "ten-days", "right", notAfter: now.AddDays(10)), "right"), clock);
+        var healthy = await Check(Options(SigningCertificateFile.Write(Keys, "a-month", "right", notAfter: now.AddDays(30)), "right"), clock)
+            .CheckHealthAsync(new HealthCheckContext());
+        healthy.Status.ShouldBe(HealthStatus.Healthy);
+        ((double)healthy.Data["signingCertificateDaysLeft"]).ShouldBeInRange(29.9, 30.0);
+
+        var expiring = await check.CheckHealthAsync(new HealthCheckContext());
+        expiring.Status.ShouldBe(HealthStatus.Degraded);
+        ((double)expiring.Data["signingCertificateDaysLeft"]).ShouldBeInRange(9.9, 10.0);
+        expiring.Description.ShouldNotBeNull().ShouldContain("expires within 14 days");
+
+        clock.Advance(TimeSpan.FromDays(11));
+        var expired = await check.CheckHealthAsync(new HealthCheckContext());
+        expired.Status.ShouldBe(HealthStatus.Unhealthy);
+        expired.Description.ShouldBe("the signing certificate has expired");
+    }
+
+    private static TokenCertificatesReadiness Check(TokenOptions options, TimeProvider clock) =>
+        new(options, new Health.HealthOptions(), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<TokenCertificatesReadiness>.Instance);
 
     private static TokenOptions Options(string signing, string password) => new()
     {
