@@ -24,9 +24,10 @@ namespace Patchwork.Server.Tests.Foundation;
 /// <summary>A host whose every span, metric and log record is kept in memory for the test to read.</summary>
 public sealed class TracedApiServer : ApiServer
 {
-    public List<Activity> Spans { get; } = [];
+    /// <summary>Spans as they end, on whatever thread ends them (the relays' in the background): read them under its lock.</summary>
+    public LockedList<Activity> Spans { get; } = new();
 
-    public List<MetricSnapshot> Metrics { get; } = [];
+    public LockedList<MetricSnapshot> Metrics { get; } = new();
 
     /// <summary>Each log record as its exporter would see it: category, message, attributes, scopes, trace and span ids.</summary>
     public ConcurrentQueue<string> LogLines { get; } = new();
@@ -38,6 +39,59 @@ public sealed class TracedApiServer : ApiServer
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(Metrics));
         services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new LogText(this)));
+    }
+
+    /// <summary>
+    /// The in-memory exporters add from the threads that end spans and collect metrics while the test reads: every add
+    /// takes the list's own lock, the one the test holds while it reads, and enumerating gives a copy.
+    /// </summary>
+    public sealed class LockedList<T> : ICollection<T>
+    {
+        private readonly List<T> _items = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (this) return _items.Count;
+            }
+        }
+
+        public bool IsReadOnly => false;
+
+        public void Add(T item)
+        {
+            lock (this) _items.Add(item);
+        }
+
+        public void Clear()
+        {
+            lock (this) _items.Clear();
+        }
+
+        public bool Contains(T item)
+        {
+            lock (this) return _items.Contains(item);
+        }
+
+        public void CopyTo(T[] array, int arrayIndex)
+        {
+            lock (this) _items.CopyTo(array, arrayIndex);
+        }
+
+        public bool Remove(T item)
+        {
+            lock (this) return _items.Remove(item);
+        }
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            List<T> copy;
+            lock (this) copy = [.. _items];
+            return copy.GetEnumerator();
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Copies what a log exporter would send as text (log records are pooled and reused once exported).</summary>
