@@ -41,6 +41,7 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
     public async Task Starting_a_stream_under_a_taken_id_is_refused_and_writes_nothing()
     {
         var team = await FormTeamAsync();
+        var before = await SequenceAsync();
         var session = _store.OpenSession();
         session.StartStream(team, "team", new TeamFormed(Guid.CreateVersion7()));
 
@@ -48,7 +49,7 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
 
         saved.Rejection.ShouldBe(new AppendRejection.StreamAlreadyExists(team, 1));
         (await _store.OpenSession().FetchStreamAsync(team)).Count.ShouldBe(1);
-        await SequenceShouldHaveNoHolesAsync();
+        (await SequenceAsync()).ShouldBe(before, "the refused start stored no event and drew no sequence number");
     }
 
     [Fact]
@@ -68,21 +69,23 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
     {
         var team = await FormTeamAsync();
         await AppendAsync(team, 1, new PractitionerJoined(SocialWorker, "allocated social worker"));
+        var before = await SequenceAsync();
 
         var saved = await AppendAsync(team, 1, new PractitionerJoined(PoliceOfficer, "investigating officer"));
 
         saved.Rejection.ShouldBe(new AppendRejection.VersionConflict(team, Expected: 1, Actual: 2));
         (await _store.OpenSession().FetchStreamAsync(team)).Count.ShouldBe(2);
-        await SequenceShouldHaveNoHolesAsync();
+        (await SequenceAsync()).ShouldBe(before, "the conflict stored no event and drew no sequence number");
     }
 
     [Fact]
     public async Task Appending_to_a_stream_that_does_not_exist_at_a_version_is_a_conflict_with_version_zero()
     {
+        var before = await SequenceAsync();
         var saved = await AppendAsync(Guid.CreateVersion7(), 3, new PractitionerLeft(SocialWorker));
 
         saved.Rejection.ShouldBeOfType<AppendRejection.VersionConflict>().Actual.ShouldBe(0);
-        await SequenceShouldHaveNoHolesAsync();
+        (await SequenceAsync()).ShouldBe(before, "the conflict stored no event and drew no sequence number");
     }
 
     [Fact]
@@ -182,14 +185,11 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
         return session.SaveChangesAsync();
     }
 
-    /// <summary>Every sequence number drawn belongs to a committed event, including the last one drawn.</summary>
-    private async Task SequenceShouldHaveNoHolesAsync()
-    {
-        var (count, highest, drawn) = (
-            await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.mt_events"),
-            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(max(seq_id), 0) FROM {schema}.mt_events"),
-            await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(pg_sequence_last_value('{schema}.mt_events_sequence'::regclass), 0)"));
-        highest.ShouldBe(count);
-        drawn.ShouldBe(highest);
-    }
+    /// <summary>
+    /// How many events are stored and the last sequence number drawn, compared around one refused save: what the test
+    /// itself did, whatever the class's other tests (a refused multi-stream save may leave a number unused) did before it.
+    /// </summary>
+    private async Task<(long Events, long Drawn)> SequenceAsync() => (
+        await TestStores.ScalarAsync<long>(_store, "SELECT count(*) FROM {schema}.mt_events"),
+        await TestStores.ScalarAsync<long>(_store, "SELECT coalesce(pg_sequence_last_value('{schema}.mt_events_sequence'::regclass), 0)"));
 }
