@@ -33,18 +33,7 @@ public sealed class PartnerRelayCrashTests(PostgresSchema schema, RabbitVirtualH
             // 50 after the kill, so the server dies with the log still growing beneath a relay that is mid-stream.
             var recorded = new List<Guid>();
             var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var appending = Task.Run(async () =>
-            {
-                var afterKill = 0;
-                while (afterKill < AppendedAfterKill)
-                {
-                    var client = ClientId.New();
-                    var involvement = InvolvementId.New();
-                    await AppendAsync(store, client, Involvement(client, involvement, Police));
-                    lock (recorded) recorded.Add(involvement.Value);
-                    if (killed.Task.IsCompleted) afterKill++;
-                }
-            });
+            var appending = AppendUntilAfterAsync(store, Police, recorded, killed.Task, AppendedAfterKill);
 
             // Killed once the relay has sent some: mid-relay, while appends go on.
             List<Heard> before;

@@ -185,6 +185,25 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
     }
 
+    /// <summary>
+    /// Records <paramref name="organisation"/>'s own involvements with new clients, one after another, each id added to
+    /// <paramref name="recorded"/>, until <paramref name="afterKill"/> more once <paramref name="killed"/> completes: a crash
+    /// test's node dies with the log still growing beneath its relay.
+    /// </summary>
+    public static Task AppendUntilAfterAsync(EventStore.EventStore store, OrganisationId organisation, List<Guid> recorded, Task killed, int afterKill) =>
+        Task.Run(async () =>
+        {
+            var appended = 0;
+            while (appended < afterKill)
+            {
+                var client = ClientId.New();
+                var involvement = InvolvementId.New();
+                await AppendAsync(store, client, Involvement(client, involvement, organisation));
+                lock (recorded) recorded.Add(involvement.Value);
+                if (killed.IsCompleted) appended++;
+            }
+        });
+
     public static InvolvementRecorded Involvement(ClientId client, InvolvementId id, OrganisationId organisation) =>
         new(id, client, PractitionerId.New(), "key worker", null, Category.General, Today.AddDays(-10), new ContactRoute("01632 960000", null), false,
             new ActedBy(organisation, null, null), Now);

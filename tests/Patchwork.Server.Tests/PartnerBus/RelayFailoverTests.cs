@@ -32,18 +32,7 @@ public sealed class RelayFailoverTests(PostgresSchema schema, RabbitVirtualHost 
         {
             var recorded = new List<Guid>();
             var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var appending = Task.Run(async () =>
-            {
-                var afterKill = 0;
-                while (afterKill < AppendedAfterKill)
-                {
-                    var client = ClientId.New();
-                    var involvement = InvolvementId.New();
-                    await AppendAsync(store, client, Involvement(client, involvement, Police));
-                    lock (recorded) recorded.Add(involvement.Value);
-                    if (killed.Task.IsCompleted) afterKill++;
-                }
-            });
+            var appending = AppendUntilAfterAsync(store, Police, recorded, killed.Task, AppendedAfterKill);
 
             // The first node alone: it leads, and the partner hears from it.
             try
