@@ -119,6 +119,7 @@ public sealed class EventSession
     {
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockStreamsAsync(connection, transaction, pending, cancellationToken);
         var appended = new List<(PendingStream Pending, StreamAction Action)>(pending.Count);
         await using (var session = _store.Marten.LightweightSession(SessionOptions.ForTransaction(transaction)))
         {
@@ -157,6 +158,29 @@ public sealed class EventSession
         await transaction.CommitAsync(cancellationToken);
         return (SaveResult.Saved([.. appended.Select(a => new StreamVersion(a.Pending.StreamId, a.Action.Events[^1].Version))]), false);
     }
+
+    /// <summary>
+    /// Marten's append reads the stream's version without a lock when no version is expected, so two sessions appending
+    /// "at any version" to one stream race for its next version (or to start it) and the loser is refused — again and
+    /// again on a busy stream. Such sessions first take a transaction-scoped advisory lock per stream, in id order, so
+    /// they wait their turn instead; the order also keeps two sessions that append to the same streams from
+    /// deadlocking. Advisory locks, not the streams' rows: a stream being started has no row yet, and a row lock would
+    /// stand in the way of the foreign-key checks of events appended at an expected version. The two-key form keeps
+    /// these locks apart from single-key advisory locks (Marten's daemon, the relays' leadership).
+    /// </summary>
+    private static async Task LockStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingStream> pending, CancellationToken cancellationToken)
+    {
+        if (pending.Count == 1 && pending[0].Expected.Value is not null) return;
+        var ids = pending.Select(p => p.StreamId.ToString()).Order(StringComparer.Ordinal).ToArray();
+        // unnest yields the ids in the array's order, so the locks are taken in that order.
+        await using var command = new NpgsqlCommand(
+            $"SELECT pg_advisory_xact_lock({StreamLockClass}, hashtext(id)) FROM unnest(@ids::text[]) AS id", connection, transaction);
+        command.Parameters.AddWithValue("ids", ids);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The first key of the streams' advisory locks ("PWST").</summary>
+    private const int StreamLockClass = 0x50575354;
 
     private void Stamp(IDocumentSession session)
     {
