@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using JasperFx.Events;
 using Marten;
@@ -16,6 +17,7 @@ public sealed class EventSession
     private const string ActorKindHeader = "patchwork-actor-kind";
     private const string ActorIdHeader = "patchwork-actor-id";
     private const string OrganisationHeader = "patchwork-organisation";
+    private const string TraceParentHeader = "traceparent";
 
     private readonly EventStore _store;
     private readonly List<PendingStream> _pending = [];
@@ -192,6 +194,8 @@ public sealed class EventSession
             session.SetHeader(ActorIdHeader, actor.Id.ToString());
         }
         if (Metadata.OrganisationId is { } organisation) session.SetHeader(OrganisationHeader, organisation.ToString());
+        // The trace the save belongs to (a request, a partner's command), so whatever relays these events joins it.
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } trace }) session.SetHeader(TraceParentHeader, trace);
     }
 
     internal static EventMetadata MetadataOf(IEvent e)
@@ -208,7 +212,8 @@ public sealed class EventSession
             AsGuid(e.CorrelationId),
             AsGuid(e.CausationId),
             ActingPrincipal.FromStored(Header(ActorKindHeader), AsGuid(Header(ActorIdHeader))),
-            AsGuid(Header(OrganisationHeader)));
+            AsGuid(Header(OrganisationHeader)),
+            Header(TraceParentHeader));
     }
 
     private static async Task WriteEnlistedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<EnlistedWrite> writes, CancellationToken cancellationToken)

@@ -38,6 +38,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         // reads its notice list finds it there. A crash between the two stores nothing twice (ids are fixed) and the
         // page, not yet checkpointed, is relayed again.
         var published = await notices.StoreAsync(found, cancellationToken);
+        var traceOf = TracesOf(page, found);
         // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
         // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
         // stay in position order, as a browser resumes after the last position it saw.
@@ -46,9 +47,19 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
         {
             foreach (var notice in theirs)
+            {
+                using var span = Telemetry.PatchworkMetrics.StartRelaying("feed", traceOf.GetValueOrDefault(notice.Id));
                 await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
+            }
         }));
         Telemetry.PatchworkMetrics.Delivered("feed", published.Count, page.Attempt);
+    }
+
+    /// <summary>Each notice's trace: the one that saved the event it tells of.</summary>
+    private static Dictionary<Guid, string?> TracesOf(SubscriptionPage page, List<(FeedNotice Notice, long Sequence)> found)
+    {
+        var bySequence = page.Events.ToDictionary(e => e.Sequence, e => e.Metadata.TraceParent);
+        return found.DistinctBy(f => f.Notice.Id).ToDictionary(f => f.Notice.Id, f => bySequence.GetValueOrDefault(f.Sequence));
     }
 
     private async Task<List<(FeedNotice Notice, long Sequence)>> ClientNoticesAsync(SubscriptionPage page, List<IGrouping<Guid, RecordedEvent>> streams,

@@ -59,7 +59,7 @@ public sealed class PartnerRelay(
         var historiesRead = teams.HistoriesAsync(clients, cancellationToken);
         var told = await ToldAsync(page, [.. clients.Select(c => c.Value)], cancellationToken);
         var (histories, partnership) = await historiesRead;
-        var notices = new List<(OrganisationId Organisation, Guid Id, object Notice)>();
+        var notices = new List<(OrganisationId Organisation, Guid Id, object Notice, string? Trace)>();
         foreach (var stream in clientEvents.GroupBy(e => e.StreamId))
         {
             var client = new ClientId(stream.Key);
@@ -76,7 +76,7 @@ public sealed class PartnerRelay(
                     foreach (var change in SharingChanges.For(recorded.Data, before, after, current, partnership, Viewer.ForOrganisation(organisation), now, policy, toldHere))
                     {
                         var notice = NoticeOf(change, recorded, organisation, client);
-                        notices.Add((organisation, notice.NoticeId, notice));
+                        notices.Add((organisation, notice.NoticeId, notice, recorded.Metadata.TraceParent));
                     }
                 }
             }
@@ -91,8 +91,11 @@ public sealed class PartnerRelay(
         await Task.WhenAll(notices.GroupBy(n => n.Organisation).Select(async theirs =>
         {
             var endpoint = await endpoints.GetSendEndpoint(new Uri($"exchange:{new PartnerBrokerNames(theirs.Key.Value).NoticeExchange}"));
-            foreach (var (_, id, notice) in theirs)
+            foreach (var (_, id, notice, trace) in theirs)
+            {
+                using var span = Telemetry.PatchworkMetrics.StartRelaying("partner", trace);
                 await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, limit.Token);
+            }
         }));
 
         // Only now, after the broker has confirmed, does the page's transaction write (and so take a transaction id). A
@@ -136,11 +139,11 @@ public sealed class PartnerRelay(
     }
 
     /// <summary>Written in the page's transaction, so what was told commits with the checkpoint.</summary>
-    private async Task RememberAsync(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice)> notices, CancellationToken cancellationToken)
+    private async Task RememberAsync(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice, string? Trace)> notices, CancellationToken cancellationToken)
     {
         // One batch, one round trip; its statements run in the page's order, so told-then-unshared in one page ends untold.
         await using var batch = new Npgsql.NpgsqlBatch(page.Connection, page.Transaction);
-        foreach (var (organisation, _, notice) in notices)
+        foreach (var (organisation, _, notice, _) in notices)
         {
             var (sql, involvement) = notice switch
             {

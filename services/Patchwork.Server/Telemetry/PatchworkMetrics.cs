@@ -42,4 +42,25 @@ public static class PatchworkMetrics
 
     public static void TokenIssued() => TokensIssued.Add(1);
 
+    /// <summary>
+    /// A relay's hand-over of one notice, as a child of the trace that saved its event (a request, a partner's command):
+    /// the relay runs in the background, later, so the trace is carried in the event's <c>traceparent</c> header. The
+    /// broker's publish and every node's consume follow as its children.
+    /// </summary>
+    public static Activity? StartRelaying(string channel, string? traceParent)
+    {
+        ActivityContext.TryParse(traceParent, null, isRemote: true, out var saved);
+        var span = Source.StartActivity($"relay {channel} notice", ActivityKind.Producer, saved);
+        span?.SetTag("patchwork.channel", channel);
+        return span;
+    }
+
+    /// <summary>The push of a notice to a practitioner's open connections on this node: the trace's last step.</summary>
+    public static Activity? StartPushing(int connections)
+    {
+        var span = Source.StartActivity("feed push", ActivityKind.Producer);
+        span?.SetTag("patchwork.connections", connections);
+        return span;
+    }
+
 }

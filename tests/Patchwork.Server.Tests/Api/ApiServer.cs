@@ -109,6 +109,9 @@ public class ApiServer : IAsyncLifetime
 
     public HttpClient Anonymous() => _factory!.CreateClient();
 
+    /// <summary>The in-memory server's handler, for a client other than HttpClient (a SignalR connection) to reach the host.</summary>
+    public HttpMessageHandler Handler() => _factory!.Server.CreateHandler();
+
     /// <summary>A client with no credentials that sees each redirect as it comes, as the pages answer it.</summary>
     public HttpClient AnonymousWithoutRedirects() => _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 

@@ -6,6 +6,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -13,7 +16,11 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Patchwork.Core;
+using Patchwork.Core.Involvements;
 using Patchwork.Server.Demo;
+using Patchwork.Server.Feed;
+using Patchwork.Server.PartnerBus.Registration;
+using Patchwork.Server.SignIn;
 using Patchwork.Server.Telemetry;
 using Patchwork.Server.Tests.Api;
 using Patchwork.Server.Tokens;
@@ -24,6 +31,14 @@ namespace Patchwork.Server.Tests.Foundation;
 /// <summary>A host whose every span, metric and log record is kept in memory for the test to read.</summary>
 public sealed class TracedApiServer : ApiServer
 {
+    public TracedApiServer()
+    {
+        // Registering a partner system (the partner command's trace) makes its broker user through the management API.
+        Settings.TryAdd("RabbitMq:ManagementUrl", LocalServers.RabbitManagementUrl.ToString());
+        Settings.TryAdd("RabbitMq:AdminUsername", LocalServers.RabbitAdminUsername);
+        Settings.TryAdd("RabbitMq:AdminPassword", LocalServers.RabbitAdminPassword);
+    }
+
     /// <summary>Spans as they end, on whatever thread ends them (the relays' in the background): read them under its lock.</summary>
     public LockedList<Activity> Spans { get; } = new();
 
@@ -39,6 +54,11 @@ public sealed class TracedApiServer : ApiServer
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(Metrics));
         services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new LogText(this)));
+        // The feed hub admits a practitioner through this host's test header, as the API here does (the hub's own door,
+        // cookie and authenticator code, is proven by the feed and sign-in tests).
+        services.PostConfigure<AuthorizationOptions>(authorization => authorization.AddPolicy(PatchworkClaims.PractitionerPolicy, policy => policy
+            .AddAuthenticationSchemes(TestPractitionerScheme.Name)
+            .RequireClaim(PatchworkClaims.Practitioner)));
     }
 
     /// <summary>
@@ -240,6 +260,73 @@ public sealed class TelemetryTests(TracedApiServer server) : IClassFixture<Trace
 
         var partner = await server.AsPartnerOf(DemoPartnership.Police.Id, PartnerScopes.Read);
         (await partner.GetAsync($"/api/v1/clients/{DemoPartnership.Ellie.Value}/team?purpose=casework")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_partner_command_and_the_notice_it_becomes_on_a_practitioners_screen_are_one_trace()
+    {
+        // The police's case system sends a command on its own queue; the officer on Ellie's team has the feed open and is
+        // told of the new police involvement.
+        RegisteredPartnerSystem police;
+        await using (var scope = server.Services.CreateAsyncScope())
+            police = await scope.ServiceProvider.GetRequiredService<PartnerSystemRegistry>().RegisterAsync(
+                new PartnerSystemRequest(DemoPartnership.Police.Id, "police case system", [PartnerScopes.InvolvementsWrite], null, ClientSecret: true), default);
+        var seen = System.Threading.Channels.Channel.CreateUnbounded<FeedNoticeResponse>();
+        var officer = DemoPartnership.PoliceOfficer;
+        await using var feed = new HubConnectionBuilder()
+            .WithUrl(new Uri("http://localhost/hubs/feed"), options =>
+            {
+                options.Transports = HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => server.Handler();
+                options.Headers[TestPractitionerScheme.Header] = $"{officer.Id.Value}|{officer.Agency.Id.Value}|{officer.Roles}";
+            })
+            .Build();
+        feed.On<FeedNoticeResponse>("notice", notice => seen.Writer.TryWrite(notice));
+        await feed.StartAsync();
+
+        var involvement = InvolvementId.New();
+        var messageId = Guid.CreateVersion7();
+        await using (var connection = await new RabbitMQ.Client.ConnectionFactory
+        {
+            HostName = LocalServers.RabbitHost, Port = LocalServers.RabbitPort, VirtualHost = police.Broker.VirtualHost,
+            UserName = police.Broker.Username, Password = police.Broker.Password,
+        }.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync(new RabbitMQ.Client.CreateChannelOptions(true, true)))
+        {
+            await PartnerBus.PartnerRelayRig.SendCommandAsync(channel, police.Broker, messageId, "RecordInvolvement",
+                PartnerBus.PartnerRelayRig.RecordCommand(DemoPartnership.Ellie, involvement, "general"));
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        FeedNoticeResponse notice;
+        do notice = await seen.Reader.ReadAsync(deadline.Token);
+        while (notice.SubjectId != involvement.Value);
+
+        // The command's consume starts the trace; every later step carries it: the append, the relay, the fan-out's
+        // publish and consume, and the push to the practitioner's connection.
+        var tracer = server.Services.GetRequiredService<TracerProvider>();
+        var consumed = await Eventually.Within(TimeSpan.FromSeconds(30), () =>
+        {
+            tracer.ForceFlush();
+            return Task.FromResult(server.Spans.FirstOrDefault(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer
+                && Equals(s.GetTagItem("messaging.message.id"), messageId.ToString())));
+        }, span => span is not null, "the partner command's consume span");
+        var trace = consumed!.TraceId;
+        var inTrace = await Eventually.Within(TimeSpan.FromSeconds(30), () =>
+        {
+            tracer.ForceFlush();
+            return Task.FromResult(server.Spans.Where(s => s.TraceId == trace).ToList());
+        }, spans => spans.Any(s => s.DisplayName == "feed push"), "the push of the notice in the command's trace");
+        Console.WriteLine($"one trace, {inTrace.Count} spans: " + string.Join(" > ", inTrace.OrderBy(s => s.StartTimeUtc).Select(s => $"{s.Source.Name}:{s.DisplayName}")));
+
+        inTrace.ShouldContain(s => s.Source.Name == "Npgsql", "the append to the log");
+        inTrace.ShouldContain(s => s.DisplayName == "relay feed notice", "the feed relay's hand-over, though it ran later in the background");
+        inTrace.ShouldContain(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Producer, "the fan-out's publish");
+        inTrace.ShouldContain(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer && s.SpanId != consumed.SpanId, "the node's consume of the notice");
+        var push = inTrace.Single(s => s.DisplayName == "feed push" && s.ParentSpanId != default);
+        push.GetTagItem("patchwork.connections").ShouldBe(1);
+        // The positive control: a relay span of another save (the demo's seeding) is not in this trace.
+        server.Spans.ShouldContain(s => s.DisplayName == "relay feed notice" && s.TraceId != trace);
     }
 
     /// <summary>Everything exported so far, as text: span names and attributes, metric names and labels, log lines.</summary>
