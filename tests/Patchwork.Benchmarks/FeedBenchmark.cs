@@ -161,7 +161,7 @@ internal static partial class FeedBenchmark
         foreach (var socket in rawHeld) await socket.DisposeAsync();
     }
 
-    private static async Task<List<FeedClient>> OpenManyAsync(Uri server, CookieContainer cookies, int count, string path = "/hubs/feed", bool handshake = true)
+    internal static async Task<List<FeedClient>> OpenManyAsync(Uri server, CookieContainer cookies, int count, string path = "/hubs/feed", bool handshake = true)
     {
         var opened = new List<FeedClient>(count);
         for (var batch = 0; batch < count; batch += 100)
@@ -215,13 +215,13 @@ internal static partial class FeedBenchmark
         return Percentile(timings, 0.5);
     }
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }
 
-    private static ProcessStartInfo ServerArguments(string schema, string virtualHost, string mail)
+    internal static ProcessStartInfo ServerArguments(string schema, string virtualHost, string mail)
     {
         var origin = "http://127.0.0.1:" + LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Patchwork.Server.dll"), "--urls", origin]);
@@ -247,7 +247,7 @@ internal static partial class FeedBenchmark
     }
 
     /// <summary>As a browser does: the invitation link, a password, then authenticator enrolment; the cookie jar is the session.</summary>
-    private static async Task<CookieContainer> SignInAsync(Uri server, string mail, DemoPartnership.Staff staff)
+    internal static async Task<CookieContainer> SignInAsync(Uri server, string mail, DemoPartnership.Staff staff)
     {
         var cookies = new CookieContainer();
         using var http = Browser(server, cookies);
@@ -260,7 +260,7 @@ internal static partial class FeedBenchmark
         return cookies;
     }
 
-    private static async Task<JsonElement> SendJsonAsync(HttpClient http, string token, string path, object body)
+    internal static async Task<JsonElement> SendJsonAsync(HttpClient http, string token, string path, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         request.Headers.Add("RequestVerificationToken", token);
@@ -270,10 +270,10 @@ internal static partial class FeedBenchmark
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static HttpClient Browser(Uri server, CookieContainer cookies) =>
+    internal static HttpClient Browser(Uri server, CookieContainer cookies) =>
         new(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = server };
 
-    private static async Task<string> AntiforgeryAsync(HttpClient http) =>
+    internal static async Task<string> AntiforgeryAsync(HttpClient http) =>
         (await http.GetFromJsonAsync<JsonElement>("/account/antiforgery")).GetProperty("requestToken").GetString()!;
 
     private static async Task<string> PostFormAsync(HttpClient http, string path, Dictionary<string, string> fields)
@@ -290,7 +290,7 @@ internal static partial class FeedBenchmark
     private static partial Regex InvitationLink();
 
     /// <summary>A child process serving HTTP on a loopback port, and its resident memory as the kernel counts it.</summary>
-    private sealed class ServerProcess : IAsyncDisposable
+    internal sealed class ServerProcess : IAsyncDisposable
     {
         private readonly Process _process;
 
@@ -337,6 +337,9 @@ internal static partial class FeedBenchmark
             long.Parse(File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 
+        /// <summary>The server's open file descriptors: sockets (HTTP, feed, PostgreSQL, RabbitMQ) and files.</summary>
+        public int OpenDescriptors() => Directory.GetFileSystemEntries($"/proc/{_process.Id}/fd").Length;
+
         public async ValueTask DisposeAsync()
         {
             if (_disposed) return;
@@ -353,7 +356,7 @@ internal static partial class FeedBenchmark
     }
 
     /// <summary>One browser end of the feed: SignalR's JSON handshake, pings every 15 s, and (for the watched one) notices by subject.</summary>
-    private sealed class FeedClient : IAsyncDisposable
+    internal sealed class FeedClient : IAsyncDisposable
     {
         private static readonly byte[] Ping = Encoding.UTF8.GetBytes("{\"type\":6}" + Separator);
         private readonly ClientWebSocket _socket;

@@ -31,6 +31,13 @@ internal static class BenchmarkMain
             return;
         }
 
+        // The soak is not a benchmark (no baseline, minutes long): it runs alone.
+        if (args is ["soak", ..])
+        {
+            await Soak.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+            return;
+        }
+
         var clientsIndex = Array.IndexOf(args, "--clients");
         var clients = clientsIndex >= 0 ? int.Parse(args[clientsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
         var only = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal) || args[i - 1] is "--reseed"))
