@@ -56,13 +56,16 @@ internal static class SubjectAccessWords
         var looks = read.ShownAudit.Select(a => new LookAtRecord(a.Entry.At,
             a.Entry.Actor.Kind == EventStore.PrincipalKind.Practitioner ? Practitioner(new PractitionerId(a.Entry.Actor.Id)) : "Their organisation's own computer system",
             read.OrganisationName(a.Entry.Organisation),
-            FhirCodes.AuditActions.GetValueOrDefault(a.Entry.Action) ?? "Used the record",
+            ToYou(FhirCodes.AuditActions.GetValueOrDefault(a.Entry.Action) ?? "Used the record"),
             a.Shown.Purpose, How(a.Entry.Channel), a.Entry.Outcome == AuditOutcome.Allowed)).ToList();
 
         return new SubjectAccessCopy(read.Client.Value, read.At, Practitioner(read.Exporter.Id),
             read.Everything ? "the partnership" : read.OrganisationName(read.Exporter.Organisation), read.Everything,
             person, erasure, team, read.Masked.Count, shared, looks);
     }
+
+    /// <summary>The actions' words speak of "the person"; the copy speaks to them.</summary>
+    private static string ToYou(string words) => words.Replace("the person's", "your", StringComparison.Ordinal).Replace("the person", "you", StringComparison.Ordinal);
 
     private static string With(SharingScope scope, SubjectAccessRead read) =>
         scope.Organisation is { } organisation ? read.OrganisationName(organisation) : $"Every {SectorWords(scope.Sector)} organisation in the partnership";
