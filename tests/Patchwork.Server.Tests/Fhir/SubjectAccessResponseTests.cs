@@ -120,13 +120,13 @@ public sealed partial class SubjectAccessResponseTests(SignedInApiServer server)
         var paths = new[] { $"/api/v1/clients/{person.Client}/export.fhir?purpose=checking", $"/clients/{person.Client}/subject-access?purpose=checking" };
         // Someone on the team, a DPO of an organisation with no involvement, and a manager: none of them exports.
         foreach (var caller in new[] { DemoPartnership.SocialWorker, DemoPartnership.Teacher, DemoPartnership.TeamManager })
-        foreach (var path in paths)
-        {
-            using var refused = await (await server.AsAsync(caller)).GetAsync(path);
-            var body = await refused.Content.ReadAsStringAsync();
-            refused.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{caller.Name} {path}: {body}");
-            body.ShouldNotContain(person.FamilyName);
-        }
+            foreach (var path in paths)
+            {
+                using var refused = await (await server.AsAsync(caller)).GetAsync(path);
+                var body = await refused.Content.ReadAsStringAsync();
+                refused.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{caller.Name} {path}: {body}");
+                body.ShouldNotContain(person.FamilyName);
+            }
         using (var refused = await (await server.AsAsync(new Core.PractitionerId(DemoPartnership.Derive("subject access refuge dpo")), DemoPartnership.Refuge.Id, Core.Roles.DataProtectionOfficer)).GetAsync(paths[0]))
             refused.StatusCode.ShouldBe(HttpStatusCode.NotFound, "the refuge holds nothing of this person");
 
@@ -251,25 +251,36 @@ public sealed partial class SubjectAccessResponseTests(SignedInApiServer server)
         var worker = await server.AsAsync(DemoPartnership.SocialWorker);
         var client = await IdAsync(await worker.PostAsJsonAsync("/api/v1/clients", new
         {
-            givenNames = "Rowan", familyName, dateOfBirth = "2010-02-03", nhsNumber, postcode = "SO23 8UJ", candidatesSeen = true,
+            givenNames = "Rowan",
+            familyName,
+            dateOfBirth = "2010-02-03",
+            nhsNumber,
+            postcode = "SO23 8UJ",
+            candidatesSeen = true,
         }), "clientId");
         var c = $"/api/v1/clients/{client}";
         var involvements = new List<(DemoPartnership.Staff Staff, Guid Id)>();
         foreach (var (staff, role) in new[] { (DemoPartnership.SocialWorker, "Allocated social worker"), (DemoPartnership.PoliceOfficer, "Public protection officer") })
             involvements.Add((staff, await IdAsync(await (await server.AsAsync(staff)).PostAsJsonAsync($"{c}/involvements", new
             {
-                role, category = "general", start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                role,
+                category = "general",
+                start = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 contact = new { phone = "01632 960555" },
             }), "involvementId")));
         await IdAsync(await worker.PostAsJsonAsync($"{c}/consents", new
         {
-            scope = new { sector = "police" }, categories = new { includesGeneral = true, named = Array.Empty<string>() }, givenBy = "client",
+            scope = new { sector = "police" },
+            categories = new { includesGeneral = true, named = Array.Empty<string>() },
+            givenBy = "client",
             evidence = new { kind = "written", reference = "form 12" },
         }), "id");
         await IdAsync(await worker.PostAsJsonAsync($"{c}/objections", new { scope = new { sector = "housing" } }), "id");
         await IdAsync(await worker.PostAsJsonAsync($"{c}/sharing-without-consent", new
         {
-            lawfulBasis = "safeguardingChild", justification = "risk of significant harm", expiresAt = DateTimeOffset.UtcNow.AddDays(7),
+            lawfulBasis = "safeguardingChild",
+            justification = "risk of significant harm",
+            expiresAt = DateTimeOffset.UtcNow.AddDays(7),
         }), "id");
         var readPurpose = "strategy meeting " + Guid.NewGuid().ToString("N")[..6];
         using (var read = await worker.GetAsync($"{c}/team?purpose={Uri.EscapeDataString(readPurpose)}"))
