@@ -232,7 +232,7 @@ public sealed partial class SubjectAccessResponseTests(SignedInApiServer server)
         text.ShouldContain("What Patchwork holds about this person");
         text.ShouldContain($"Your personal details were erased on <time datetime=\"{erasedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}\">");
         text.ShouldContain(reason);
-        text.ShouldContain("your name, date of birth, NHS number");
+        text.ShouldContain("<li>Name, date of birth, NHS number, postcode", Case.Sensitive);
         text.ShouldNotContain(person.FamilyName);
         Table(text, "worked-with").ShouldContain(row => row.Contains("Allocated social worker") && row.Contains("To "), "the skeleton stays: who worked with them");
     }

@@ -6,7 +6,8 @@ namespace Patchwork.Server.Api.Audit;
 
 /// <summary>
 /// One JSON document of what the exporter may hold about a client (DESIGN.md §6, §3 rule 10): identity, involvements,
-/// masked entries ("another service is involved"), consents, bases and the audit, whose rules only a partnership admin reads in full.
+/// masked entries ("another service is involved"), consents, bases and the audit, whose rules only a partnership admin reads in full;
+/// after an erasure, <see cref="Erasure"/> says when, why, what went and what stays.
 /// </summary>
 public sealed record SubjectAccessExport(
     Guid ClientId,
