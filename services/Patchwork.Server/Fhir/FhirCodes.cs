@@ -22,11 +22,57 @@ public static class FhirCodes
     public const string PartnerSystemIdSystem = Namespace + "/Id/partner-system";
     public const string RequestContactExtension = Namespace + "/StructureDefinition/request-contact";
     public const string ErasedExtension = Namespace + "/StructureDefinition/erased";
+    public const string LocalReferenceSystem = Namespace + "/Id/local-reference";
+
+    public const string DicomSystem = "http://dicom.nema.org/resources/ontology/DCM";
+    public const string AuditEventTypeSystem = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+    public const string RestfulInteractionSystem = "http://hl7.org/fhir/restful-interaction";
+    public const string AuditSourceTypeSystem = "http://terminology.hl7.org/CodeSystem/security-source-type";
+    public const string AuditEntityTypeSystem = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+    public const string ObjectRoleSystem = "http://terminology.hl7.org/CodeSystem/object-role";
+    public const string ActReasonSystem = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+    public const string DataOperationSystem = "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
+    public const string ProvenanceParticipantSystem = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 
     public const string ConsentScopeSystem = "http://terminology.hl7.org/CodeSystem/consentscope";
-    public const string ActCodeSystem = "http://terminology.hl7.org/v3/ActCode";
+    public const string ActCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
     public const string LoincSystem = "http://loinc.org";
     public const string ParticipationTypeSystem = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+
+    /// <summary>
+    /// The actions Patchwork's audit entries name about a client, as the subtype of their AuditEvents (beside the published
+    /// type): its own acts, for which no published code system has words.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> AuditActions { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["client.register"] = "Registered the person",
+        ["client.search"] = "Found the person in a search",
+        ["client.list"] = "Saw the person in their list of clients",
+        ["client.team.read"] = "Looked at who works with the person",
+        ["client.consents.read"] = "Looked at the person's consents and lawful bases",
+        ["client.audit.read"] = "Looked at who viewed the person's record",
+        ["client.export"] = "Exported what is held about the person",
+        ["client.erase"] = "Erased the person's personal details",
+        ["involvement.record"] = "Recorded working with the person",
+        ["involvement.change"] = "Changed the details of working with the person",
+        ["involvement.end"] = "Recorded that work with the person ended",
+        ["consent.record"] = "Recorded the person's consent",
+        ["consent.withdraw"] = "Recorded that consent was withdrawn",
+        ["objection.record"] = "Recorded the person's objection",
+        ["objection.withdraw"] = "Recorded that an objection was withdrawn",
+        ["sharing-without-consent.request"] = "Asked to share without consent",
+        ["sharing-without-consent.approve"] = "Approved sharing without consent",
+        ["break-glass.grant"] = "Used emergency access",
+        ["attention.raise"] = "Raised concern about the person with the team",
+        ["contact.request"] = "Asked to contact another service",
+        ["contact.answer"] = "Answered a request to be contacted",
+        ["thread.start"] = "Started a conversation about the person",
+        ["thread.post"] = "Wrote in a conversation about the person",
+        ["thread.read"] = "Read a conversation about the person",
+        ["thread.list"] = "Looked at the conversations about the person",
+        ["thread.mark-read"] = "Marked a conversation as read",
+        ["thread.withdraw"] = "Withdrew a message about the person",
+    };
 
     /// <summary>The Patchwork code system's concepts: each code and what it means.</summary>
     public static IReadOnlyList<(string Code, string Display, string Definition)> Concepts { get; } =
@@ -45,7 +91,18 @@ public static class FhirCodes
         ("public-task", "Public task", "Lawful basis: a task in the public interest."),
         ("vital-interests", "Vital interests", "Lawful basis: protecting someone's life."),
         ("break-glass-grant", "Break-glass grant", "Emergency access by one practitioner for a few hours, with a written justification."),
+        ("objection", "Objection", "The person objects to sharing with an organisation or a sector."),
+        ("channel-api", "The API", "Channel: Patchwork's HTTP API, by a practitioner's session or a partner system's token."),
+        ("channel-web", "The web pages", "Channel: Patchwork's pages in a practitioner's browser."),
+        ("channel-bus", "The partner message bus", "Channel: a partner system's command over the message bus."),
+        ("channel-hub", "The live feed", "Channel: the live notice feed to a practitioner's browser."),
+        ("channel-fhir", "The FHIR door", "Channel: the FHIR R4 read door for partner systems, or the FHIR subject access export."),
+        .. AuditActions.Select(a => (a.Key, a.Value, "Audit entry action \"" + a.Key + "\": " + a.Value.ToLowerInvariant() + ".")),
     ];
+
+
+    /// <summary>The Patchwork code for an audit channel.</summary>
+    public static Coding Channel(string channel) => Code("channel-" + channel.ToLowerInvariant());
 
     public static Coding Code(string code) =>
         Concepts.FirstOrDefault(c => c.Code == code) is { Code: not null } concept

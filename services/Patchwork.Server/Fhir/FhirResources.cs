@@ -30,33 +30,50 @@ public static class FhirResources
     public static CareTeam CareTeam(TeamView team, Partnership partnership)
     {
         ArgumentNullException.ThrowIfNull(team);
+        return CareTeam(team.Client, team.Visible.Select(v => (v.Involvement, (Coding?)FhirCodes.Code(FhirCodes.For(v.Rule)), (string?)null)),
+            team.Masked.Select(m => m.Handle), partnership);
+    }
+
+    /// <summary>
+    /// The team as a subject access export holds it: every involvement it holds, ended ones with their end, each with its
+    /// practitioner's name where known, and the masked entries ("another service is involved") as the exporter sees them.
+    /// </summary>
+    public static CareTeam CareTeam(ClientId client, IEnumerable<Involvement> involvements, IEnumerable<MaskedHandle> masked, Partnership partnership,
+        Func<Involvement, string?> practitionerName) =>
+        CareTeam(client, involvements.OrderBy(i => i.Start).ThenBy(i => i.Id.Value).Select(i => (i, (Coding?)null, practitionerName(i))), masked, partnership);
+
+    private static CareTeam CareTeam(ClientId client, IEnumerable<(Involvement Involvement, Coding? Rule, string? Name)> shown, IEnumerable<MaskedHandle> masked,
+        Partnership partnership)
+    {
         ArgumentNullException.ThrowIfNull(partnership);
+        var members = shown.ToList();
         var careTeam = new CareTeam
         {
-            Id = team.Client.Value.ToString(),
+            Id = client.Value.ToString(),
             Status = Hl7.Fhir.Model.CareTeam.CareTeamStatus.Active,
             Name = "Who else works with this person",
-            Subject = new ResourceReference("Patient/" + team.Client.Value),
+            Subject = new ResourceReference("Patient/" + client.Value),
         };
-        foreach (var organisation in team.Visible.Select(v => v.Involvement.Organisation).Distinct().OrderBy(o => o.Value))
+        foreach (var organisation in members.Select(v => v.Involvement.Organisation).Distinct().OrderBy(o => o.Value))
             careTeam.Contained.Add(Organization(organisation, partnership));
-        foreach (var visible in team.Visible)
+        foreach (var (involvement, rule, name) in members)
         {
-            var involvement = visible.Involvement;
-            careTeam.Contained.Add(Role(involvement));
+            careTeam.Contained.Add(Role(involvement, name));
+            var role = new CodeableConcept { Coding = [FhirCodes.Code("involved")], Text = involvement.Role };
+            if (rule is not null) role.Coding.Add(rule);
             careTeam.Participant.Add(new CareTeam.ParticipantComponent
             {
-                Role = [new CodeableConcept { Coding = [FhirCodes.Code("involved"), FhirCodes.Code(FhirCodes.For(visible.Rule))], Text = involvement.Role }],
+                Role = [role],
                 Member = new ResourceReference("#" + involvement.Id.Value),
                 Period = Period(involvement.Start, involvement.End),
             });
         }
-        foreach (var masked in team.Masked)
+        foreach (var handle in masked)
         {
             careTeam.Participant.Add(new CareTeam.ParticipantComponent
             {
                 Role = [new CodeableConcept { Coding = [FhirCodes.Code("another-service")], Text = "another service is involved" }],
-                Extension = [new Extension(FhirCodes.RequestContactExtension, new FhirString(masked.Handle.Value))],
+                Extension = [new Extension(FhirCodes.RequestContactExtension, new FhirString(handle.Value))],
             });
         }
         return careTeam;
@@ -71,7 +88,7 @@ public static class FhirResources
             .Select(i => Guid.Parse(i.Value!));
     }
 
-    private static Organization Organization(OrganisationId organisation, Partnership partnership)
+    internal static Organization Organization(OrganisationId organisation, Partnership partnership)
     {
         var known = partnership.Organisations.GetValueOrDefault(organisation);
         var resource = new Organization
@@ -84,7 +101,7 @@ public static class FhirResources
         return resource;
     }
 
-    private static PractitionerRole Role(Involvement involvement)
+    private static PractitionerRole Role(Involvement involvement, string? practitionerName)
     {
         var role = new PractitionerRole
         {
@@ -97,7 +114,7 @@ public static class FhirResources
             Specialty = [new CodeableConcept { Text = involvement.Category.Name }],
         };
         if (involvement.Practitioner is { } practitioner)
-            role.Practitioner = new ResourceReference { Identifier = new Identifier(FhirCodes.PractitionerIdSystem, practitioner.Value.ToString()) };
+            role.Practitioner = new ResourceReference { Identifier = new Identifier(FhirCodes.PractitionerIdSystem, practitioner.Value.ToString()), Display = practitionerName };
         if (involvement.Service is { Length: > 0 } service) role.Specialty.Add(new CodeableConcept { Text = service });
         if (involvement.Contact.Phone is { Length: > 0 } phone)
             role.Telecom.Add(new ContactPoint(ContactPoint.ContactPointSystem.Phone, ContactPoint.ContactPointUse.Work, phone));
@@ -149,10 +166,12 @@ public static class FhirResources
         };
     }
 
-    private static FhirConsent Basis(ClientId client, SharingWithoutConsentBasis basis, DateTimeOffset now) => new()
+    /// <summary>A lawful basis for sharing without consent; one still awaiting a manager's approval is proposed.</summary>
+    public static FhirConsent Basis(ClientId client, SharingWithoutConsentBasis basis, DateTimeOffset now) => new()
     {
         Id = basis.Id.Value.ToString(),
-        Status = basis.IsInForce(now) ? FhirConsent.ConsentState.Active : FhirConsent.ConsentState.Inactive,
+        Status = basis.IsInForce(now) ? FhirConsent.ConsentState.Active
+            : basis.ApprovedAt is null && now < basis.ExpiresAt ? FhirConsent.ConsentState.Proposed : FhirConsent.ConsentState.Inactive,
         Scope = new CodeableConcept(FhirCodes.ConsentScopeSystem, "patient-privacy", "Privacy Consent"),
         Category = [new CodeableConcept { Coding = [FhirCodes.Code("sharing-without-consent")], Text = "sharing without consent, on a lawful basis" }],
         Patient = new ResourceReference("Patient/" + client.Value),
@@ -166,6 +185,32 @@ public static class FhirResources
             Code = [new CodeableConcept { Coding = [FhirCodes.Code("general-involvements")] }],
         },
     };
+
+    /// <summary>The person objects to sharing with an organisation or sector: a Consent that denies it (opt-out), inactive once withdrawn.</summary>
+    public static FhirConsent Objection(ClientId client, Core.Objections.Objection objection, Partnership partnership, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(objection);
+        return new FhirConsent
+        {
+            Id = objection.Id.Value.ToString(),
+            Status = objection.IsInForce(now) ? FhirConsent.ConsentState.Active : FhirConsent.ConsentState.Inactive,
+            Scope = new CodeableConcept(FhirCodes.ConsentScopeSystem, "patient-privacy", "Privacy Consent"),
+            Category = [new CodeableConcept { Coding = [FhirCodes.Code("objection")], Text = "objection to sharing" }],
+            Patient = new ResourceReference("Patient/" + client.Value),
+            DateTime = Instant(objection.RecordedAt),
+            PolicyRule = new CodeableConcept(FhirCodes.ActCodeSystem, "OPTOUT", "opt-out"),
+            Provision = new FhirConsent.provisionComponent
+            {
+                Type = FhirConsent.ConsentProvisionType.Deny,
+                Period = new Period { Start = Instant(objection.RecordedAt), End = objection.WithdrawnAt is { } withdrawn ? Instant(withdrawn) : null },
+                Actor = [new FhirConsent.provisionActorComponent
+                {
+                    Role = new CodeableConcept(FhirCodes.ParticipationTypeSystem, "IRCP", "information recipient"),
+                    Reference = Recipient(objection.Scope, partnership),
+                }],
+            },
+        };
+    }
 
     private static ResourceReference Recipient(SharingScope scope, Partnership partnership) =>
         scope.Organisation is { } organisation

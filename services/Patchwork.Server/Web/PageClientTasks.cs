@@ -47,6 +47,17 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
             e.Action, e.Channel.ToString(), e.Purpose, e.Outcome == AuditOutcome.Allowed))];
     }
 
+    public bool PreparesSubjectAccess =>
+        DeskReading.Me(Http).Actor is Actor.Practitioner me && (me.Holds(Roles.DataProtectionOfficer) || me.Holds(Roles.PartnershipAdmin));
+
+    public async Task<DeskOutcome<SubjectAccessCopy>> SubjectAccessAsync(ClientId client, string? purpose, CancellationToken cancellationToken)
+    {
+        var answer = await records.SubjectAccessAsync(Http, DeskReading.Me(Http), client, purpose, cancellationToken);
+        return answer.Read is { } read
+            ? DeskOutcome<SubjectAccessCopy>.Done(SubjectAccessWords.Copy(read))
+            : DeskReading.Outcome(Http, answer.Refusal!, (SubjectAccessCopy copy) => copy);
+    }
+
     public async Task<DeskOutcome<InvolvementId>> EndInvolvementAsync(ClientId client, InvolvementId involvement, DateOnly? end, CancellationToken cancellationToken)
     {
         var me = DeskReading.Me(Http);

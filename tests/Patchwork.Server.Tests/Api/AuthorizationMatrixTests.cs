@@ -61,6 +61,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
         GET    search                                   401  200  200  200  200  200  200  200  200  200  200  200  200  200
         GET    who-viewed                               401  200  404  200  200  404  404  200  200  403  403  404  404  200
         GET    export                                   401  404  404  404  404  404  404  200  200  403  403  404  404  404
+        GET    export-fhir                              401  404  404  404  404  404  404  200  200  403  403  404  404  404
         POST   erase                                    401  404  404  404  404  404  404  404  409  403  403  404  404  404
         POST   register-client                          401  201  201  201  201  201  201  201  201  201  201  201  201  201
         POST   record-involvement                       401  409  201  409  409  201  201  403  403  201  201  403  403  409
@@ -87,6 +88,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
         ["search"] = "GET /api/v1/clients",
         ["who-viewed"] = "GET /api/v1/clients/{clientId}/audit",
         ["export"] = "GET /api/v1/clients/{clientId}/export",
+        ["export-fhir"] = "GET /api/v1/clients/{clientId}/export.fhir",
         ["erase"] = "POST /api/v1/clients/{clientId}/erasure",
         ["register-client"] = "POST /api/v1/clients",
         ["record-involvement"] = "POST /api/v1/clients/{clientId}/involvements",
@@ -222,6 +224,7 @@ public sealed class AuthorizationMatrixTests(SignedInApiServer server) : IClassF
             "search" => await http.GetAsync($"/api/v1/clients?familyName={world.FamilyName}&dateOfBirth=2011-04-17&purpose=matrix"),
             "who-viewed" => await http.GetAsync($"{c}/audit"),
             "export" => await http.GetAsync($"{c}/export?purpose=subject%20access%20request"),
+            "export-fhir" => await http.GetAsync($"{c}/export.fhir?purpose=subject%20access%20request"),
             "erase" => await http.PostAsJsonAsync($"{c}/erasure", new { reason = "retention period over" }),
             "register-client" => await http.PostAsJsonAsync("/api/v1/clients", new
             {

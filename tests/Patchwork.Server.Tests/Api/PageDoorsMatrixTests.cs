@@ -35,8 +35,11 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
     // staff get 404. Tasks on one's own involvement (consent, objection, attention, sharing without consent) need an
     // active involvement; ending one is one's own; a request to share without consent shows to the team and to managers
     // (who approve it: the approval's own decision says which manager may), not to DPOs or administrators; who viewed
-    // follows its API. Administration: the agreements to their readers (DPOs and administrators), making and ending
-    // them to the partnership admin, invitations and partner systems to organisation admins.
+    // follows its API; the person's copy of a subject access export follows the export's (a DPO of an involved
+    // organisation, a partnership admin), and its form asking the purpose is shown to anyone who prepares copies at all
+    // (DPOs and partnership admins), the same for any client, naming none. Administration: the agreements to their readers
+    // (DPOs and administrators), making and ending them to the partnership admin, invitations and partner systems to
+    // organisation admins.
     //                                                     Anon SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO  POA  UDPO NC
     private const string Reads = """
         GET    home                                         in  page page page page page page page page in   in   page page page
@@ -54,6 +57,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         GET    raise-attention                              in  page 404  page page 404  404  404  404  in   in   404  404  page
         GET    break-glass                                  in  page page page page page page page page in   in   page page page
         GET    who-viewed                                   in  page 404  page page 404  404  page page in   in   404  404  page
+        GET    subject-access                               in  404  404  404  404  404  404  page page in   in   404  404  404
+        GET    subject-access-form                          in  404  404  404  404  404  404  page page in   in   404  page 404
         GET    threads                                      in  page page page page page 404  page page in   in   page 404  page
         GET    thread                                       in  404  404  page 404  404  404  404  404  in   in   404  404  404
         GET    admin                                        in  404  404  404  404  404  404  page page in   in   page page 404
@@ -117,6 +122,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         ["raise-attention"] = "ANY /clients/{client:guid}/attention",
         ["break-glass"] = "ANY /clients/{client:guid}/break-glass",
         ["who-viewed"] = "ANY /clients/{client:guid}/who-viewed",
+        ["subject-access"] = "ANY /clients/{client:guid}/subject-access",
+        ["subject-access-form"] = "ANY /clients/{client:guid}/subject-access",
         ["threads"] = "ANY /clients/{client:guid}/threads",
         ["thread"] = "ANY /clients/{client:guid}/threads/{thread:guid}",
         ["reply"] = "ANY /clients/{client:guid}/threads/{thread:guid}",
@@ -389,6 +396,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
                 "raise-attention" => $"{c}/attention",
                 "break-glass" => $"{c}/break-glass",
                 "who-viewed" => $"{c}/who-viewed",
+                "subject-access" => $"{c}/subject-access?purpose=page%20matrix",
+                "subject-access-form" => $"{c}/subject-access",
                 "threads" => $"{c}/threads",
                 "thread" or "reply" => $"{c}/threads/{Thread}",
                 "admin" => "/admin",

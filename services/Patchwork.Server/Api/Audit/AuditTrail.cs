@@ -138,6 +138,16 @@ public sealed class AuditTrail
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
+    /// <summary>The first erasure of the client's personal data that was carried out, or null: its allowed entry is the record of it.</summary>
+    public async Task<AuditEntry?> ErasureAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand(
+            $"SELECT {Columns} FROM {_table} WHERE client_id = @client AND action = 'client.erase' AND outcome = 'allowed' ORDER BY id LIMIT 1");
+        command.Parameters.AddWithValue("client", client.Value);
+        command.Parameters.Add(Uuid("organisation", null));
+        return (await ReadAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
     /// <summary>One page of a client's entries, oldest first, after the entry <paramref name="after"/>: the subject access export's order.</summary>
     /// <remarks>Entries after <paramref name="until"/> are left out, so paging a log that grows as it is read still ends.</remarks>
     public async Task<IReadOnlyList<AuditEntry>> PageForwardAsync(ClientId client, OrganisationId? organisation, Guid? after, Guid until, int count,

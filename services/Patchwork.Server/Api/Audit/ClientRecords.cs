@@ -66,37 +66,67 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     {
         if (!AuditApi.TryReadExportCursor(cursor, out var position)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestExportPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestExportPage}");
+        var opened = await OpenAsync(http, caller, client, purpose, cancellationToken);
+        if (opened.Refusal is { } refused) return refused;
+        var read = opened.Read!;
+        var count = limit ?? DefaultExportPage;
+        // The log as it stood at the first page (its own entry included): each page adds an entry, and paging must end.
+        var until = position?.Until ?? await trail.LatestAsync(client, cancellationToken);
+        var entries = await trail.PageForwardAsync(client, read.Everything ? null : caller.Organisation, position?.After, until, count + 1, cancellationToken);
+        return TypedResults.Ok(SubjectAccessExport.From(client, read.At, read.Identity, read.Sharing, read.Masked, [.. entries.Take(count)], read.Detail,
+            read.Justifications, entries.Count > count ? AuditApi.ExportCursor(entries[count - 1].Id, until) : null, read.Erasure));
+    }
+
+    /// <summary>
+    /// The same subject access as <see cref="ExportAsync"/> — the same door, refusals and audit entry (action
+    /// <c>client.export</c>) — with the whole access log as it stood when the export began, for the FHIR Bundle and the
+    /// page for the person, which are read whole. <see cref="SubjectAccessAnswer.Refusal"/> is the API's answer when refused.
+    /// </summary>
+    public async Task<SubjectAccessAnswer> SubjectAccessAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose,
+        CancellationToken cancellationToken)
+    {
+        var opened = await OpenAsync(http, caller, client, purpose, cancellationToken);
+        if (opened.Read is not { } read) return opened;
+        var until = await trail.LatestAsync(client, cancellationToken);
+        var entries = await trail.PageForwardAsync(client, read.Everything ? null : caller.Organisation, null, until, int.MaxValue, cancellationToken);
+        var organisations = entries.Select(e => e.Organisation).Concat(read.Sharing.Involvements.Values.Select(i => i.Organisation))
+            .Append(caller.Organisation).Distinct();
+        var names = await Web.DeskReading.PractitionersAsync(store, organisations, cancellationToken);
+        return new SubjectAccessAnswer(null, read with { Audit = entries, Practitioners = names });
+    }
+
+    /// <summary>The export's door: who may export (rule 10), the purpose, the audit entry, and what the exporter's organisation holds.</summary>
+    private async Task<SubjectAccessAnswer> OpenAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
+    {
         var held = await LoadAsync(client, cancellationToken);
         var vault = services.GetService<ClientIdentityVault>();
         var identity = vault is null ? null : await vault.ReadAsync(client, cancellationToken);
+        var erasure = await trail.ErasureAsync(client, cancellationToken);
         var me = caller.Actor as Actor.Practitioner;
         var everything = me?.Holds(Roles.PartnershipAdmin) == true;
         var ownOrganisation = me?.Holds(Roles.DataProtectionOfficer) == true && held?.Sharing.Involvements.Values.Any(i => i.Organisation == me.Organisation) == true;
-        if ((held is null && identity is null) || me is null || !(everything || ownOrganisation))
+        if ((held is null && identity is null && erasure is null) || me is null || !(everything || ownOrganisation))
         {
-            await audit.DeniedAsync(http, caller, "client.export", client, held is null && identity is null ? "NoSuchClient" : "NotEntitled", purpose);
-            return ApiProblems.NoSuchClient();
+            await audit.DeniedAsync(http, caller, "client.export", client, held is null && identity is null && erasure is null ? "NoSuchClient" : "NotEntitled", purpose);
+            return new SubjectAccessAnswer(ApiProblems.NoSuchClient(), null);
         }
         if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > ClientReads.MaxPurposeLength)
         {
             await audit.DeniedAsync(http, caller, "client.export", client, "Invalid:purpose");
-            return ApiProblems.Invalid("purpose", $"say why you are exporting this client's records, in 1 to {ClientReads.MaxPurposeLength} characters");
+            return new SubjectAccessAnswer(ApiProblems.Invalid("purpose", $"say why you are exporting this client's records, in 1 to {ClientReads.MaxPurposeLength} characters"), null);
         }
 
         var now = clock.GetUtcNow();
+        var partnership = await reader.PartnershipAsync(cancellationToken);
         var (sharing, masked) = everything
             ? (held?.Sharing ?? ClientSharing.Empty(client), [])
-            : HeldBy(held!, await reader.PartnershipAsync(cancellationToken), me, now);
+            : HeldBy(held!, partnership, me, now);
         var disclosed = sharing.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value).ToList();
         // The export's own entry is written first, so the export includes the access that produced it.
         await audit.AllowedDisclosingAsync(http, caller, "client.export", client, everything ? "SubjectAccess:PartnershipAdmin" : "SubjectAccess:OwnOrganisation",
             purpose, disclosed);
-        var count = limit ?? DefaultExportPage;
-        // The log as it stood at the first page (its own entry included): each page adds an entry, and paging must end.
-        var until = position?.Until ?? await trail.LatestAsync(client, cancellationToken);
-        var entries = await trail.PageForwardAsync(client, everything ? null : caller.Organisation, position?.After, until, count + 1, cancellationToken);
-        return TypedResults.Ok(SubjectAccessExport.From(client, now, identity, sharing, masked, [.. entries.Take(count)], AuditDetails.For(caller),
-            await JustificationsAsync(client, cancellationToken), entries.Count > count ? AuditApi.ExportCursor(entries[count - 1].Id, until) : null));
+        return new SubjectAccessAnswer(null, new SubjectAccessRead(client, now, me, purpose, everything, identity, sharing, masked, AuditDetails.For(caller),
+            await JustificationsAsync(client, cancellationToken), erasure is { } erased ? new ClientErasure(erased.At, erased.Purpose) : null, partnership));
     }
 
     /// <summary>

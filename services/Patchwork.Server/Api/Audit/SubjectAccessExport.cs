@@ -6,7 +6,8 @@ namespace Patchwork.Server.Api.Audit;
 
 /// <summary>
 /// One JSON document of what the exporter may hold about a client (DESIGN.md §6, §3 rule 10): identity, involvements,
-/// masked entries ("another service is involved"), consents, bases and the audit, whose rules only a partnership admin reads in full.
+/// masked entries ("another service is involved"), consents, bases and the audit, whose rules only a partnership admin reads in full;
+/// after an erasure, <see cref="Erasure"/> says when, why, what went and what stays.
 /// </summary>
 public sealed record SubjectAccessExport(
     Guid ClientId,
@@ -19,12 +20,13 @@ public sealed record SubjectAccessExport(
     IReadOnlyList<SubjectAccessExport.BasisPart> SharingWithoutConsent,
     IReadOnlyList<SubjectAccessExport.GrantPart> BreakGlass,
     IReadOnlyList<AuditEntryResponse> Audit,
-    string? AuditNextCursor = null)
+    string? AuditNextCursor = null,
+    SubjectAccessExport.ErasurePart? Erasure = null)
 {
     /// <summary>One page of the export: the record in full, and <paramref name="audit"/>, one page of the access log (oldest first).</summary>
     public static SubjectAccessExport From(ClientId client, DateTimeOffset now, ClientIdentity? identity, ClientSharing sharing,
         IReadOnlyList<MaskedHandle> masked, IReadOnlyList<AuditEntry> audit, AuditDetail detail, IReadOnlyDictionary<Guid, string> justifications,
-        string? auditNextCursor)
+        string? auditNextCursor, ClientErasure? erasure = null)
     {
         ArgumentNullException.ThrowIfNull(sharing);
         ArgumentNullException.ThrowIfNull(masked);
@@ -41,8 +43,12 @@ public sealed record SubjectAccessExport(
             [.. sharing.SharingWithoutConsent.Values.Select(b => new BasisPart(b.Id.Value, b.Basis.ToString(), Justifications.Show(justifications, b.Id.Value), b.RequestedBy.Organisation.Value,
                 b.RequestedAt, b.ExpiresAt, b.ApprovedBy?.Value, b.ApprovedAt))],
             [.. sharing.Grants.Values.Select(g => new GrantPart(g.Id.Value, g.Practitioner.Value, g.Organisation.Value, Justifications.Show(justifications, g.Id.Value), g.GrantedAt, g.ExpiresAt))],
-            [.. audit.Select(entry => AuditEntryResponse.For(entry, detail, justifications))], auditNextCursor);
+            [.. audit.Select(entry => AuditEntryResponse.For(entry, detail, justifications))], auditNextCursor,
+            erasure is null ? null : new ErasurePart(erasure.At, erasure.Reason, ClientErasure.Erased, ClientErasure.Kept));
     }
+
+    /// <summary>The person's personal data was erased at <paramref name="ErasedAt"/>: what went, why, and what the record keeps.</summary>
+    public sealed record ErasurePart(DateTimeOffset ErasedAt, string? Reason, IReadOnlyList<string> Erased, string Kept);
 
     public sealed record IdentityPart(string GivenNames, string FamilyName, DateOnly DateOfBirth, string? NhsNumber, string? Postcode,
         IReadOnlyDictionary<Guid, string> LocalReferences);

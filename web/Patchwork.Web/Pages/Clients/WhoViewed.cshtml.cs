@@ -17,6 +17,9 @@ public sealed class WhoViewedModel(IClientTasks tasks) : PageModel
 
     public Paging Pages { get; private set; } = null!;
 
+    /// <summary>A DPO or partnership admin is offered the person's copy (the export's own door then decides for this client).</summary>
+    public bool OffersSubjectAccess => tasks.PreparesSubjectAccess;
+
     public async Task<IActionResult> OnGetAsync(Guid client, CancellationToken cancellationToken)
     {
         Client = client;
@@ -33,6 +36,7 @@ public sealed class WhoViewedModel(IClientTasks tasks) : PageModel
         "client.list" => "Saw the client in their list",
         "client.audit.read" => "Viewed who viewed",
         "client.export" => "Exported everything held",
+        "client.erase" => "Erased the client's personal details",
         "break-glass.grant" => "Used emergency access",
         _ => action.Replace('.', ' ').Replace('-', ' '),
     };
