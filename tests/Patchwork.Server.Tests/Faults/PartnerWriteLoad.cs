@@ -17,7 +17,9 @@ namespace Patchwork.Server.Tests.Faults;
 
 /// <summary>
 /// A partner system's case management system under load: <see cref="Callers"/> callers recording the organisation's
-/// involvements over HTTP with a real access token, each with a few clients of its own, until stopped. A caller answered
+/// involvements over HTTP with a real access token, each with a few clients of its own, until stopped, at
+/// <see cref="WritesPerSecond"/> in all — above the national peak DESIGN.md §7 estimates (under 50 writes/s), and a rate
+/// the relays keep up with on this machine, so that what a test waits for after a fault is the fault's backlog. A caller answered
 /// 503 retries the same involvement (same id) after a short pause, as a well-behaved partner does; a 409 on such a retry
 /// says the earlier attempt's commit had landed although its answer was lost. Every answer is kept, stamped with when
 /// its request was sent and answered.
@@ -25,6 +27,11 @@ namespace Patchwork.Server.Tests.Faults;
 public sealed class PartnerWriteLoad : IAsyncDisposable
 {
     public const int Callers = 16;
+
+    public const int WritesPerSecond = 60;
+
+    /// <summary>Each caller's pace: one new involvement per slot (a retry after 503 does not wait for one).</summary>
+    private static readonly TimeSpan Slot = TimeSpan.FromSeconds((double)Callers / WritesPerSecond);
 
     /// <summary>The pause after a 503 before the retry: shorter than Retry-After, so the outage sees many requests.</summary>
     private static readonly TimeSpan PauseAfterUnavailable = TimeSpan.FromMilliseconds(100);
@@ -68,6 +75,9 @@ public sealed class PartnerWriteLoad : IAsyncDisposable
 
     /// <summary>Answers of 503 that arrived at or after <paramref name="since"/>.</summary>
     public int UnavailableSince(DateTime since) => _answers.Count(a => a.Status == 503 && a.AnsweredAt >= since);
+
+    /// <summary>The answers so far by status, for the test's output and a failure's message ("201: 228, 503: 115").</summary>
+    public string ByStatus => string.Join(", ", _answers.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
 
     /// <summary>Answers outside the contract: anything but 2xx, 409, 412, or 503 with Retry-After (0 = no answer at all).</summary>
     public IReadOnlyList<Answer> OutsideTheContract =>
@@ -135,8 +145,12 @@ public sealed class PartnerWriteLoad : IAsyncDisposable
     private async Task CallAsync(int caller)
     {
         var mine = _clients[caller];
+        // Staggered, so the callers' slots spread over the second rather than arriving together.
+        var next = DateTime.UtcNow + Slot * caller / Callers;
         for (var n = 0; !_stop.IsCancellationRequested; n++)
         {
+            if (next - DateTime.UtcNow is { Ticks: > 0 } early) await Task.Delay(early);
+            next = DateTime.UtcNow + Slot;
             var client = mine[n % mine.Count];
             var involvement = Guid.CreateVersion7();
             var firstUnavailable = (DateTime?)null;
