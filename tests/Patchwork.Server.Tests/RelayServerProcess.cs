@@ -7,11 +7,40 @@ namespace Patchwork.Server.Tests;
 
 /// <summary>
 /// A Patchwork server as a process of its own on a schema and virtual host of a test's, for tests that kill it with
-/// SIGKILL mid-relay. What it prints is drained (a full pipe would block it) and its last lines kept for a failure's message.
+/// SIGKILL mid-relay, or kill the database or broker beneath it. What it prints is drained (a full pipe would block it)
+/// and its last lines kept for a failure's message.
 /// </summary>
-public sealed class RelayServerProcess(string schema, RabbitVirtualHost virtualHost)
+public sealed class RelayServerProcess
 {
     private readonly ConcurrentQueue<string> _said = new();
+    private readonly Dictionary<string, string> _settings;
+
+    /// <summary>A server on the shared cluster, in <paramref name="schema"/>, and the shared broker node's <paramref name="virtualHost"/>.</summary>
+    public RelayServerProcess(string schema, RabbitVirtualHost virtualHost)
+        : this(schema, LocalServers.PostgresApp, LocalServers.PostgresOwner, virtualHost.Host, virtualHost.Port, virtualHost.Name, virtualHost.Username, virtualHost.Password)
+    {
+    }
+
+    /// <summary>A server on the schema's cluster (perhaps a test's own) and the broker a rig uses (perhaps a test's own node).</summary>
+    public RelayServerProcess(PostgresSchema schema, PartnerBus.BrokerAddress broker)
+        : this(schema.Name, schema.AppConnectionString, schema.OwnerConnectionString, broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password)
+    {
+    }
+
+    private RelayServerProcess(string schema, string application, string owner, string brokerHost, int brokerPort, string virtualHost, string username, string password) =>
+        _settings = new(StringComparer.Ordinal)
+        {
+            ["ConnectionStrings__Patchwork"] = application,
+            ["ConnectionStrings__PatchworkOwner"] = owner,
+            ["EventStore__Schema"] = schema,
+            ["Tokens__Schema"] = schema,
+            ["Policy__MaskingKey"] = LocalServers.Get("Policy__MaskingKey"),
+            ["RabbitMq__Host"] = brokerHost,
+            ["RabbitMq__Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
+            ["RabbitMq__VirtualHost"] = virtualHost,
+            ["RabbitMq__Username"] = username,
+            ["RabbitMq__Password"] = password,
+        };
 
     /// <summary>The last 40 lines the server printed.</summary>
     public string LastSaid => string.Join('\n', _said);
@@ -24,16 +53,7 @@ public sealed class RelayServerProcess(string schema, RabbitVirtualHost virtualH
         var port = LoopbackPort.Free();
         Address = new Uri($"http://127.0.0.1:{port}/");
         var start = ServerProcessStart.On(port);
-        start.Environment["ConnectionStrings__Patchwork"] = LocalServers.PostgresApp;
-        start.Environment["ConnectionStrings__PatchworkOwner"] = LocalServers.PostgresOwner;
-        start.Environment["EventStore__Schema"] = schema;
-        start.Environment["Tokens__Schema"] = schema;
-        start.Environment["Policy__MaskingKey"] = LocalServers.Get("Policy__MaskingKey");
-        start.Environment["RabbitMq__Host"] = virtualHost.Host;
-        start.Environment["RabbitMq__Port"] = virtualHost.Port.ToString(CultureInfo.InvariantCulture);
-        start.Environment["RabbitMq__VirtualHost"] = virtualHost.Name;
-        start.Environment["RabbitMq__Username"] = virtualHost.Username;
-        start.Environment["RabbitMq__Password"] = virtualHost.Password;
+        foreach (var (key, value) in _settings) start.Environment[key] = value;
         var server = Process.Start(start)!;
         server.OutputDataReceived += (_, line) => Keep(line.Data);
         server.ErrorDataReceived += (_, line) => Keep(line.Data);

@@ -8,13 +8,25 @@ namespace Patchwork.Testing;
 /// </summary>
 public sealed class PostgresSchema : IAsyncLifetime
 {
+    private readonly PrivatePostgres? _cluster;
+
+    /// <summary>A schema in the shared local cluster (as a class fixture).</summary>
+    public PostgresSchema()
+    {
+    }
+
+    private PostgresSchema(PrivatePostgres cluster) => _cluster = cluster;
+
+    /// <summary>A schema in a test's own cluster, which the test may kill; <see cref="InitializeAsync"/> makes it.</summary>
+    public static PostgresSchema On(PrivatePostgres cluster) => new(cluster);
+
     public string Name { get; } = "t_" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Connection string of the application role (insert and read only, as in production).</summary>
-    public string AppConnectionString => LocalServers.PostgresApp;
+    public string AppConnectionString => _cluster?.AppConnectionString ?? LocalServers.PostgresApp;
 
     /// <summary>Connection string of the owner role, which runs migrations.</summary>
-    public string OwnerConnectionString => LocalServers.PostgresOwner;
+    public string OwnerConnectionString => _cluster?.OwnerConnectionString ?? LocalServers.PostgresOwner;
 
     public async Task InitializeAsync()
     {

@@ -53,6 +53,15 @@ public sealed class PrivateBroker : IAsyncLifetime
         IsRunning = false;
     }
 
+    /// <summary>
+    /// Sets the node's memory high watermark so low that its memory alarm goes off: the broker stops reading from every
+    /// connection that publishes (consumers still receive) until <see cref="ClearMemoryAlarmAsync"/>.
+    /// </summary>
+    public Task RaiseMemoryAlarmAsync() => RunAsync("broker", "alarm", "raise");
+
+    /// <summary>Puts the configured memory high watermark back: the alarm clears and blocked publishers go on.</summary>
+    public Task ClearMemoryAlarmAsync() => RunAsync("broker", "alarm", "clear");
+
     public async Task DisposeAsync()
     {
         await RunAsync("broker", "kill").ContinueWith(_ => { }, TaskScheduler.Default);

@@ -15,6 +15,9 @@ public static class HostingExtensions
             throw new InvalidOperationException("SignIn:PublicBaseUrl is required in Production: the public https origin invitation links use (e.g. https://patchwork.example).");
         // Registered before every other startup filter, so it runs before all of their middleware.
         builder.Services.AddSingleton<IStartupFilter>(new ProxyHeaders(ProxyHeaders.From(builder.Configuration)));
+        // Next, so that an exception from any later middleware (authentication's token check included) is mapped in one place.
+        builder.Services.AddExceptionHandler<DatabaseUnavailable>();
+        builder.Services.AddSingleton<IStartupFilter, ExceptionsMappedFirst>();
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(json =>
         {
@@ -29,5 +32,18 @@ public static class HostingExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<IStartupFilter, PrivateByDefault>();
         return builder;
+    }
+
+    /// <summary>
+    /// The exception handler ahead of every middleware Program.cs adds: <see cref="DatabaseUnavailable"/> answers an
+    /// outage with 503; anything else becomes a bare 500 problem document, logged as an error.
+    /// </summary>
+    private sealed class ExceptionsMappedFirst : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseExceptionHandler();
+            next(app);
+        };
     }
 }

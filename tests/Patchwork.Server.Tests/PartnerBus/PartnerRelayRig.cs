@@ -46,6 +46,9 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         new(schema, new BrokerAddress(broker.Host, broker.Port, broker.VirtualHost, broker.Username, broker.Password,
             broker.ManagementUrl, broker.AdminUsername, broker.AdminPassword));
 
+    /// <summary>The broker the rig provisions partners on and reads their queues from.</summary>
+    public BrokerAddress Broker => broker;
+
     /// <summary>The audit trail in the rig's schema.</summary>
     public AuditTrail Audit(EventStore.EventStore store) => new(store.DataSource, new EventStoreOptions { Schema = schema.Name });
 
