@@ -13,6 +13,13 @@ internal sealed partial class RequestGuard(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext context)
     {
+        if (UnknownCharset(context.Request.ContentType) is { } charset)
+        {
+            // The JSON reader would throw on it inside binding (issue 26's fuzz found the 500): refused here, by name.
+            await TypedResults.Problem($"Content-Type: the charset '{charset}' is not a known encoding; send JSON in UTF-8",
+                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported Media Type").ExecuteAsync(context);
+            return;
+        }
         if (context.Request.ContentLength > MaxBodyBytes)
         {
             await TooLarge().ExecuteAsync(context);
@@ -50,6 +57,21 @@ internal sealed partial class RequestGuard(RequestDelegate next)
                     ? "is not valid here: check the JSON syntax and the value's type"
                     : "is missing or not in the expected form");
             await result.ExecuteAsync(context);
+        }
+    }
+
+    private static string? UnknownCharset(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed) || parsed.Charset is not { Length: > 0 } charset)
+            return null;
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(charset.ToString().Trim('"'));
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return charset.ToString();
         }
     }
 

@@ -95,7 +95,7 @@ public sealed class HttpFuzzer(ApiContract contract, IReadOnlyDictionary<FuzzCal
         catch (Exception e) when (e is not TaskCanceledException)
         {
             // The test host rethrows what the application did not handle: in a real host, a 500.
-            return (599, new FuzzFailure("5xx", request, $"the host threw {e.GetType().Name}: {e.Message}"));
+            return (599, new FuzzFailure("5xx", request, $"the host threw {e.GetType().Name}: {e.Message} at {string.Join(" < ", (e.StackTrace ?? "").Split('\n').Take(4).Select(l => l.Trim()))}"));
         }
         using (response)
         {

@@ -77,7 +77,8 @@ public static class RequestGenerators
     private static Gen<string> PathValue(string name, FuzzValues known) => Gen.Frequency(
         (6, Gen.Elements(known.For(name))),
         (2, RandomGuid()),
-        (2, Gen.Elements(HostileStrings.Where(s => s.Length > 0))));
+        // Not NUL: the test host's request builder refuses a path holding one before the application sees it (Kestrel answers it 400 itself).
+        (2, Gen.Elements(HostileStrings.Where(s => s.Length > 0 && !s.Contains('\u0000', StringComparison.Ordinal)))));
 
     private static Gen<KeyValuePair<string, string>?> QueryValue(IOpenApiParameter parameter) => Gen.Frequency(
         (3, Gen.Constant<KeyValuePair<string, string>?>(null)),
