@@ -162,9 +162,7 @@ public static class SignInExtensions
             context.Response.Redirect(context.RedirectUri);
             return;
         }
-        // A script (or the SignalR client) reads a problem; an HTML sign-in page in its place would only confuse it. The partner
-        // bearer's challenge (the same policy's other scheme) may have written it already.
-        if (context.Response.HasStarted) return;
+        // A script (or the SignalR client) reads a problem; an HTML sign-in page in its place would only confuse it.
         await (status == StatusCodes.Status401Unauthorized
             ? TypedResults.Problem(statusCode: status, title: "Sign in first", detail: "This needs a signed-in session; it has none, or it has ended.")
             : TypedResults.Problem(statusCode: status, title: "Not allowed", detail: "The signed-in account may not do this.")).ExecuteAsync(context.HttpContext);

@@ -78,21 +78,7 @@ internal static class PartnerBearer
             NameClaimType = PartnerClaims.ClientId,
             AuthenticationType = PartnerAuthorization.Scheme,
         };
-        bearer.Events = new JwtBearerEvents
-        {
-            OnTokenValidated = RefuseRevokedTokensAsync,
-            // Authorization answers before the API's status code pages run: the problem body is written here, as the document says,
-            // unless the session cookie's challenge (the same policy's other scheme) already wrote one.
-            OnChallenge = async context =>
-            {
-                if (!context.Request.Path.StartsWithSegments(Api.ApiExtensions.Prefix) || context.Response.HasStarted) return;
-                context.HandleResponse();
-                context.Response.Headers.WWWAuthenticate = context.Options.Challenge +
-                    (context.Error is { } error ? $" error=\"{error}\"" : "");
-                await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                    detail: "This needs a partner system's access token; it has none, or it is not valid.").ExecuteAsync(context.HttpContext);
-            },
-        };
+        bearer.Events = new JwtBearerEvents { OnTokenValidated = RefuseRevokedTokensAsync };
     }
 
     /// <summary>The token's <c>aud</c> when it is one string; an array, even of one, is refused (audience injection).</summary>

@@ -67,7 +67,7 @@ public sealed class HttpFuzzer(ApiContract contract, IReadOnlyDictionary<FuzzCal
         var generators = pairs.ToDictionary(pair => pair, pair => RequestGenerators.For(pair.Operation, pair.Caller, known));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (item, ct) =>
         {
-            var request = Gen.Sample(generators[item.pair], 20, new Rnd(item.Seed), 1)[0];
+            var request = Gen.Sample(generators[item.pair], 1, new Rnd(item.Seed), 20)[0];
             var (status, failure) = await SendAsync(request);
             report.Count($"{request.Operation.Name} as {request.Caller}", status);
             if (failure is null) return;
