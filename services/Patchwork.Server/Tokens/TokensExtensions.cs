@@ -1,4 +1,3 @@
-using Patchwork.Server.Api;
 using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -8,6 +7,7 @@ using Npgsql;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Patchwork.EventStore;
+using Patchwork.Server.Api;
 using Patchwork.Server.SignIn;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -113,18 +113,35 @@ public sealed class PartnerBusFuzzTests(PostgresSchema schema, RabbitVirtualHost
             (2, hostile.Select(name => ("unknown type", Envelope($"urn:message:Patchwork.Contracts.V1:Drop{name.GetHashCode(StringComparison.Ordinal):x}", new JsonObject())))),
             (2, command.SelectMany(_ => hostile, (type, text) => ("unregistered client", Envelope($"urn:message:Patchwork.Contracts.V1:{type}", new JsonObject
             {
-                ["commandId"] = Guid.CreateVersion7(), ["clientId"] = Guid.NewGuid(), ["involvementId"] = Guid.NewGuid(), ["role"] = text, ["service"] = text,
-                ["category"] = "general", ["start"] = "2026-01-05", ["givenNames"] = text, ["familyName"] = text, ["dateOfBirth"] = "2015-06-01",
+                ["commandId"] = Guid.CreateVersion7(),
+                ["clientId"] = Guid.NewGuid(),
+                ["involvementId"] = Guid.NewGuid(),
+                ["role"] = text,
+                ["service"] = text,
+                ["category"] = "general",
+                ["start"] = "2026-01-05",
+                ["givenNames"] = text,
+                ["familyName"] = text,
+                ["dateOfBirth"] = "2015-06-01",
             })))),
             (2, hostile.Select(text => ("hostile category", Envelope("urn:message:Patchwork.Contracts.V1:RecordInvolvement", new JsonObject
             {
-                ["commandId"] = Guid.CreateVersion7(), ["clientId"] = registered.Value, ["involvementId"] = Guid.NewGuid(), ["role"] = text,
-                ["category"] = "not-a-category" + text, ["start"] = "2026-01-05",
+                ["commandId"] = Guid.CreateVersion7(),
+                ["clientId"] = registered.Value,
+                ["involvementId"] = Guid.NewGuid(),
+                ["role"] = text,
+                ["category"] = "not-a-category" + text,
+                ["start"] = "2026-01-05",
             })))),
             (1, command.Select(type => ("missing fields", Envelope($"urn:message:Patchwork.Contracts.V1:{type}", new JsonObject { ["commandId"] = Guid.CreateVersion7() })))),
             (1, command.Select(type => ("wrong types", Envelope($"urn:message:Patchwork.Contracts.V1:{type}", new JsonObject
             {
-                ["commandId"] = 5, ["clientId"] = true, ["involvementId"] = new JsonArray(), ["role"] = 7, ["category"] = new JsonObject(), ["start"] = false,
+                ["commandId"] = 5,
+                ["clientId"] = true,
+                ["involvementId"] = new JsonArray(),
+                ["role"] = 7,
+                ["category"] = new JsonObject(),
+                ["start"] = false,
             })))),
             (1, Gen.Constant(("envelope without message", Encoding.UTF8.GetBytes("{\"messageId\":\"" + Guid.Empty + "\",\"messageType\":[\"urn:message:Patchwork.Contracts.V1:RecordInvolvement\"]}")))));
         var headers = Gen.Frequency(
@@ -134,8 +151,11 @@ public sealed class PartnerBusFuzzTests(PostgresSchema schema, RabbitVirtualHost
         {
             var properties = new BasicProperties
             {
-                MessageId = Guid.NewGuid().ToString(), ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent,
-                UserId = partnerUser, Headers = h.Count > 0 ? h : null,
+                MessageId = Guid.NewGuid().ToString(),
+                ContentType = "application/vnd.masstransit+json",
+                DeliveryMode = DeliveryModes.Persistent,
+                UserId = partnerUser,
+                Headers = h.Count > 0 ? h : null,
             };
             return new BadMessage(b.Item1, properties, b.Item2);
         });
@@ -143,7 +163,9 @@ public sealed class PartnerBusFuzzTests(PostgresSchema schema, RabbitVirtualHost
 
     private static byte[] Envelope(string type, JsonObject message) => Encoding.UTF8.GetBytes(new JsonObject
     {
-        ["messageId"] = Guid.NewGuid(), ["messageType"] = new JsonArray(type),
-        ["sentTime"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), ["message"] = message,
+        ["messageId"] = Guid.NewGuid(),
+        ["messageType"] = new JsonArray(type),
+        ["sentTime"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        ["message"] = message,
     }.ToJsonString());
 }
