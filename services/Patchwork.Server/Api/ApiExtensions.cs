@@ -44,6 +44,7 @@ public static class ApiExtensions
         var searches = builder.Configuration.GetValue("Api:SearchesPerMinute", 30);
         services.AddRateLimiter(limiter => limiter.AddPolicy(ClientsApi.SearchRateLimit, new SearchRateLimit(searches)));
         services.AddOpenApi("v1");
+        services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>();
         return builder;
     }
 
@@ -51,8 +52,9 @@ public static class ApiExtensions
     public static WebApplication MapPatchworkApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Status codes the framework answers without a body (415 for a wrong content type, 405, 401/403) get a problem document too.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix), api => api
+        // Status codes the framework answers without a body (415 for a wrong content type, 405, 401/403) get a problem document too;
+        // sign-in's JSON doors (/account) answer the same way, as their document says.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Prefix) || context.Request.Path.StartsWithSegments("/account"), api => api
             .UseStatusCodePages()
             .UseMiddleware<RequestGuard>()
             .UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey(IdempotentPosts.Header),
@@ -60,7 +62,7 @@ public static class ApiExtensions
 
         // The framework's form-only antiforgery is off for JSON; CookieAntiforgery checks every change made with a session.
         var api = app.MapGroup(Prefix).RequireAuthorization(ApiAuthorization.Policy).DisableAntiforgery()
-            .AddEndpointFilter<CookieAntiforgery>();
+            .AddEndpointFilter<CookieAntiforgery>().AnswersProblems();
         api.MapClientsApi();
         api.MapInvolvementsApi();
         api.MapAuditApi();
@@ -72,4 +74,26 @@ public static class ApiExtensions
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }
+
+    /// <summary>
+    /// The problems any API route may answer besides its handler's own result — the guard's 400, 413 and 415, the caller
+    /// policy's 401 and 403, unknown records' 404, concurrency's 409, 412 and 428, an Idempotency-Key reused for another
+    /// body's 422, the search limit's 429, an unavailable
+    /// dependency's 503 — documented on every route, so a client generated from the document expects them.
+    /// </summary>
+    public static TBuilder AnswersProblems<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var status in ProblemStatuses)
+            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
+        return builder;
+    }
+
+    private static readonly int[] ProblemStatuses =
+    [
+        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+        StatusCodes.Status409Conflict, StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge,
+        StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status428PreconditionRequired, StatusCodes.Status429TooManyRequests,
+        StatusCodes.Status503ServiceUnavailable,
+    ];
 }

@@ -97,7 +97,7 @@ public static class FeedExtensions
             var page = await notices.PageAsync(practitioner.Id, after ?? 0, limit ?? 50, ct);
             await audit.AllowedAsync(http, me, "notices.read", null, "OwnNotices");
             return TypedResults.Ok(new NoticePage([.. page.Select(FeedNoticeResponse.From)], page.Count > 0 ? page[^1].Position : after ?? 0));
-        }).WithName("ListNotices");
+        }).WithName("ListNotices").Produces<NoticePage>(StatusCodes.Status200OK);
         return api;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Patchwork.Server.Api;
 
 namespace Patchwork.Server.SignIn;
 
@@ -23,7 +24,7 @@ internal static class AccountEndpoints
     public static void MapAccount(this IEndpointRouteBuilder app)
     {
         // In the OpenAPI document (tag "account"), so a client generated from it can sign in.
-        var account = app.MapGroup("/account").WithTags("account");
+        var account = app.MapGroup("/account").WithTags("account").AnswersProblems();
         account.MapGet("/antiforgery", IssueAntiforgeryToken).AllowAnonymous();
         account.MapPost("/sign-in", SignInWithPassword).AllowAnonymous().RequireRateLimiting(SignInRateLimit.Policy).RequireAntiforgeryToken();
         account.MapPost("/enrolment", Enrol).AllowAnonymous().RequireRateLimiting(SignInRateLimit.Policy).RequireAntiforgeryToken();
@@ -76,7 +77,7 @@ internal static class AccountEndpoints
             _ => Refused(),
         };
 
-    private static async Task<Results<Created<AccountCreated>, ValidationProblem, NotFound<ProblemDetails>>> AcceptInvitation(
+    private static async Task<Results<Created<AccountCreated>, ValidationProblem, ProblemHttpResult>> AcceptInvitation(
         string token, [FromForm(Name = "password")] string? password, PractitionerAccounts accounts, CancellationToken cancellationToken)
     {
         var accepted = await accounts.AcceptInvitationAsync(token, password ?? "", cancellationToken);
@@ -84,12 +85,9 @@ internal static class AccountEndpoints
         {
             StatusCodes.Status200OK => TypedResults.Created("/api/v1/me", new AccountCreated(accepted.Value.Value)),
             StatusCodes.Status400BadRequest => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["password"] = accepted.Errors }),
-            _ => TypedResults.NotFound(new ProblemDetails
-            {
-                Status = StatusCodes.Status404NotFound,
-                Title = "This invitation link is not valid",
-                Detail = "It may have been used already or have expired. Ask your organisation's administrator for a new one.",
-            }),
+            // A problem result, not NotFound<ProblemDetails>: that one documents its 404 as application/json, and the body is a problem.
+            _ => TypedResults.Problem("It may have been used already or have expired. Ask your organisation's administrator for a new one.",
+                statusCode: StatusCodes.Status404NotFound, title: "This invitation link is not valid"),
         };
     }
 

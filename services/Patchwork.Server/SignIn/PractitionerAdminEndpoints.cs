@@ -33,7 +33,7 @@ internal static class PractitionerAdminEndpoints
 
     public static void MapPractitionerAdmin(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").RequireAuthorization(PatchworkClaims.PractitionerPolicy);
+        var api = app.MapGroup("/api/v1").RequireAuthorization(PatchworkClaims.PractitionerPolicy).AnswersProblems();
         api.MapGet("/me", WhoAmI);
         api.MapPost("/organisations/{organisation:guid}/invitations", Invite).RequireAntiforgeryToken();
         api.MapPost("/practitioners/{practitioner:guid}/disable", Disable).RequireAntiforgeryToken();
@@ -44,7 +44,7 @@ internal static class PractitionerAdminEndpoints
             ? TypedResults.Ok(new Me(me.Practitioner.Value, me.Organisation.Value, PractitionerPrincipalFactory.RoleNames(me.Roles).ToList()))
             : TypedResults.Unauthorized();
 
-    internal static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Invite(
+    internal static async Task<Results<Created<InvitationSent>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> Invite(
         Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
         PractitionerSignInOptions options, RequestAudit audit, Domain.PractitionerDirectory practitioners, CancellationToken cancellationToken)
     {
@@ -86,7 +86,7 @@ internal static class PractitionerAdminEndpoints
         if (sent.Status == StatusCodes.Status409Conflict)
         {
             await audit.DeniedAsync(context, caller!, action, null, "AlreadyHasAccountOrInvitation");
-            return TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 409, Title = "Already has an account or an invitation", Detail = sent.Errors[0] });
+            return TypedResults.Problem(sent.Errors[0], statusCode: StatusCodes.Status409Conflict, title: "Already has an account or an invitation");
         }
         var invitation = sent.Value!;
         await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + invitation.Practitioner.Value);
@@ -95,7 +95,7 @@ internal static class PractitionerAdminEndpoints
     }
 
     /// <summary>Another organisation's practitioner is "not found": an admin learns nothing about accounts outside their own.</summary>
-    private static async Task<Results<NoContent, NotFound, ForbidHttpResult>> Disable(Guid practitioner, ClaimsPrincipal user, HttpContext context,
+    private static async Task<Results<NoContent, ProblemHttpResult, ForbidHttpResult>> Disable(Guid practitioner, ClaimsPrincipal user, HttpContext context,
         PractitionerAccounts accounts, RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "practitioner.disable";
@@ -108,7 +108,8 @@ internal static class PractitionerAdminEndpoints
         if (!await accounts.DisableAsync(new PractitionerId(practitioner), admin.Organisation, cancellationToken))
         {
             await audit.DeniedAsync(context, caller!, action, null, "NoSuchPractitioner:" + practitioner);
-            return TypedResults.NotFound();
+            // A problem, as every other API 404 (the document says so); a bare NotFound documented "404, no body" and got one from the status code pages.
+            return TypedResults.Problem("no such practitioner in your organisation", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
         await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + practitioner);
         return TypedResults.NoContent();

@@ -7,6 +7,7 @@ using Npgsql;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using Patchwork.EventStore;
+using Patchwork.Server.Api;
 using Patchwork.Server.SignIn;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -145,9 +146,9 @@ public static class TokensExtensions
 
         app.MapGet("/api/v1/partner/whoami", (HttpContext context) =>
                 PartnerCaller.From(context.User) is { } caller
-                    ? Results.Ok(new { clientId = caller.ClientId.Value, organisationId = caller.Organisation.Value, scopes = caller.Scopes })
+                    ? Results.Ok(new PartnerWhoAmI(caller.ClientId.Value, caller.Organisation.Value, caller.Scopes))
                     : Results.Forbid())
-            .RequirePartnerScope(PartnerScopes.Read);
+            .RequirePartnerScope(PartnerScopes.Read).Produces<PartnerWhoAmI>(StatusCodes.Status200OK).AnswersProblems();
         return app;
     }
 
@@ -236,3 +237,6 @@ internal sealed class TokenPruning(IServiceScopeFactory scopes, NpgsqlDataSource
         return (tokens, assertions);
     }
 }
+
+/// <summary>What <c>GET /api/v1/partner/whoami</c> tells a partner system about its own token.</summary>
+public sealed record PartnerWhoAmI(Guid ClientId, Guid OrganisationId, IReadOnlyList<string> Scopes);

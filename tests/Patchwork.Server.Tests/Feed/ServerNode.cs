@@ -31,6 +31,9 @@ public sealed partial class ServerNode : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>True once the server process has ended: a crash, when no test stopped it.</summary>
+    public bool HasExited => _process.HasExited;
+
     public string MailDirectory { get; }
 
     public string Output

@@ -114,11 +114,11 @@ public static class AgreementsApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/agreements", (Guid? after, int? limit, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
                 agreements.ListAsync(http, me, after, limit, ct))
-            .WithName("ListAgreements").WithDescription(PagedDescription);
+            .WithName("ListAgreements").Produces<List<AgreementView>>(StatusCodes.Status200OK).WithDescription(PagedDescription);
         api.MapPost("/agreements", (MakeAgreementRequest body, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
-            agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement");
+            agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement").Produces<AgreementView>(StatusCodes.Status201Created);
         api.MapPost("/agreements/{agreementId:guid}/end", (Guid agreementId, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
-            agreements.EndAsync(http, me, agreementId, ct)).WithName("EndAgreement");
+            agreements.EndAsync(http, me, agreementId, ct)).WithName("EndAgreement").Produces(StatusCodes.Status204NoContent);
         return api;
     }
 }

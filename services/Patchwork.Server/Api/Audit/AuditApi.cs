@@ -76,11 +76,11 @@ public static class AuditApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
-            .WithName("WhoViewedClient")
+            .WithName("WhoViewedClient").Produces<AuditPageResponse>(StatusCodes.Status200OK)
             .WithDescription("Paged, newest first: limit (1 to 200, default 50) and cursor (nextCursor of the previous page).");
         api.MapGet("/clients/{clientId}/export", (Guid clientId, string? purpose, string? cursor, int? limit, CurrentActor me, ClientRecords records,
                 HttpContext http, CancellationToken ct) => records.ExportAsync(http, me, new ClientId(clientId), purpose, cursor, limit, ct))
-            .WithName("ExportClient")
+            .WithName("ExportClient").Produces<SubjectAccessExport>(StatusCodes.Status200OK)
             .WithDescription("purpose is required. The record whole on every page; the access log paged, oldest first: limit (1 to 1000, default 500) and cursor (auditNextCursor of the previous page).");
         api.MapGet("/clients/{clientId}/export.fhir", (Guid clientId, string? purpose, CurrentActor me, ClientRecords records, HttpContext http,
                 SignIn.PractitionerSignInOptions options, CancellationToken ct) =>
@@ -90,7 +90,7 @@ public static class AuditApi
                              "Consents, an AuditEvent for every access and Provenance, the access log whole. Refusals are the export's (404, 400 naming purpose).");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))
-            .WithName("EraseClient");
+            .WithName("EraseClient").Produces(StatusCodes.Status204NoContent);
         return api;
     }
 

@@ -28,5 +28,13 @@ internal sealed class AuditedRefusals(RequestAudit audit) : IAuthorizationMiddle
         await _default.HandleAsync(next, context, policy, authorizeResult);
         // The FHIR door answers its refusals as OperationOutcomes; the challenge set the status and WWW-Authenticate, no body.
         if (fhir && !authorizeResult.Succeeded && !context.Response.HasStarted) await Fhir.FhirApi.WriteOutcomeAsync(context);
+        // The API answers them as problems, as its document says: authorization runs before the API's status code pages, and
+        // a partner token's challenge (unlike the session cookie's) writes no body. After every scheme has challenged, once.
+        else if (!authorizeResult.Succeeded && !context.Response.HasStarted && context.Request.Path.StartsWithSegments(ApiExtensions.Prefix)
+                 && context.Response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+            await TypedResults.Problem(statusCode: context.Response.StatusCode,
+                detail: context.Response.StatusCode == StatusCodes.Status401Unauthorized
+                    ? "This needs a signed-in session or a partner system's access token; it has none, or it is not valid."
+                    : "This caller may not do this.").ExecuteAsync(context);
     }
 }

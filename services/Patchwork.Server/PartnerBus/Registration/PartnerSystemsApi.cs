@@ -29,10 +29,10 @@ internal static class PartnerSystemsApi
 
     public static IEndpointRouteBuilder MapPartnerSystemsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(ApiExtensions.Prefix).RequireAuthorization(PatchworkClaims.PractitionerPolicy);
-        api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials();
-        api.MapGet(Path, List).WithDescription(Api.Agreements.AgreementsApi.PagedDescription);
-        api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken();
+        var api = app.MapGroup(ApiExtensions.Prefix).RequireAuthorization(PatchworkClaims.PractitionerPolicy).AnswersProblems();
+        api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials().Produces<PartnerSystemCredentials>(StatusCodes.Status201Created);
+        api.MapGet(Path, List).Produces<List<PartnerSystemView>>(StatusCodes.Status200OK).WithDescription(Api.Agreements.AgreementsApi.PagedDescription);
+        api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken().Produces(StatusCodes.Status204NoContent);
         return app;
     }
 
