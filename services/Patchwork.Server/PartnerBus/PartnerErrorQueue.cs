@@ -24,9 +24,17 @@ internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerComm
 
     private readonly string _inboundQueue = new PartnerBrokerNames(organisation.Value).InboundQueue;
 
+    /// <summary>The commands Patchwork takes, as MassTransit names them in an envelope's <c>messageType</c>.</summary>
+    private static readonly HashSet<string> Taken = [.. typeof(PartnerCommandConsumer).GetInterfaces()
+        .Where(type => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IConsumer<>))
+        .Select(type => MessageUrn.ForTypeString(type.GetGenericArguments()[0]))];
+
     public async Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // A command of a type we take whose body cannot be read reaches both pipes (MassTransit dead-letters what no
+        // consumer could take, then faults): the first to see it moves it, once.
+        if (!FirstToMove(context)) return;
         await MoveAsync(context, _inboundQueue + "_error", context.Exception.GetBaseException().Message);
         // The consumer audited its own refusals; a body it never saw is audited here.
         if (!Refused(context.Exception)) await audit.UnreadableAsync(organisation, context, "Unreadable:" + context.Exception.GetType().Name);
@@ -39,21 +47,44 @@ internal sealed class PartnerErrorQueue(OrganisationId organisation, PartnerComm
     public async Task Send(ReceiveContext context, IPipe<ReceiveContext> next)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!IsJson(context.GetBody())) return;
+        var types = MessageTypes(context.GetBody());
+        if (types is null) return;
+        if (types.Any(Taken.Contains))
+        {
+            // A command we take that no consumer could read (its message missing or malformed): refused, not skipped.
+            if (!FirstToMove(context)) return;
+            await MoveAsync(context, _inboundQueue + "_error", "the command could not be read");
+            await audit.UnreadableAsync(organisation, context, "Unreadable:Command");
+            return;
+        }
+        if (!FirstToMove(context)) return;
         await MoveAsync(context, _inboundQueue + "_skipped", "not a command Patchwork takes");
         await audit.UnreadableAsync(organisation, context, "UnknownCommand");
     }
 
-    private static bool IsJson(byte[] body)
+    /// <summary>True for the first pipe to claim this delivery: a message is moved to one queue, once.</summary>
+    private static bool FirstToMove(ReceiveContext context)
+    {
+        var claim = new MoveClaim();
+        return ReferenceEquals(context.GetOrAddPayload(() => claim), claim);
+    }
+
+    private sealed class MoveClaim;
+
+    /// <summary>The envelope's message types, or null for a body that is not JSON (which fails to deserialize and reaches the error pipe).</summary>
+    private static string[]? MessageTypes(byte[] body)
     {
         try
         {
-            using var document = System.Text.Json.JsonDocument.Parse(body);
-            return true;
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                   && document.RootElement.TryGetProperty("messageType", out var types) && types.ValueKind == JsonValueKind.Array
+                ? [.. types.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)]
+                : [];
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
 
