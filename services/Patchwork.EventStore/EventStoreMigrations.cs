@@ -11,8 +11,13 @@ namespace Patchwork.EventStore;
 /// </summary>
 public static class EventStoreMigrations
 {
-    public static async Task ApplyAsync(string ownerConnectionString, string schema, string applicationRole, CancellationToken cancellationToken = default)
+    public static Task ApplyAsync(string ownerConnectionString, string schema, string applicationRole, CancellationToken cancellationToken = default) =>
+        ApplyAsync(ownerConnectionString, new EventStoreOptions { Schema = schema }, applicationRole, cancellationToken);
+
+    /// <summary>The schema of <paramref name="configured"/>: the event store and what its modules add to Marten (their documents).</summary>
+    private static async Task ApplyAsync(string ownerConnectionString, EventStoreOptions configured, string applicationRole, CancellationToken cancellationToken)
     {
+        var schema = configured.Schema;
         var quoted = SchemaScripts.Quote(schema);
         var role = QuoteIdentifier(applicationRole);
         await using var owner = NpgsqlDataSource.Create(ownerConnectionString);
@@ -21,7 +26,7 @@ public static class EventStoreMigrations
         try
         {
             await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS {quoted}", cancellationToken);
-            var options = MartenConfiguration.For(owner, new EventStoreOptions { Schema = schema }, TimeProvider.System, AutoCreate.CreateOrUpdate);
+            var options = MartenConfiguration.For(owner, configured, TimeProvider.System, AutoCreate.CreateOrUpdate);
             using (var marten = new DocumentStore(options))
             {
                 // The event tables are created only once Marten is asked for them: no event type is registered here.
@@ -38,6 +43,10 @@ public static class EventStoreMigrations
                 BEGIN
                     FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = {Literal(schema)} AND tablename LIKE 'mt\_%' AND tablename NOT IN ('mt_events', 'mt_streams') LOOP
                         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', {Literal(schema)}, t.tablename, {Literal(role)});
+                    END LOOP;
+                    -- Projected documents are read models: Marten's rebuild of one truncates its table first.
+                    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = {Literal(schema)} AND tablename LIKE 'mt\_doc\_%' LOOP
+                        EXECUTE format('GRANT TRUNCATE ON %I.%I TO %s', {Literal(schema)}, t.tablename, {Literal(role)});
                     END LOOP;
                 END
                 $grants$;
@@ -60,7 +69,7 @@ public static class EventStoreMigrations
         ArgumentNullException.ThrowIfNull(options);
         var owner = options.MigrationConnectionString
             ?? throw new InvalidOperationException("Set EventStoreOptions.MigrationConnectionString to the owner role's connection string.");
-        return ApplyAsync(owner, options.Schema, options.ResolveApplicationRole(), cancellationToken);
+        return ApplyAsync(owner, options, options.ResolveApplicationRole(), cancellationToken);
     }
 
     internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

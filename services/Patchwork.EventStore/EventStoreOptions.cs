@@ -24,6 +24,12 @@ public sealed class EventStoreOptions
 
     public IList<IInlineProjection> InlineProjections { get; } = [];
 
+    /// <summary>
+    /// What a module adds to Marten's configuration (its projections and documents), applied to every store built from
+    /// these options: the application's, each subscription's and the owner's migrating one, so all agree on the schema.
+    /// </summary>
+    public IList<Action<Marten.StoreOptions>> ConfigureMarten { get; } = [];
+
     public EventStoreOptions AddInlineProjection(IInlineProjection projection)
     {
         ArgumentNullException.ThrowIfNull(projection);

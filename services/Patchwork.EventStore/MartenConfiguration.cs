@@ -39,6 +39,7 @@ internal static class MartenConfiguration
         marten.UseSystemTextJsonForSerialization(new System.Text.Json.JsonSerializerOptions(options.Json), EnumStorage.AsString, Casing.CamelCase);
         // Stable names only: a record renamed or moved never changes what the log says happened.
         foreach (var (type, name) in options.Events.All) marten.Events.MapEventType(type, name);
+        foreach (var configure in options.ConfigureMarten) configure(marten);
         return marten;
     }
 }

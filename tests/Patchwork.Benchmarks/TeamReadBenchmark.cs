@@ -14,8 +14,8 @@ namespace Patchwork.Benchmarks;
 
 /// <summary>
 /// Q1 (DESIGN.md §7): "who is involved" for one client among 1M clients and 5M involvements, read through the
-/// client team read model and decided by the access policy, beside a raw-SQL baseline that fetches the same row
-/// by primary key and does nothing with it. The data set is seeded once by binary COPY into schema bench_q1 and
+/// client's state (the inline projection's document) and decided by the access policy, beside a raw-SQL baseline that
+/// fetches the same row by primary key and does nothing with it. The data set is seeded once by binary COPY into schema bench_q1 and
 /// reused by later runs (it is several GB; `--reseed` rebuilds it).
 /// </summary>
 internal static class TeamReadBenchmark
@@ -27,7 +27,7 @@ internal static class TeamReadBenchmark
     {
         var options = new EventStoreOptions { Schema = Schema, ConnectionString = appConnection, MigrationConnectionString = ownerConnection };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options));
+        options.AddClientState().AddInlineProjection(new PartnershipProjection(options));
         await using (var owner = NpgsqlDataSource.Create(ownerConnection))
         {
             if (reseed) await Execute(owner, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");
@@ -40,7 +40,7 @@ internal static class TeamReadBenchmark
 
         var policy = new PolicyOptions(MaskingKey.Generate());
         var reader = new ClientTeamReader(store, options, new FixedClock(Now), policy);
-        var raw = $"SELECT events::text FROM {Schema}.client_team WHERE client_id = @client";
+        var raw = $"SELECT data::text FROM {Schema}.mt_doc_client_state WHERE id = @client";
         var viewer = Viewer.ForPractitioner(Practitioner(0, 1), partnership.Organisations[1]);
 
         Console.WriteLine($"Q1 team read: {clients:N0} clients, {clients * 5L:N0} involvements; viewer is a police officer in each client's team");
@@ -97,7 +97,7 @@ internal static class TeamReadBenchmark
 
     private static async Task SeedAsync(EventStore.EventStore store, EventStoreOptions options, County county, int clients)
     {
-        await using var command = store.DataSource.CreateCommand($"SELECT count(*) FROM {Schema}.client_team");
+        await using var command = store.DataSource.CreateCommand($"SELECT count(*) FROM {Schema}.mt_doc_client_state");
         var existing = (long)(await command.ExecuteScalarAsync())!;
         if (existing == clients) return;
         if (existing != 0) throw new InvalidOperationException($"{Schema} holds {existing:N0} clients, not {clients:N0}: run with --reseed");
@@ -107,25 +107,27 @@ internal static class TeamReadBenchmark
         session.StartStream(Guid.CreateVersion7(), "partnership", county.Events);
         await session.SaveChangesAsync();
 
-        // Rows are written in the projection's own format; the 5 involvements are one per agency, plus a consent to the police.
-        var log = new Patchwork.Core.Clients.EventLog(options);
+        // Documents are written as the projection writes them (its fold, Marten's serializer); the 5 involvements are one
+        // per agency, plus a consent to the police.
+        var serializer = store.Marten.Options.Serializer();
+        var projection = new ClientStateProjection(options.Events);
         await using var connection = await store.DataSource.OpenConnectionAsync();
-        await using (var copy = await connection.BeginBinaryImportAsync($"COPY {Schema}.client_team (client_id, events, version) FROM STDIN (FORMAT BINARY)"))
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY {Schema}.mt_doc_client_state (id, data, mt_dotnet_type) FROM STDIN (FORMAT BINARY)"))
         {
             for (var i = 0; i < clients; i++)
             {
                 var client = new ClientId(ClientGuid(i));
-                var events = ClientHistory(i, client, county).Select((e, n) => new RecordedEvent(n + 1, Guid.Empty, client.Value, n + 1,
-                    options.Events.NameOf(e.GetType()), e, EventMetadata.None, Now)).ToList();
+                ClientState? state = null;
+                foreach (var e in ClientHistory(i, client, county)) state = projection.Evolve(state, client.Value, new JasperFx.Events.Event<object>(e));
                 await copy.StartRowAsync();
                 await copy.WriteAsync(client.Value, NpgsqlDbType.Uuid);
-                await copy.WriteAsync(log.ToJsonArray(events), NpgsqlDbType.Jsonb);
-                await copy.WriteAsync((long)events.Count, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(serializer.ToJson(state!), NpgsqlDbType.Jsonb);
+                await copy.WriteAsync(typeof(ClientState).FullName!, NpgsqlDbType.Varchar);
                 if (i % 100_000 == 99_999) Console.WriteLine($"  seeded {i + 1:N0} clients ({seeding.Elapsed.TotalSeconds:0} s)");
             }
             await copy.CompleteAsync();
         }
-        await using (var analyse = new NpgsqlCommand($"ANALYZE {Schema}.client_team", connection)) await analyse.ExecuteNonQueryAsync();
+        await using (var analyse = new NpgsqlCommand($"ANALYZE {Schema}.mt_doc_client_state", connection)) await analyse.ExecuteNonQueryAsync();
         Console.WriteLine($"  seeded {clients:N0} clients in {seeding.Elapsed.TotalSeconds:0} s");
     }
 

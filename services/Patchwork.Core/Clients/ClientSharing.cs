@@ -13,6 +13,7 @@ namespace Patchwork.Core;
 /// Everything about one client that decides who sees what: the state of the client's stream. Holds ids and
 /// sharing facts only; the client's identity lives outside the log.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Clients.ClientSharingJsonConverter))]
 public sealed record ClientSharing(
     ClientId Client,
     ImmutableDictionary<InvolvementId, Involvement> Involvements,

@@ -28,13 +28,16 @@ public static class DomainExtensions
             store.ConnectionString = application;
             store.MigrationConnectionString = string.IsNullOrWhiteSpace(owner) ? null : owner;
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-            store.AddInlineProjection(new ClientTeamProjection(store)).AddInlineProjection(new PartnershipProjection(store))
+            store.AddClientState();
+            store.AddInlineProjection(new PartnershipProjection(store))
                 .AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
         });
         // One pool for the application role: the store's.
         builder.Services.AddSingleton(provider => provider.GetRequiredService<EventStore.EventStore>().DataSource);
         // The domain's tables, after the event store's own migration.
         if (!string.IsNullOrWhiteSpace(owner)) builder.Services.AddSchemaMigration(owner, (_, database, cancellationToken) => CoreSchema.MigrateAsync(database, schema, cancellationToken));
+        builder.Services.AddSchemaMigration((provider, cancellationToken) =>
+            ClientReadModels.RebuildClientStateIfMissingAsync(provider.GetRequiredService<EventStore.EventStore>(), cancellationToken));
 
         builder.Services.AddSingleton(_ => new PolicyOptions(MaskingKey.From(Convert.FromBase64String(
             configuration["Policy:MaskingKey"] is { Length: > 0 } key ? key

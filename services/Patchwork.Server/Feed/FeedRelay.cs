@@ -24,7 +24,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
 {
     public const string SubscriptionName = "feed-relay";
 
-    private static readonly IReadOnlySet<string> ClientEventNames = new ClientTeamProjection(new EventStoreOptions()).EventNames;
+    private static readonly IReadOnlySet<string> ClientEventNames = ClientStateProjection.EventNames;
 
     public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
     {

@@ -168,5 +168,5 @@ public sealed class PartnerRelay(
         return new Guid(hash.AsSpan(0, 16));
     }
 
-    private static readonly IReadOnlySet<string> ClientEventNames = new ClientTeamProjection(new EventStoreOptions()).EventNames;
+    private static readonly IReadOnlySet<string> ClientEventNames = ClientStateProjection.EventNames;
 }

@@ -84,57 +84,30 @@ public sealed class ClientTeamReaderTests
     }
 
     [Fact]
-    public async Task A_reader_that_has_decoded_a_client_reads_only_the_events_appended_since()
-    {
-        var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
-        await WithSavedAsync(told, [(TheClient, told.ClientEvents.Take(2).ToList())], async saved =>
-        {
-            var holding = saved.NewReader();
-            (await holding.LoadForWritingAsync(TheClient, default)).Client.Version.ShouldBe(2);
-            // A read for display keeps nothing, so this reader goes on reading the row whole.
-            var displaying = saved.NewReader();
-            (await displaying.LoadAsync(TheClient, default)).Client.ShouldNotBeNull();
-
-            // The row's first event is altered behind the reader's back (no code path does this): a reader that reads the
-            // row whole shows the alteration; one that reads only what is new since its version 2 cannot.
-            await saved.AsOwnerAsync($$"""UPDATE "{{saved.Schema.Name}}".client_team SET events = jsonb_set(events, '{0,data,role}', '"altered"')""");
-            var append = saved.Store.OpenSession();
-            append.Append(TheClient.Value, 2, told.ClientEvents.Skip(2).ToList());
-            await append.SaveChangesAsync();
-
-            var (held, _) = await holding.LoadForWritingAsync(TheClient, default);
-            var (whole, _) = await saved.NewReader().LoadForWritingAsync(TheClient, default);
-
-            held.Version.ShouldBe(told.ClientEvents.Count);
-            held.State.Consents.Count.ShouldBe(1, "the consent appended after the reader's version is read");
-            held.State.Involvements[SocialWorkersInvolvement].Role.ShouldBe("allocated social worker");
-            whole.State.Involvements[SocialWorkersInvolvement].Role.ShouldBe("altered");
-            (await displaying.LoadAsync(TheClient, default)).Client!.Involvements[SocialWorkersInvolvement].Role.ShouldBe("altered");
-            var (histories, _) = await holding.HistoriesAsync([TheClient], default);
-            histories[TheClient].ShouldBe(told.ClientEvents);
-        });
-    }
-
-    [Fact]
-    public async Task A_row_behind_the_version_a_reader_holds_is_read_whole_and_believed()
+    public async Task The_state_is_the_fold_of_the_clients_stream_and_a_schema_without_it_rebuilds_it_from_the_log()
     {
         var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
         await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
         {
-            var reader = saved.NewReader();
-            (await reader.LoadForWritingAsync(TheClient, default)).Client.State.Consents.Count.ShouldBe(1);
-            (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].Count.ShouldBe(told.ClientEvents.Count);
+            var folded = ClientSharing.From(TheClient, told.ClientEvents);
+            var (projected, _) = await saved.NewReader().LoadForWritingAsync(TheClient, default);
+            projected.Version.ShouldBe(told.ClientEvents.Count);
+            Json(projected.State).ShouldBe(Json(folded), "the projection's state is exactly the fold of the stream");
+            (await ClientReadModels.RebuildClientStateIfMissingAsync(saved.Store, default)).ShouldBeFalse("the state is there: nothing to rebuild");
 
-            // As while the read model is rebuilt: the row holds only the first two events again.
-            await saved.AsOwnerAsync($"""UPDATE "{saved.Schema.Name}".client_team SET events = jsonb_path_query_array(events, '$[0 to 1]'), version = 2""");
+            // As a schema made before the state was a projection: the log holds the client's events, the state is empty.
+            await saved.AsOwnerAsync($"""DELETE FROM "{saved.Schema.Name}".mt_doc_client_state""");
+            (await saved.NewReader().LoadAsync(TheClient, default)).Client.ShouldBeNull("the positive control: without its state the client is not found");
 
-            var (client, _) = await reader.LoadForWritingAsync(TheClient, default);
-            client.Version.ShouldBe(2);
-            client.State.Consents.ShouldBeEmpty();
-            client.State.Involvements.Keys.ShouldBe([SocialWorkersInvolvement, PoliceOfficersInvolvement], ignoreOrder: true);
-            (await reader.HistoriesAsync([TheClient], default)).Events[TheClient].ShouldBe(told.ClientEvents.Take(2));
+            (await ClientReadModels.RebuildClientStateIfMissingAsync(saved.Store, default)).ShouldBeTrue();
+            var (rebuilt, _) = await saved.NewReader().LoadForWritingAsync(TheClient, default);
+            rebuilt.Version.ShouldBe(told.ClientEvents.Count);
+            Json(rebuilt.State).ShouldBe(Json(folded));
+            (await saved.NewReader().ClientsOfAsync(SocialWorker.Id, default)).ShouldBe([TheClient]);
         });
     }
+
+    private static string Json(ClientSharing state) => System.Text.Json.JsonSerializer.Serialize(state, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
 
     /// <summary>
     /// A schema of its own holding the story's partnership and each named client's events, saved in one session; the body
@@ -160,7 +133,7 @@ public sealed class ClientTeamReaderTests
     }
 
     [Fact]
-    public async Task My_clients_are_found_through_an_index_not_a_scan_of_every_clients_events()
+    public async Task My_clients_are_found_through_an_index_not_a_scan_of_every_clients_state()
     {
         var told = Story.ClientWithSocialWorkerAndPolice();
         await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
@@ -169,18 +142,17 @@ public sealed class ClientTeamReaderTests
             (await saved.NewReader().ClientsOfAsync(Teacher.Id, default)).ShouldBeEmpty();
 
             // With sequential scans priced out, the planner must still answer the reader's query: only an index on the
-            // events can. (On a table this small it would otherwise scan, which proves nothing either way.)
+            // state can. (On a table this small it would otherwise scan, which proves nothing either way.)
             await using var owner = NpgsqlDataSource.Create(saved.Schema.OwnerConnectionString);
             await using var connection = await owner.OpenConnectionAsync();
             await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync();
             await using var explain = new NpgsqlCommand(
-                $"EXPLAIN SELECT client_id FROM \"{saved.Schema.Name}\".client_team WHERE events @> jsonb_build_array(jsonb_build_object('name', " +
-                $"'{EventNames.InvolvementRecorded}', 'data', jsonb_build_object('practitioner', jsonb_build_object('value', '{SocialWorker.Id.Value:D}'))))",
+                $"EXPLAIN SELECT id FROM \"{saved.Schema.Name}\".mt_doc_client_state WHERE data @> jsonb_build_object('practitioners', jsonb_build_array('{SocialWorker.Id.Value:D}'))",
                 connection);
             var plan = new List<string>();
             await using (var rows = await explain.ExecuteReaderAsync())
                 while (await rows.ReadAsync()) plan.Add(rows.GetString(0));
-            string.Join('\n', plan).ShouldContain("client_team_events");
+            string.Join('\n', plan).ShouldContain("mt_doc_client_state_idx_data");
         });
     }
 
@@ -199,7 +171,7 @@ public sealed class ClientTeamReaderTests
     }
 
     [Fact]
-    public void Every_event_about_a_client_reaches_the_client_team_projection()
+    public void Every_event_about_a_client_reaches_the_client_state_projection()
     {
         // A thread's events name their client too, but they are appended to the thread's own stream, not the client's.
         var clientEvents = typeof(ClientSharing).Assembly.GetTypes()
@@ -210,7 +182,7 @@ public sealed class ClientTeamReaderTests
             .ToList();
 
         clientEvents.ShouldNotBeEmpty();
-        new ClientTeamProjection(new EventStoreOptions()).EventNames.ShouldBe(clientEvents, ignoreOrder: true);
+        ClientStateProjection.EventNames.ShouldBe(clientEvents, ignoreOrder: true);
     }
 
     private static IEnumerable<Viewer> Viewers =>
@@ -227,7 +199,7 @@ public sealed class ClientTeamReaderTests
             MigrationConnectionString = schema.OwnerConnectionString,
         };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddInlineProjection(new ClientTeamProjection(options)).AddInlineProjection(new PartnershipProjection(options));
+        options.AddClientState().AddInlineProjection(new PartnershipProjection(options));
         await EventStoreMigrations.ApplyAsync(options);
         await using (var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString))
             await CoreSchema.MigrateAsync(owner, schema.Name, default);

@@ -1,28 +1,19 @@
-using System.Collections.Immutable;
-using Microsoft.Extensions.Caching.Memory;
 using Patchwork.Core.Access;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Clients;
 
 /// <summary>
-/// "Who is involved with client C, as V may see it": one round trip reads the client's row and the partnership's
-/// version, then the access policy decides in memory at this instant. Every channel reads teams through here.
+/// "Who is involved with client C, as V may see it": one round trip reads the client's state (the inline projection's
+/// row), its stream's version and the partnership's version; then the access policy decides in memory at this instant.
+/// Every channel reads teams through here.
 /// </summary>
-/// <remarks>
-/// A client's stream only grows, and its row holds event <c>v</c> at index <c>v - 1</c>, so a client decoded at version
-/// <c>v</c> stays true of the first <c>v</c> events for good. The reader keeps recently written clients decoded by version
-/// and asks the row only for the events after the version it holds: a write or a relay page then decodes what is new, not
-/// the client's whole history. The row still answers for the version every time; a row behind what is held (a read
-/// model being rebuilt) is read whole and trusted over what is held.
-/// </remarks>
 public sealed class ClientTeamReader
 {
-    /// <summary>How many events the reader keeps decoded, over all clients (an entry weighs its event count plus one).</summary>
-    public const long DecodedEventsKept = 250_000;
-
     private readonly EventStore.EventStore _store;
     private readonly EventLog _log;
+    private readonly EventTypes _types;
+    private readonly Marten.ISerializer _serializer;
     private readonly TimeProvider _clock;
     private readonly PolicyOptions _policy;
     private readonly string _sql;
@@ -31,69 +22,63 @@ public sealed class ClientTeamReader
     private readonly string _partnershipVersionSql;
     private readonly string _clientsOfSql;
     private volatile CachedPartnership _partnership = new(-1, Partnership.Empty);
-    private readonly MemoryCache _decoded = new(new MemoryCacheOptions { SizeLimit = DecodedEventsKept });
 
     public ClientTeamReader(EventStore.EventStore store, EventStoreOptions options, TimeProvider clock, PolicyOptions policy)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _log = new EventLog(options);
+        _types = options.Events;
+        _serializer = store.Marten.Options.Serializer();
         _clock = clock;
         _policy = policy;
         var schema = CoreSchema.Quote(options.Schema);
-        // From the row, the events after the version the caller holds ("from"): all of them when it holds none, or when the
-        // row is behind it. The partnership's version rides along in the same round trip.
-        const string tail = "CASE WHEN f.start = 0 THEN t.events ELSE jsonb_path_query_array(t.events, '$[$from to last]', jsonb_build_object('from', f.start)) END::text";
-        _sql = $"SELECT {tail}, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0), coalesce(t.version, 0), f.start " +
-               $"FROM (SELECT 1) one LEFT JOIN {schema}.client_team t ON t.client_id = @client " +
-               "CROSS JOIN LATERAL (SELECT CASE WHEN t.version >= @known THEN @known ELSE 0 END AS start) f";
-        // The partnership's version comes in a row of its own, so it arrives even when none of the clients has a row.
-        _historiesSql = $"SELECT NULL::uuid, NULL::text, coalesce((SELECT p.version FROM {schema}.partnership p WHERE p.id = 1), 0), 0::bigint " +
-                        $"UNION ALL SELECT t.client_id, {tail}, t.version, f.start FROM unnest(@clients, @known) k(client_id, known) " +
-                        $"JOIN {schema}.client_team t ON t.client_id = k.client_id " +
-                        "CROSS JOIN LATERAL (SELECT CASE WHEN t.version >= k.known THEN k.known ELSE 0 END AS start) f";
+        const string partnershipVersion = "coalesce((SELECT p.version FROM {0}.partnership p WHERE p.id = 1), 0)";
+        _sql = $"SELECT d.data, coalesce(s.version, 0), {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema)} " +
+               $"FROM (SELECT 1) one LEFT JOIN {schema}.mt_doc_client_state d ON d.id = @client LEFT JOIN {schema}.mt_streams s ON s.id = @client";
+        // The partnership's version comes in a row of its own, so it arrives even when none of the clients has events.
+        _historiesSql = $"SELECT NULL::uuid AS stream_id, NULL::varchar AS type, NULL::jsonb AS data, {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema)} AS version " +
+                        $"UNION ALL SELECT e.stream_id, e.type, e.data, e.version FROM {schema}.mt_events e WHERE e.stream_id = ANY(@clients) " +
+                        "ORDER BY stream_id NULLS FIRST, version";
         _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
         _partnershipVersionSql = $"SELECT version FROM {schema}.partnership WHERE id = 1";
-        // Containment on the row's events: any involvement ever recorded for the practitioner; callers keep the active ones.
-        _clientsOfSql = $"SELECT client_id FROM {schema}.client_team WHERE events @> jsonb_build_array(jsonb_build_object('name', @name::text, " +
-                        "'data', jsonb_build_object('practitioner', jsonb_build_object('value', @practitioner::text)))) ORDER BY client_id";
+        // Containment on the state's practitioners, which the document's GIN index answers; callers keep the active ones.
+        _clientsOfSql = $"SELECT id FROM {schema}.mt_doc_client_state WHERE data @> jsonb_build_object('practitioners', jsonb_build_array(@practitioner::text)) ORDER BY id";
     }
 
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
     public async Task<(ClientSharing? Client, Partnership Partnership)> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
-        // A read keeps nothing new: reads range over every client (search, pages), writes come back to the same ones.
-        var (stream, partnership) = await LoadCoreAsync(client, keep: false, cancellationToken);
-        return (stream.Exists ? stream.State : null, partnership);
+        var (state, _, partnership) = await ReadAsync(client, cancellationToken);
+        return (state?.Sharing, partnership);
     }
 
     /// <summary>
     /// The client's state with its stream version, to decide a command against and append at that version, in the same
-    /// one round trip: the row is written in each append's transaction from every event of the client's stream (all of
-    /// them are <see cref="ClientTeamProjection"/>'s events), so its version is the stream's.
+    /// one round trip: the state is written in each append's transaction, so it is the state at the version read with it.
     /// </summary>
-    public Task<(StreamState<ClientSharing> Client, Partnership Partnership)> LoadForWritingAsync(ClientId client, CancellationToken cancellationToken) =>
-        LoadCoreAsync(client, keep: true, cancellationToken);
-
-    private async Task<(StreamState<ClientSharing> Client, Partnership Partnership)> LoadCoreAsync(ClientId client, bool keep, CancellationToken cancellationToken)
+    public async Task<(StreamState<ClientSharing> Client, Partnership Partnership)> LoadForWritingAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var held = Held(client);
-        string? events;
-        long partnershipVersion, version, from;
+        var (state, version, partnership) = await ReadAsync(client, cancellationToken);
+        return (new StreamState<ClientSharing>(client.Value, state?.Sharing ?? ClientSharing.Empty(client), version), partnership);
+    }
+
+    private async Task<(ClientState? State, long Version, Partnership Partnership)> ReadAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        ClientState? state;
+        long version, partnershipVersion;
         await using (var command = _store.DataSource.CreateCommand(_sql))
         {
             command.Parameters.AddWithValue("client", client.Value);
-            command.Parameters.AddWithValue("known", held?.Version ?? 0L);
             await using var row = await command.ExecuteReaderAsync(cancellationToken);
             await row.ReadAsync(cancellationToken);
-            events = row.IsDBNull(0) ? null : row.GetString(0);
-            partnershipVersion = row.GetInt64(1);
-            version = row.GetInt64(2);
-            from = row.GetInt64(3);
+            state = row.IsDBNull(0) ? null : _serializer.FromJson<ClientState>(row, 0);
+            version = row.GetInt64(1);
+            partnershipVersion = row.GetInt64(2);
         }
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
-        var state = events is null ? ClientSharing.Empty(client) : Decode(client, held, from, version, events, keep).State;
-        return (new StreamState<ClientSharing>(client.Value, state, version), partnership);
+        return (state, version, partnership);
     }
 
     /// <summary>
@@ -105,27 +90,27 @@ public sealed class ClientTeamReader
         IReadOnlyCollection<ClientId> clients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);
-        var found = new Dictionary<ClientId, IReadOnlyList<object>>();
-        var held = clients.Distinct().ToDictionary(client => client, Held);
+        var found = new Dictionary<ClientId, List<object>>();
         long partnershipVersion = 0;
         await using (var command = _store.DataSource.CreateCommand(_historiesSql))
         {
-            command.Parameters.AddWithValue("clients", held.Keys.Select(c => c.Value).ToArray());
-            command.Parameters.AddWithValue("known", held.Values.Select(h => h?.Version ?? 0L).ToArray());
+            command.Parameters.AddWithValue("clients", clients.Select(c => c.Value).Distinct().ToArray());
             await using var rows = await command.ExecuteReaderAsync(cancellationToken);
             while (await rows.ReadAsync(cancellationToken))
             {
                 if (rows.IsDBNull(0))
                 {
-                    partnershipVersion = rows.GetInt64(2);
+                    partnershipVersion = rows.GetInt64(3);
                     continue;
                 }
                 var client = new ClientId(rows.GetGuid(0));
-                found[client] = Decode(client, held[client], rows.GetInt64(3), rows.GetInt64(2), rows.GetString(1), keep: true).Events;
+                if (!found.TryGetValue(client, out var events)) found[client] = events = [];
+                // Names this process does not know (a newer node's events) are left out, as the state's fold leaves them.
+                if (_types.TypeOf(rows.GetString(1)) is { } type) events.Add(_serializer.FromJson(type, rows, 2));
             }
         }
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
-        return (found, partnership);
+        return (found.ToDictionary(pair => pair.Key, pair => (IReadOnlyList<object>)pair.Value), partnership);
     }
 
     /// <summary>The partnership as it is now, for readers that already hold the client's events (one small read when it is cached).</summary>
@@ -145,37 +130,16 @@ public sealed class ClientTeamReader
 
     /// <summary>
     /// The clients the practitioner has had an involvement with, ended ones included (callers read each client's state and
-    /// keep what they need). A containment query that the <c>client_team_events</c> GIN index answers.
+    /// keep what they need). A containment query that the state's GIN index answers.
     /// </summary>
     public async Task<IReadOnlyList<ClientId>> ClientsOfAsync(PractitionerId practitioner, CancellationToken cancellationToken)
     {
         await using var command = _store.DataSource.CreateCommand(_clientsOfSql);
-        command.Parameters.AddWithValue("name", EventNames.InvolvementRecorded);
         command.Parameters.AddWithValue("practitioner", practitioner.Value.ToString("D"));
         var clients = new List<ClientId>();
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken)) clients.Add(new ClientId(rows.GetGuid(0)));
         return clients;
-    }
-
-    private DecodedClient? Held(ClientId client) => _decoded.TryGetValue(client.Value, out DecodedClient? held) ? held : null;
-
-    /// <summary>
-    /// The client at <paramref name="version"/>: what was held, extended by the events the row gave after it; or, when the
-    /// row gave every event (<paramref name="from"/> is 0), those alone. It is kept when <paramref name="keep"/> is set or
-    /// it replaces an older version already kept.
-    /// </summary>
-    private DecodedClient Decode(ClientId client, DecodedClient? held, long from, long version, string events, bool keep)
-    {
-        var start = from > 0 && held is not null && held.Version == from ? held : DecodedClient.None(client);
-        if (from != start.Version)
-            throw new InvalidOperationException($"The client_team row of {client.Value} was read from version {from}, which this reader does not hold.");
-        var added = _log.Read(events);
-        if (added.Count == 0 && start.Version == version) return start;
-        var decoded = new DecodedClient(version, start.Events.AddRange(added), added.Aggregate(start.State, ClientSharing.Evolve));
-        if (held is null ? keep : held.Version < version)
-            _decoded.Set(client.Value, decoded, new MemoryCacheEntryOptions { Size = decoded.Events.Length + 1 });
-        return decoded;
     }
 
     private async Task<Partnership> ReloadPartnershipAsync(CancellationToken cancellationToken)
@@ -190,10 +154,4 @@ public sealed class ClientTeamReader
     }
 
     private sealed record CachedPartnership(long Version, Partnership State);
-
-    /// <summary>A client's first <see cref="Version"/> events, decoded (those this process knows), and the state they make.</summary>
-    private sealed record DecodedClient(long Version, ImmutableArray<object> Events, ClientSharing State)
-    {
-        public static DecodedClient None(ClientId client) => new(0, [], ClientSharing.Empty(client));
-    }
 }

@@ -1,11 +1,7 @@
 -- Read models kept by inline projections, in the append's transaction ({schema} is the quoted schema name).
--- client_team: one row per client holding the client's sharing events, so "the team of C as seen by V" is one
--- primary-key read followed by the access policy in memory.
-CREATE TABLE IF NOT EXISTS {schema}.client_team (
-    client_id  uuid   PRIMARY KEY,
-    events     jsonb  NOT NULL,
-    version    bigint NOT NULL
-);
+-- The client's state is Marten's document (mt_doc_client_state, ClientStateProjection). client_team, which held a copy of
+-- each client's events, is gone: the log has them all, and a start with no client state rebuilds it from the log.
+DROP TABLE IF EXISTS {schema}.client_team;
 
 -- partnership: the one row of partnership-wide facts (organisations, agreements, categories); readers cache it by version.
 CREATE TABLE IF NOT EXISTS {schema}.partnership (
@@ -14,12 +10,8 @@ CREATE TABLE IF NOT EXISTS {schema}.partnership (
     version  bigint   NOT NULL
 );
 
--- "My clients" looks for a practitioner's involvements by containment in the events; without this index every home page
--- load scanned every row's jsonb.
-CREATE INDEX IF NOT EXISTS client_team_events ON {schema}.client_team USING gin (events jsonb_path_ops);
-
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.client_team, {schema}.partnership TO patchwork_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.partnership TO patchwork_app;
 
 -- partner_told: which involvements each partner organisation has been told it can see, so that "no longer shared"
 -- goes only to those that were told, and a withdrawal caught up before delivery tells nobody anything.
