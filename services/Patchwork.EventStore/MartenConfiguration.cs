@@ -39,6 +39,12 @@ internal static class MartenConfiguration
         marten.UseSystemTextJsonForSerialization(new System.Text.Json.JsonSerializerOptions(options.Json), EnumStorage.AsString, Casing.CamelCase);
         // Stable names only: a record renamed or moved never changes what the log says happened.
         foreach (var (type, name) in options.Events.All) marten.Events.MapEventType(type, name);
+        // No retries of reads inside Marten. Our sessions run in transactions of their own connection; when that connection
+        // breaks (PostgreSQL killed or restarted) a retried read only meets the dead transaction, and its "Transaction is
+        // already completed" hides the outage behind a bug (a 500 where the caller should be told 503 and Retry-After). The
+        // failure reaches the caller as it happened: the API answers 503, a bus consumer is redelivered, the daemon restarts
+        // its agent. Commits keep Marten's narrow write defaults.
+        marten.ConfigurePolly(_ => { });
         foreach (var configure in options.ConfigureMarten) configure(marten);
         return marten;
     }

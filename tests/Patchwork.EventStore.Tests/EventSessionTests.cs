@@ -190,6 +190,32 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
         });
     }
 
+    [Fact]
+    public async Task A_read_in_a_transaction_whose_connection_broke_fails_with_the_break_itself_not_a_retry_on_the_dead_transaction()
+    {
+        // A database killed under a save breaks the connection its transaction is on. Retrying a read there cannot work (the
+        // transaction went with the connection); Marten's default read retries tried, and the caller saw "Transaction is
+        // already completed" (a 500) instead of the outage (a 503 with Retry-After). Found by PostgresRestartTests on CI.
+        await using var connection = await _store.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var other = await _store.DataSource.OpenConnectionAsync())
+        await using (var terminate = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend($1)", other))
+        {
+            terminate.Parameters.Add(new Npgsql.NpgsqlParameter { Value = connection.ProcessID });
+            (await terminate.ExecuteScalarAsync()).ShouldBe(true);
+        }
+        await using var session = _store.Marten.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
+
+        var failure = await Should.ThrowAsync<Exception>(() => session.Events.FetchStreamAsync(Guid.CreateVersion7()));
+
+        // Marten wraps it (MartenCommandException); the connection's end is within, as PostgreSQL or the socket reported it.
+        var chain = new List<Exception>();
+        for (var e = (Exception?)failure; e is not null; e = e.InnerException) chain.Add(e);
+        chain.OfType<InvalidOperationException>().ShouldBeEmpty(failure.ToString());
+        chain.OfType<Npgsql.NpgsqlException>().Any(e => e.IsTransient || (e as Npgsql.PostgresException)?.SqlState == Npgsql.PostgresErrorCodes.AdminShutdown)
+            .ShouldBeTrue(failure.ToString());
+    }
+
     private async Task<Guid> FormTeamAsync()
     {
         var team = Guid.CreateVersion7();

@@ -117,7 +117,7 @@ public sealed class BrokerMemoryAlarmTests(PostgresSchema schema, PrivateBroker 
                 $"repeats absorbed by the dedupe {heard.Count - effects.Count}, lost {inTheLog.Except(effects.Select(n => n.Involvement!.Value)).Count()}, " +
                 $"duplicate effects {effectsPerInvolvement.Values.Sum(c => c - 1)}");
 
-            load.OutsideTheContract.ShouldBeEmpty();
+            load.OutsideTheContract.ShouldBeEmpty($"outside the contract: {load.OutsideTheContractDescribed}");
             unavailableDuringAlarm.ShouldBe(0, "the log is the outbox: writes need no broker");
             writtenDuringAlarm.Count.ShouldBeGreaterThanOrEqualTo(AcknowledgedDuringAlarm);
             heardDuringAlarm.ShouldNotContain(n => writtenDuringAlarm.Contains(n.Involvement!.Value), "nothing is published while the alarm blocks the relay");

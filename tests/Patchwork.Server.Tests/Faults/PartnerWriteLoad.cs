@@ -83,6 +83,10 @@ public sealed class PartnerWriteLoad : IAsyncDisposable
     public IReadOnlyList<Answer> OutsideTheContract =>
         [.. _answers.Where(a => !(a.Status is >= 200 and < 300 or 409 or 412 || (a.Status == 503 && a.RetryAfter)))];
 
+    /// <summary>The first few answers outside the contract, each with its status, Retry-After and body, for a failure's message.</summary>
+    public string OutsideTheContractDescribed => string.Join("; ", OutsideTheContract.Take(5).Select(a =>
+        $"{a.Status} {(a.RetryAfter ? "with" : "without")} Retry-After, answered {a.AnsweredAt:HH:mm:ss.fff}: {a.Body}"));
+
     /// <summary>Registers a partner system of <paramref name="organisation"/> that reads and writes, provisions its queue, and starts the load on <paramref name="server"/>.</summary>
     internal static async Task<(PartnerWriteLoad Load, PartnerBrokerCredentials Partner)> StartAsync(PartnerRelayRig rig, IPartnerClientDirectory directory,
         OrganisationId organisation, Uri server, IReadOnlyList<ClientId> clients)

@@ -98,7 +98,8 @@ public sealed class PostgresRestartTests(PrivatePostgres postgres, RabbitVirtual
             output.WriteLine($"notices expected {inTheLog.Count}, received {heard.Count} ({heardInvolvements.Count} distinct involvements, " +
                 $"{heard.Count - heard.Select(n => n.MessageId).Distinct().Count()} repeats by message id), lost {inTheLog.Except(heardInvolvements).Count()}");
 
-            load.OutsideTheContract.ShouldBeEmpty("every request is answered 2xx, 409/412, or 503 with Retry-After: never a 500, never silence");
+            load.OutsideTheContract.ShouldBeEmpty("every request is answered 2xx, 409/412, or 503 with Retry-After: never a 500, never silence; " +
+                $"outside it: {load.OutsideTheContractDescribed}; the server said:\n{process.LastSaid}");
             answers.Count(a => a.Status == 503).ShouldBeGreaterThanOrEqualTo(PartnerWriteLoad.Callers, "the outage was seen");
             writes.ShouldAllBe(w => w.Acknowledged || w.FoundOnRetry, "each involvement ends acknowledged or found recorded on its retry");
             acknowledged.Except(inTheLog).ShouldBeEmpty("every acknowledged write is in the log afterwards");
