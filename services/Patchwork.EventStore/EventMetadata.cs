@@ -3,13 +3,15 @@ namespace Patchwork.EventStore;
 /// <summary>
 /// Who caused the events of one save, and in answer to what: stored beside every event. <see cref="TraceParent"/> is
 /// the W3C trace context of the activity that saved them (ids only), read back so the relays continue that trace.
+/// <see cref="Channel"/> is the door the save came through ("web", "api", "bus"), for the insight figures.
 /// </summary>
 public sealed record EventMetadata(
     Guid? CorrelationId = null,
     Guid? CausationId = null,
     ActingPrincipal? ActedBy = null,
     Guid? OrganisationId = null,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    string? Channel = null)
 {
     public static EventMetadata None { get; } = new();
 }

@@ -18,6 +18,7 @@ public sealed class EventSession
     private const string ActorIdHeader = "patchwork-actor-id";
     private const string OrganisationHeader = "patchwork-organisation";
     private const string TraceParentHeader = "traceparent";
+    private const string ChannelHeader = "patchwork-channel";
 
     private readonly EventStore _store;
     private readonly List<PendingStream> _pending = [];
@@ -194,6 +195,7 @@ public sealed class EventSession
             session.SetHeader(ActorIdHeader, actor.Id.ToString());
         }
         if (Metadata.OrganisationId is { } organisation) session.SetHeader(OrganisationHeader, organisation.ToString());
+        if (Metadata.Channel is { } channel) session.SetHeader(ChannelHeader, channel);
         // The trace the save belongs to (a request, a partner's command), so whatever relays these events joins it.
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } trace }) session.SetHeader(TraceParentHeader, trace);
     }
@@ -213,7 +215,8 @@ public sealed class EventSession
             AsGuid(e.CausationId),
             ActingPrincipal.FromStored(Header(ActorKindHeader), AsGuid(Header(ActorIdHeader))),
             AsGuid(Header(OrganisationHeader)),
-            Header(TraceParentHeader));
+            Header(TraceParentHeader),
+            Header(ChannelHeader));
     }
 
     private static async Task WriteEnlistedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<EnlistedWrite> writes, CancellationToken cancellationToken)

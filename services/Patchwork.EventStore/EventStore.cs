@@ -221,7 +221,8 @@ public sealed class EventStore : IAsyncDisposable
         _mapped[eventType] = true;
     }
 
-    internal RecordedEvent ToRecorded(IEvent e) =>
+    /// <summary>A Marten event as the log's readers see it, its metadata read back from its headers.</summary>
+    public RecordedEvent ToRecorded(IEvent e) =>
         new(e.Sequence, e.Id, e.StreamId, e.Version, e.EventTypeName, e.Data, EventSession.MetadataOf(e), e.Timestamp);
 }
 

@@ -4,6 +4,7 @@ using Patchwork.Server.Feed;
 using Patchwork.Server.Fhir;
 using Patchwork.Server.Health;
 using Patchwork.Server.Hosting;
+using Patchwork.Server.Insight;
 using Patchwork.Server.Messaging;
 using Patchwork.Server.PartnerBus;
 using Patchwork.Server.SignIn;
@@ -26,6 +27,7 @@ builder.AddPatchworkPartnerBus();
 builder.AddPatchworkApi();
 builder.AddPatchworkFeed();
 builder.AddPatchworkThreads();
+builder.AddPatchworkInsight();
 builder.AddPatchworkWeb();
 
 var app = builder.Build();

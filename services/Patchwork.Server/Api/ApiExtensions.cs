@@ -71,6 +71,7 @@ public static class ApiExtensions
         api.MapFeedApi();
         api.MapThreadsApi();
         api.MapAgreementsApi();
+        Insight.InsightApi.MapInsightApi(api);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }

@@ -49,7 +49,8 @@ public sealed class ClientCommands(
         if (!TryReadIfMatch(http.Request, out var ifMatch)) return ApiProblems.Invalid("If-Match", "give one strong ETag from this API, such as \"3\"");
 
         var now = clock.GetUtcNow();
-        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
+        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value,
+            Channel: RequestAudit.ChannelOf(http) == AuditChannel.Web ? "web" : "api"));
         var (stream, partnership) = await reader.LoadForWritingAsync(client, cancellationToken);
 
         var (hidden, rule) = await AdmitAsync(command, stream, partnership, now, cancellationToken);

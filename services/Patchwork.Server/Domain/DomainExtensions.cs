@@ -2,6 +2,7 @@ using Npgsql;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
+using Patchwork.Core.Insight;
 using Patchwork.EventStore;
 
 namespace Patchwork.Server.Domain;
@@ -29,6 +30,7 @@ public static class DomainExtensions
             store.MigrationConnectionString = string.IsNullOrWhiteSpace(owner) ? null : owner;
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
             store.AddClientState();
+            store.AddInsightDocuments();
             store.AddInlineProjection(new PartnershipProjection(store))
                 .AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
         });

@@ -116,7 +116,7 @@ public sealed class PartnerCommandConsumer(
         var by = await SenderAsync(context);
 
         var session = store.OpenSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
-            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value));
+            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"));
         var current = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, context.CancellationToken);
         var decided = decide(current.State, by, clock.GetUtcNow());
         if (decided.Problem is { } problem)

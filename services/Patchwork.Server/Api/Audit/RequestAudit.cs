@@ -15,6 +15,13 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         http.Items[ChannelKey] = channel;
     }
 
+    /// <summary>The channel the request is audited under: web for the pages, FHIR for that door, the API otherwise.</summary>
+    public static AuditChannel ChannelOf(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Items[ChannelKey] as AuditChannel? ?? AuditChannel.Api;
+    }
+
     public Task AllowedAsync(HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null) =>
         WriteAsync(http, caller, action, client, AuditOutcome.Allowed, rule, purpose);
 
@@ -57,7 +64,7 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
         return new AuditEntry(Guid.CreateVersion7(now), now, caller.Principal, caller.Organisation, action, client,
-            http.Items[ChannelKey] as AuditChannel? ?? AuditChannel.Api,
+            ChannelOf(http),
             // A purpose refused as not plain text (a NUL cannot even be stored) is left out; the reason names the field.
             Text.IsPlain(purpose, multiLine: true) ? purpose : null, outcome, rule, Correlation.Of(http));
     }

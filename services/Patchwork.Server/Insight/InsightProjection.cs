@@ -1,0 +1,107 @@
+using Marten;
+using Marten.Services;
+using Npgsql;
+using Patchwork.Core.Insight;
+using Patchwork.EventStore;
+
+namespace Patchwork.Server.Insight;
+
+/// <summary>
+/// The partnership's monthly figures, folded from the log by <see cref="InsightLedger"/> into Marten documents
+/// (<see cref="InsightMonth"/>, <see cref="InsightClient"/>). Async, under the daemon like the relays (HotCold: one node
+/// leads): the figures may lag a write by a moment, and a write never pays for them — inline, every append would load and
+/// store three more documents in its transaction, on the path P2 measures. The daemon delivers at least once, so the
+/// fold keeps its own position (<see cref="InsightProgress"/>) in the transaction that stores its counts and skips what
+/// it has applied: each event is counted exactly once.
+/// </summary>
+public sealed class InsightProjection(EventStore.EventStore store) : ISubscriptionHandler
+{
+    public const string SubscriptionName = "insight";
+
+    public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await LockAsync(page.Connection, page.Transaction, store.Schema, cancellationToken);
+        await using var session = store.Marten.LightweightSession(Marten.Services.SessionOptions.ForTransaction(page.Transaction));
+        var progress = await session.LoadAsync<InsightProgress>(InsightProgress.TheId, cancellationToken) ?? new InsightProgress();
+        var fresh = page.Events.Where(e => e.Sequence > progress.Sequence).ToList();
+        if (fresh.Count == 0) return;
+        var counted = fresh.Where(e => InsightLedger.EventNames.Contains(e.Name)).ToList();
+        if (counted.Count > 0)
+        {
+            var clientIds = counted.Select(e => e.StreamId).Distinct().ToArray();
+            var clients = (await session.LoadManyAsync<InsightClient>(cancellationToken, clientIds)).ToDictionary(c => c.Id);
+            var tallies = new List<Tally>();
+            foreach (var e in counted)
+            {
+                if (!clients.TryGetValue(e.StreamId, out var client)) clients[e.StreamId] = client = new InsightClient { Id = e.StreamId };
+                tallies.AddRange(InsightLedger.Apply(client, e.Data, EventChannels.Of(e.Metadata)));
+            }
+            var monthIds = tallies.Select(t => InsightMonth.IdFor(t.Organisation, t.Month)).Distinct().ToArray();
+            var months = (await session.LoadManyAsync<InsightMonth>(cancellationToken, monthIds)).ToDictionary(m => m.Id, StringComparer.Ordinal);
+            foreach (var tally in tallies) InsightLedger.Add(InsightLedger.MonthFor(months, tally), tally);
+            session.Store(clients.Values.ToArray());
+            session.Store(months.Values.ToArray());
+        }
+        progress.Sequence = fresh[^1].Sequence;
+        session.Store(progress);
+        await session.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Empties the figures and folds the whole log again in one transaction, holding the fold's lock so the live
+    /// projection waits and then carries on from where the rebuild stopped. Returns the events read.
+    /// </summary>
+    public async Task<long> RebuildAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAsync(connection, transaction, store.Schema, cancellationToken);
+        await using var session = store.Marten.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
+        session.DeleteWhere<InsightMonth>(_ => true);
+        session.DeleteWhere<InsightClient>(_ => true);
+        var history = new List<(Guid, object, EventChannel)>();
+        long last = 0, read = 0;
+        const int PageSize = 5000;
+        while (true)
+        {
+            var events = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last).OrderBy(e => e.Sequence).Take(PageSize)
+                .ToListAsync(cancellationToken);
+            if (events.Count == 0) break;
+            foreach (var e in events)
+            {
+                read++;
+                if (InsightLedger.EventNames.Contains(e.EventTypeName)) history.Add((e.StreamId, e.Data, EventChannels.Of(store.ToRecorded(e).Metadata)));
+            }
+            last = events[^1].Sequence;
+        }
+        var months = InsightLedger.Fold(history);
+        var clients = new Dictionary<Guid, InsightClient>();
+        foreach (var (id, data, channel) in history)
+        {
+            if (!clients.TryGetValue(id, out var client)) clients[id] = client = new InsightClient { Id = id };
+            InsightLedger.Apply(client, data, channel);
+        }
+        if (months.Count > 0) session.Store(months.Values.ToArray());
+        if (clients.Count > 0) session.Store(clients.Values.ToArray());
+        session.Store(new InsightProgress { Sequence = last });
+        await session.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return read;
+    }
+
+    /// <summary>The fold's position: how far the figures have read the log.</summary>
+    public async Task<long> PositionAsync(CancellationToken cancellationToken)
+    {
+        await using var query = store.Marten.QuerySession();
+        return (await query.LoadAsync<InsightProgress>(InsightProgress.TheId, cancellationToken))?.Sequence ?? 0;
+    }
+
+    /// <summary>One writer of the figures at a time: the live fold and a rebuild never interleave.</summary>
+    private static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = "patchwork-insight-fold/" + schema });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
