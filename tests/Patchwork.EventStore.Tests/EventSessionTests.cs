@@ -20,7 +20,8 @@ public sealed class EventSessionTests(PostgresSchema schema) : IClassFixture<Pos
             CorrelationId: Guid.CreateVersion7(),
             CausationId: Guid.CreateVersion7(),
             ActedBy: new ActingPrincipal(PrincipalKind.Practitioner, SocialWorker),
-            OrganisationId: Guid.CreateVersion7());
+            OrganisationId: Guid.CreateVersion7(),
+            Channel: "web");
         var session = _store.OpenSession(metadata);
         session.StartStream(team, "team", new TeamFormed(Guid.CreateVersion7()), new PractitionerJoined(SocialWorker, "allocated social worker"));
 

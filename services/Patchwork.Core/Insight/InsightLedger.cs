@@ -92,31 +92,31 @@ public static class InsightLedger
         switch (data)
         {
             case InvolvementRecorded e when !client.InvolvementOrganisations.ContainsKey(e.Involvement.Value):
-            {
-                var organisation = e.By.Organisation.Value;
-                client.FirstInvolvementAt ??= e.At;
-                client.InvolvementOrganisations[e.Involvement.Value] = organisation;
-                client.Active.Add(e.Involvement.Value);
-                Both(organisation, e.At, channel switch
                 {
-                    EventChannel.Web => InsightMeasure.InvolvementsRecordedWeb,
-                    EventChannel.Bus => InsightMeasure.InvolvementsRecordedBus,
-                    _ => InsightMeasure.InvolvementsRecordedApi,
-                });
-                var team = client.Active.Select(i => client.InvolvementOrganisations[i]).Distinct().ToList();
-                if (client.MultiAgencyAt is null && team.Count >= 2)
-                {
-                    client.MultiAgencyAt = e.At;
-                    var month = InsightMonth.MonthOf(e.At);
-                    var days = (int)Math.Floor((e.At - client.FirstInvolvementAt.Value).TotalDays);
-                    foreach (var member in team.Append(Partnership))
+                    var organisation = e.By.Organisation.Value;
+                    client.FirstInvolvementAt ??= e.At;
+                    client.InvolvementOrganisations[e.Involvement.Value] = organisation;
+                    client.Active.Add(e.Involvement.Value);
+                    Both(organisation, e.At, channel switch
                     {
-                        tallies.Add(new Tally(member, month, InsightMeasure.MultiAgencyClients));
-                        tallies.Add(new Tally(member, month, InsightMeasure.DaysToSecondOrganisation, days));
+                        EventChannel.Web => InsightMeasure.InvolvementsRecordedWeb,
+                        EventChannel.Bus => InsightMeasure.InvolvementsRecordedBus,
+                        _ => InsightMeasure.InvolvementsRecordedApi,
+                    });
+                    var team = client.Active.Select(i => client.InvolvementOrganisations[i]).Distinct().ToList();
+                    if (client.MultiAgencyAt is null && team.Count >= 2)
+                    {
+                        client.MultiAgencyAt = e.At;
+                        var month = InsightMonth.MonthOf(e.At);
+                        var days = (int)Math.Floor((e.At - client.FirstInvolvementAt.Value).TotalDays);
+                        foreach (var member in team.Append(Partnership))
+                        {
+                            tallies.Add(new Tally(member, month, InsightMeasure.MultiAgencyClients));
+                            tallies.Add(new Tally(member, month, InsightMeasure.DaysToSecondOrganisation, days));
+                        }
                     }
+                    break;
                 }
-                break;
-            }
             case InvolvementEnded e when client.Active.Remove(e.Involvement.Value):
                 Both(client.InvolvementOrganisations[e.Involvement.Value], e.At, channel switch
                 {

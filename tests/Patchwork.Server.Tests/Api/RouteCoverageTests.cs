@@ -43,6 +43,7 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
     private static IEnumerable<(string Route, string By)> Declared() =>
         AuthorizationMatrixTests.Routes.Values.Select(route => (route, nameof(AuthorizationMatrixTests)))
             .Concat(AgreementsApiTests.Routes.Values.Select(route => (route, nameof(AgreementsApiTests))))
+            .Concat(Insight.InsightApiTests.Routes.Values.Select(route => (route, nameof(Insight.InsightApiTests))))
             .Concat(ThreadAuthorizationMatrixTests.Routes.Values.Select(route => (route, nameof(ThreadAuthorizationMatrixTests))))
             .Concat(ThreadNoticeMatrixTests.Routes.Values.Select(route => (route, nameof(ThreadNoticeMatrixTests))))
             .Concat(InvitationAuthorityTests.Routes.Values.Select(route => (route, nameof(InvitationAuthorityTests))))

@@ -1,5 +1,5 @@
-using Patchwork.EventStore;
 using Patchwork.Core;
+using Patchwork.EventStore;
 
 namespace Patchwork.Server.Api.Audit;
 
