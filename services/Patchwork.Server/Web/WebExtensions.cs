@@ -49,6 +49,7 @@ public static class WebExtensions
         services.AddScoped<INoticeDesk, PageNoticeDesk>();
         services.AddScoped<IClientTasks, PageClientTasks>();
         services.AddScoped<IAdminDesk, PageAdminDesk>();
+        services.AddScoped<IInsightDesk, PageInsightDesk>();
         services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
         services.ConfigureApplicationCookie(cookie =>
         {

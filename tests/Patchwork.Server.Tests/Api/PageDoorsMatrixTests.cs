@@ -39,7 +39,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
     // organisation, a partnership admin), and its form asking the purpose is shown to anyone who prepares copies at all
     // (DPOs and partnership admins), the same for any client, naming none. Administration: the agreements to their readers
     // (DPOs and administrators), making and ending them to the partnership admin, invitations and partner systems to
-    // organisation admins.
+    // organisation admins. Insight (issue 23): managers (the team manager, the police sergeant) read their organisation's
+    // activity figures, DPOs their organisation's access figures, the partnership admin every organisation's.
     //                                                     Anon SW   TM   PO   SHN  Sgt  Ref  DPO  Adm  PtS  PtO  POA  UDPO NC
     private const string Reads = """
         GET    home                                         in  page page page page page page page page in   in   page page page
@@ -69,6 +70,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         GET    partner-systems                              in  404  404  404  404  404  404  404  page in   in   page 404  404
         GET    new-partner-system                           in  404  404  404  404  404  404  404  page in   in   page 404  404
         GET    revoke-partner-system                        in  404  404  404  404  404  404  404  page in   in   page 404  404
+        GET    insight                                      in  404  page 404  404  page 404  page page in   in   404  page 404
         """;
 
     // Acts, each on a world of its own. A page's post calls the same slice as the API, so where the API answers 2xx the
@@ -135,6 +137,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         ["partner-systems"] = "ANY /admin/partner-systems",
         ["new-partner-system"] = "ANY /admin/partner-systems/new",
         ["revoke-partner-system"] = "ANY /admin/partner-systems/{system:guid}/revoke",
+        ["insight"] = "ANY /insight",
     };
 
     /// <summary>The acts whose success is a search or a stated purpose: they write nothing either way.</summary>
@@ -408,6 +411,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
                 "partner-systems" => "/admin/partner-systems",
                 "new-partner-system" => "/admin/partner-systems/new",
                 "revoke-partner-system" => $"/admin/partner-systems/{PartnerSystem}/revoke",
+                "insight" => "/insight?basis=financial&purpose=Planning%20services",
                 _ => throw new ArgumentOutOfRangeException(nameof(row), row, "no such row"),
             };
         }
