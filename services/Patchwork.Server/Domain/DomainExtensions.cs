@@ -59,6 +59,8 @@ public static class DomainExtensions
             if (string.IsNullOrWhiteSpace(personalData.BlindIndexKey))
                 throw new InvalidOperationException("Demo:Seed needs the identity vault: set PersonalData:BlindIndexKey and the key ring certificate.");
             builder.Services.AddHostedService<Demo.DemoPartnership>();
+            // After the partnership (hosted services start in order): its agencies' fictional history for the insight page.
+            if (configuration.GetValue<bool>("Demo:InsightHistory")) builder.Services.AddHostedService<Demo.DemoInsightHistory>();
         }
         return builder;
     }
