@@ -110,6 +110,8 @@ public static class Disclosure
         var shown = cells.Select(Cell).ToList();
         var total = cells.Sum();
         if (!shown.Any(c => c.Suppressed)) return (shown, ShownFigure.Exact(total));
+        // A small total is itself a small cell: "fewer than 5", never rounded to an "about 0" that reads as nothing happened.
+        if (IsSmall(total)) return (shown, Cell(total));
         foreach (var step in Steps)
         {
             var rounded = (int)(Math.Round(total / (double)step, MidpointRounding.AwayFromZero) * step);

@@ -42,6 +42,7 @@ public sealed class FiguresTests
         var (cells, total) = Disclosure.Protect([5, 6, 7]);
         cells.ShouldAllBe(c => !c.Suppressed);
         total.ShouldBe(ShownFigure.Exact(18));
+        Disclosure.Protect([0, 3, 0]).Total.ToString().ShouldBe("fewer than 5");
         Disclosure.Median([1, 2, 3, 4]).ShouldBeNull();
         Disclosure.Median([5, 1, 3, 2, 4]).ShouldBe(3);
         Disclosure.Median([1, 2, 3, 4, 5, 6]).ShouldBe(3.5);
