@@ -49,8 +49,8 @@ public sealed class InsightProjection(EventStore.EventStore store) : ISubscripti
     }
 
     /// <summary>
-    /// Empties the figures and folds the whole log again in one transaction, holding the fold's lock so the live
-    /// projection waits and then carries on from where the rebuild stopped. Returns the events read.
+    /// Empties the figures and folds the log again, up to the daemon's high-water mark, in one transaction, holding the
+    /// fold's lock so the live projection waits and then carries on from where the rebuild stopped. Returns the events read.
     /// </summary>
     public async Task<long> RebuildAsync(CancellationToken cancellationToken)
     {
@@ -60,31 +60,34 @@ public sealed class InsightProjection(EventStore.EventStore store) : ISubscripti
         await using var session = store.Marten.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
         session.DeleteWhere<InsightMonth>(_ => true);
         session.DeleteWhere<InsightClient>(_ => true);
-        var history = new List<(Guid, object, EventChannel)>();
+        // Folded page by page: only the months and what the fold keeps of each client stay in memory, never the log.
+        var clients = new Dictionary<Guid, InsightClient>();
+        var months = new Dictionary<string, InsightMonth>(StringComparer.Ordinal);
+        // Up to the daemon's high-water mark (above it a transaction still in flight may yet commit an event with a lower
+        // sequence, which the live fold, carrying on from here, must not skip) — and at least as far as the live fold had
+        // got, since the daemon will not hand it those events again.
+        var before = await session.LoadAsync<InsightProgress>(InsightProgress.TheId, cancellationToken);
+        var ceiling = Math.Max((await store.GetHighWaterMarkAsync(cancellationToken)).Sequence, before?.Sequence ?? 0);
         long last = 0, read = 0;
         const int PageSize = 5000;
         while (true)
         {
-            var events = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last).OrderBy(e => e.Sequence).Take(PageSize)
+            var events = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last && e.Sequence <= ceiling).OrderBy(e => e.Sequence).Take(PageSize)
                 .ToListAsync(cancellationToken);
             if (events.Count == 0) break;
             foreach (var e in events)
             {
                 read++;
-                if (InsightLedger.EventNames.Contains(e.EventTypeName)) history.Add((e.StreamId, e.Data, EventChannels.Of(store.ToRecorded(e).Metadata)));
+                if (!InsightLedger.EventNames.Contains(e.EventTypeName)) continue;
+                if (!clients.TryGetValue(e.StreamId, out var client)) clients[e.StreamId] = client = new InsightClient { Id = e.StreamId };
+                foreach (var tally in InsightLedger.Apply(client, e.Data, EventChannels.Of(store.ToRecorded(e).Metadata)))
+                    InsightLedger.Add(InsightLedger.MonthFor(months, tally), tally);
             }
             last = events[^1].Sequence;
         }
-        var months = InsightLedger.Fold(history);
-        var clients = new Dictionary<Guid, InsightClient>();
-        foreach (var (id, data, channel) in history)
-        {
-            if (!clients.TryGetValue(id, out var client)) clients[id] = client = new InsightClient { Id = id };
-            InsightLedger.Apply(client, data, channel);
-        }
         if (months.Count > 0) session.Store(months.Values.ToArray());
         if (clients.Count > 0) session.Store(clients.Values.ToArray());
-        session.Store(new InsightProgress { Sequence = last });
+        session.Store(new InsightProgress { Sequence = Math.Max(last, before?.Sequence ?? 0) });
         await session.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return read;
