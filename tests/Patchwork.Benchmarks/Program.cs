@@ -3,7 +3,7 @@ using Patchwork.Testing;
 namespace Patchwork.Benchmarks;
 
 /// <summary>
-/// ./patchwork bench [q1] [store] [p2] [tokens] [feed] [--reseed] [--clients N] [--connections N]: each benchmark prints its figures beside a raw baseline
+/// ./patchwork bench [q1] [store] [p2] [i1] [tokens] [feed] [--reseed] [--clients N] [--insight-clients N] [--connections N]: each benchmark prints its figures beside a raw baseline
 /// from the same run. (Not top-level statements: the server's own <c>Program</c> is the type P2's host is built from.)
 /// </summary>
 internal static class BenchmarkMain
@@ -57,6 +57,12 @@ internal static class BenchmarkMain
 
         if (Wanted("p2"))
             await HttpRecordBenchmark.RunAsync();
+
+        if (Wanted("i1"))
+        {
+            var insightIndex = Array.IndexOf(args, "--insight-clients");
+            await InsightBenchmark.RunAsync(insightIndex >= 0 ? int.Parse(args[insightIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+        }
 
         if (Wanted("tokens"))
             await TokenBenchmark.RunAsync();
