@@ -147,7 +147,7 @@ public static class InsightApi
                         : TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(InsightReads.Csv(figures))).ToArray(), "text/csv; charset=utf-8",
                             $"patchwork-{view}-{figures.Year.Replace('/', '-')}.csv");
                 })
-                .WithName($"GetInsight{name}Csv").WithDescription(Description).Produces(StatusCodes.Status200OK, contentType: "text/csv")
+                .WithName($"GetInsight{name}Csv").WithDescription(Description).Produces<string>(StatusCodes.Status200OK, "text/csv")
                 .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
             api.MapGet($"/insight/{view}.xlsx", async (string? basis, int? year, string? purpose, CurrentActor me, InsightReads reads, HttpContext http, CancellationToken ct) =>
                 {
@@ -157,7 +157,7 @@ public static class InsightApi
                             $"patchwork-{view}-{figures.Year.Replace('/', '-')}.xlsx");
                 })
                 .WithName($"GetInsight{name}Spreadsheet").WithDescription(Description)
-                .Produces(StatusCodes.Status200OK, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                .Produces<byte[]>(StatusCodes.Status200OK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         }
         return api;

@@ -63,6 +63,26 @@ public sealed class InsightApiTests(SignedInApiServer server) : IClassFixture<Si
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_says_exactly_what_each_insight_endpoint_answers()
+    {
+        var paths = (await server.Anonymous().GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+        foreach (var view in new[] { "activity", "access" })
+        {
+            var json = paths.GetProperty($"/api/v1/insight/{view}").GetProperty("get");
+            json.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ShouldBe(["basis", "year", "purpose"], ignoreOrder: true);
+            var responses = json.GetProperty("responses");
+            // The document adds the problems every operation can answer (401, 429, 503, …) beside the endpoint's own.
+            foreach (var status in new[] { "200", "400", "404" }) responses.TryGetProperty(status, out _).ShouldBeTrue($"{view} documents {status}");
+            responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()
+                .ShouldEndWith("/InsightView");
+            var csv = paths.GetProperty($"/api/v1/insight/{view}.csv").GetProperty("get").GetProperty("responses");
+            csv.GetProperty("200").GetProperty("content").TryGetProperty("text/csv", out _).ShouldBeTrue();
+            paths.GetProperty($"/api/v1/insight/{view}.xlsx").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content")
+                .TryGetProperty("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", out _).ShouldBeTrue();
+        }
+    }
+
+    [Fact]
     public async Task A_manager_sees_only_their_organisation_and_the_partnership_admin_every_organisation_beside_the_partnership()
     {
         var manager = await (await server.AsAsync(DemoPartnership.TeamManager)).GetFromJsonAsync<JsonElement>(
