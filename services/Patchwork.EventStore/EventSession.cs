@@ -170,15 +170,21 @@ public sealed class EventSession
     /// deadlocking. Advisory locks, not the streams' rows: a stream being started has no row yet, and a row lock would
     /// stand in the way of the foreign-key checks of events appended at an expected version. The two-key form keeps
     /// these locks apart from single-key advisory locks (Marten's daemon, the relays' leadership).
+    /// A session saving an event of a serialised kind (<see cref="EventStoreOptions.SerialisedAppends"/>) also locks that
+    /// kind's name, in the same order, before Marten loads the document its inline projection will fold the event into.
     /// </summary>
-    private static async Task LockStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingStream> pending, CancellationToken cancellationToken)
+    private async Task LockStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingStream> pending, CancellationToken cancellationToken)
     {
-        if (pending.Count == 1 && pending[0].Expected.Value is not null) return;
-        var ids = pending.Select(p => p.StreamId.ToString()).Order(StringComparer.Ordinal).ToArray();
-        // unnest yields the ids in the array's order, so the locks are taken in that order.
+        var serialised = _store.Options.SerialisedAppends;
+        var names = serialised.Count == 0 ? [] : pending.SelectMany(p => p.Events)
+            .Select(e => serialised.TryGetValue(e.GetType(), out var name) ? name : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var streams = pending.Count == 1 && pending[0].Expected.Value is not null ? [] : pending.Select(p => p.StreamId.ToString());
+        var keys = streams.Concat(names).Order(StringComparer.Ordinal).ToArray();
+        if (keys.Length == 0) return;
+        // unnest yields the keys in the array's order, so the locks are taken in that order.
         await using var command = new NpgsqlCommand(
             $"SELECT pg_advisory_xact_lock({StreamLockClass}, hashtext(id)) FROM unnest(@ids::text[]) AS id", connection, transaction);
-        command.Parameters.AddWithValue("ids", ids);
+        command.Parameters.AddWithValue("ids", keys);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

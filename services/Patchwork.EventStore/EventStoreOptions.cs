@@ -30,6 +30,23 @@ public sealed class EventStoreOptions
     /// </summary>
     public IList<Action<Marten.StoreOptions>> ConfigureMarten { get; } = [];
 
+    /// <summary>
+    /// Event types whose appends must be serialised, each with the name of what they update together: an inline
+    /// projection that folds events of many streams into one document (the partnership) would otherwise lose an update
+    /// when two transactions load the document before either writes it. A session saving any of these events first takes
+    /// a transaction-scoped advisory lock on the name, in order with its streams' locks.
+    /// </summary>
+    public IDictionary<Type, string> SerialisedAppends { get; } = new Dictionary<Type, string>();
+
+    /// <summary>Serialises every append of <paramref name="eventTypes"/> under <paramref name="name"/> (see <see cref="SerialisedAppends"/>).</summary>
+    public EventStoreOptions SerialiseAppendsOf(string name, params IEnumerable<Type> eventTypes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(eventTypes);
+        foreach (var type in eventTypes) SerialisedAppends[type] = name;
+        return this;
+    }
+
     public EventStoreOptions AddInlineProjection(IInlineProjection projection)
     {
         ArgumentNullException.ThrowIfNull(projection);

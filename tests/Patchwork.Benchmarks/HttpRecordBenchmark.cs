@@ -56,34 +56,38 @@ internal static class HttpRecordBenchmark
             var clients = await RegisterClientsAsync(http);
             var raw = new Appends(store, schema, writers: Callers, eventsPerAppend: 1);
 
-            // Warm both paths (JIT, connection pools, prepared statements) before anything is timed.
+            // Issue 21's baseline for P2: the same body over loopback HTTP into a bare host that makes one Marten append (a
+            // new stream, Quick mode, the product's Marten configuration) and nothing else: no token, policy, projection,
+            // audit or relay. Its rounds are interleaved with P2's, so drift in the machine's load hits both alike.
+            var bareOptions = new EventStoreOptions { Schema = schema, ConnectionString = LocalServers.PostgresApp };
+            bareOptions.Events.Register<InvolvementNoted>();
+            await using var bareStore = EventStore.EventStore.Create(bareOptions);
+            await using var skeleton = await StartSkeletonAsync(bareStore.Marten);
+            using var least = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Callers * 2 }) { BaseAddress = skeleton.Address };
+            least.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+
+            // Warm every path (JIT, connection pools, prepared statements) before anything is timed.
             await raw.RawAsync(TimeSpan.FromSeconds(1));
             await SaturateAsync(http, clients, TimeSpan.FromSeconds(2));
-            var (bestRaw, bestHttp) = (0d, 0d);
+            await SaturateAsync(least, clients, TimeSpan.FromSeconds(1));
+            var (bestRaw, bestHttp, bestLeast) = (0d, 0d, 0d);
             for (var round = 0; round < Rounds; round++)
             {
                 bestRaw = Math.Max(bestRaw, await raw.RawAsync(Window));
                 bestHttp = Math.Max(bestHttp, await SaturateAsync(http, clients, Window));
+                bestLeast = Math.Max(bestLeast, await SaturateAsync(least, clients, Window));
             }
-            var ratio = bestHttp / bestRaw;
+            var ratio = bestHttp / bestLeast;
             // Where the rest goes: the same 32 callers asking the host only whether it is alive (no token, no database).
             using var bare = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Callers * 2 }) { BaseAddress = http.BaseAddress };
             await SaturateAsync(bare, clients, TimeSpan.FromSeconds(1), (client, _) => LiveAsync(client));
             var floor = await SaturateAsync(bare, clients, Window, (client, _) => LiveAsync(client));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{"P2 context: GET /health/live",-34} {floor,10:N0} req/s   | the same host, callers and loopback HTTP with no token, policy or database: the HTTP floor"));
-            await using (var skeleton = await StartSkeletonAsync(raw, store.DataSource))
-            {
-                using var least = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Callers * 2 }) { BaseAddress = skeleton.Address };
-                least.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
-                await SaturateAsync(least, clients, TimeSpan.FromSeconds(1));
-                var bestLeast = 0d;
-                for (var round = 0; round < Rounds; round++) bestLeast = Math.Max(bestLeast, await SaturateAsync(least, clients, Window));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{"P2 context: HTTP + one INSERT",-34} {bestLeast,10:N0} req/s   | the same body over loopback HTTP into a bare host that commits one raw row per request: ratio {bestLeast / bestRaw:0.00}, the most any P2 could reach here"));
-            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{"P2 record over HTTP, 32 callers",-34} {bestHttp,10:N0} req/s   | raw single-row INSERT {bestRaw,10:N0} rows/s | ratio {ratio:0.00} (goal ≥ 0.60) → {(ratio >= 0.6 ? "meets" : "MISSES")}"));
+                $"{"P2 context: raw single-row INSERT",-34} {bestRaw,10:N0} rows/s  | 32 writers of plain INSERTs (P1's baseline); HTTP + one Marten append reaches {bestLeast / bestRaw:0.00} of it, P2 {bestHttp / bestRaw:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"P2 record over HTTP, 32 callers",-34} {bestHttp,10:N0} req/s   | HTTP + one Marten append {bestLeast,10:N0} req/s | ratio {ratio:0.00} (goal ≥ 0.50) → {(ratio >= 0.5 ? "meets" : "MISSES")}"));
 
             var rate = bestHttp / 2;
             var latencies = await OpenLoopAsync(http, clients, rate, HalfLoadWindow);
@@ -188,7 +192,7 @@ internal static class HttpRecordBenchmark
     /// The least any implementation of P2 must do: the same JSON body over loopback HTTP, bound and answered with 201, and the
     /// raw baseline's single-row INSERT committed per request; no token validation, policy, projections, audit or relay.
     /// </summary>
-    private static async Task<Skeleton> StartSkeletonAsync(Appends raw, Npgsql.NpgsqlDataSource dataSource)
+    private static async Task<Skeleton> StartSkeletonAsync(Marten.IDocumentStore marten)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -198,8 +202,11 @@ internal static class HttpRecordBenchmark
         {
             var noted = new InvolvementNoted(Guid.CreateVersion7(), clientId, Guid.CreateVersion7(), Guid.CreateVersion7(), body.Role ?? "",
                 body.Category ?? "general", body.Start ?? default);
-            await using (var connection = await dataSource.OpenConnectionAsync())
-                await raw.InsertAsync(connection, Guid.CreateVersion7(), 0, [noted]);
+            await using (var session = marten.LightweightSession())
+            {
+                session.Events.StartStream(Guid.CreateVersion7(), noted);
+                await session.SaveChangesAsync();
+            }
             return TypedResults.Created($"/api/v1/clients/{clientId}/involvements/{noted.Involvement}", new SkeletonRecorded(noted.Involvement));
         });
         await app.StartAsync();
@@ -263,6 +270,8 @@ internal static class HttpRecordBenchmark
                 .UseSetting("PersonalData:BlindIndexKey", LocalServers.Get("PersonalData__BlindIndexKey"))
                 .UseSetting("PersonalData:KeyRingCertificatePath", LocalServers.Get("PersonalData__KeyRingCertificatePath"))
                 .UseSetting("PersonalData:KeyRingCertificatePassword", LocalServers.Get("PersonalData__KeyRingCertificatePassword"))
+                // Registering the benchmark's 1,280 clients is not what P2 measures: the search and registration limit is lifted.
+                .UseSetting("Api:SearchesPerMinute", "1000000")
                 .UseSetting("Policy:MaskingKey", LocalServers.Get("Policy__MaskingKey"))
                 .UseSetting("RabbitMq:Host", LocalServers.RabbitHost)
                 .UseSetting("RabbitMq:Port", LocalServers.RabbitPort.ToString(CultureInfo.InvariantCulture))

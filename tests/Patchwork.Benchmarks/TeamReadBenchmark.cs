@@ -27,7 +27,7 @@ internal static class TeamReadBenchmark
     {
         var options = new EventStoreOptions { Schema = Schema, ConnectionString = appConnection, MigrationConnectionString = ownerConnection };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddClientState().AddInlineProjection(new PartnershipProjection(options));
+        options.AddClientState().AddPartnershipState();
         await using (var owner = NpgsqlDataSource.Create(ownerConnection))
         {
             if (reseed) await Execute(owner, $"DROP SCHEMA IF EXISTS {Schema} CASCADE");

@@ -52,6 +52,33 @@ internal sealed class Appends(EventStore.EventStore store, string schema, int wr
         });
     }
 
+    /// <summary>
+    /// The same appends through Marten alone, without our facade: a lightweight session that opens its own connection
+    /// and transaction, Quick append at the expected version, no advisory locks, projections or enlisted writes. Where
+    /// P1's time goes between Marten and the facade.
+    /// </summary>
+    public async Task<double> MartenAsync(TimeSpan window)
+    {
+        return await RunAsync(window, async (writer, until) =>
+        {
+            long written = 0, version = 0;
+            var stream = Guid.CreateVersion7();
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                if (eventsPerAppend > 1 || version >= 50) (stream, version) = (Guid.CreateVersion7(), 0);
+                await using (var session = store.Marten.LightweightSession())
+                {
+                    if (version == 0) session.Events.StartStream(stream, Events());
+                    else session.Events.Append(stream, version + eventsPerAppend, Events());
+                    await session.SaveChangesAsync();
+                }
+                version += eventsPerAppend;
+                written += eventsPerAppend;
+            }
+            return written;
+        });
+    }
+
     public async Task<double> RawAsync(TimeSpan window)
     {
         return await RunAsync(window, async (writer, until) =>

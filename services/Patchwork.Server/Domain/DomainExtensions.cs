@@ -29,10 +29,9 @@ public static class DomainExtensions
             store.ConnectionString = application;
             store.MigrationConnectionString = string.IsNullOrWhiteSpace(owner) ? null : owner;
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-            store.AddClientState();
+            store.AddClientState().AddPartnershipState();
             store.AddInsightDocuments();
-            store.AddInlineProjection(new PartnershipProjection(store))
-                .AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
+            store.AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
         });
         // One pool for the application role: the store's.
         builder.Services.AddSingleton(provider => provider.GetRequiredService<EventStore.EventStore>().DataSource);
@@ -40,6 +39,8 @@ public static class DomainExtensions
         if (!string.IsNullOrWhiteSpace(owner)) builder.Services.AddSchemaMigration(owner, (_, database, cancellationToken) => CoreSchema.MigrateAsync(database, schema, cancellationToken));
         builder.Services.AddSchemaMigration((provider, cancellationToken) =>
             ClientReadModels.RebuildClientStateIfMissingAsync(provider.GetRequiredService<EventStore.EventStore>(), cancellationToken));
+        builder.Services.AddSchemaMigration((provider, cancellationToken) =>
+            PartnershipReadModel.RebuildPartnershipIfMissingAsync(provider.GetRequiredService<EventStore.EventStore>(), cancellationToken));
 
         builder.Services.AddSingleton(_ => new PolicyOptions(MaskingKey.From(Convert.FromBase64String(
             configuration["Policy:MaskingKey"] is { Length: > 0 } key ? key

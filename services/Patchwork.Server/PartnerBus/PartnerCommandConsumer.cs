@@ -117,7 +117,8 @@ public sealed class PartnerCommandConsumer(
 
         var session = store.OpenSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
             new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"));
-        var current = await session.FetchForWritingAsync(client.Value, ClientSharing.Empty(client), ClientSharing.Evolve, context.CancellationToken);
+        // The client's state document and its stream's version in one round trip, not a fold of the whole history.
+        var (current, _) = await teams.LoadForWritingAsync(client, context.CancellationToken);
         var decided = decide(current.State, by, clock.GetUtcNow());
         if (decided.Problem is { } problem)
         {

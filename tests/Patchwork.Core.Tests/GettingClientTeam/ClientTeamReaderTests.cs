@@ -107,6 +107,62 @@ public sealed class ClientTeamReaderTests
         });
     }
 
+    [Fact]
+    public async Task The_partnership_is_the_fold_of_its_events_and_a_schema_without_it_rebuilds_it_from_the_log()
+    {
+        var told = Story.ClientWithSocialWorkerAndPolice().ConsentTo(Police);
+        await WithSavedAsync(told, [(TheClient, told.ClientEvents)], async saved =>
+        {
+            var folded = Partnership.From(told.PartnershipEvents);
+            folded.Organisations.Count.ShouldBeGreaterThan(1, "the story's partnership has members to lose");
+            Json(await saved.NewReader().PartnershipAsync(default)).ShouldBe(Json(folded), "the document is exactly the fold of the partnership's events");
+            (await PartnershipReadModel.RebuildPartnershipIfMissingAsync(saved.Store, default)).ShouldBeFalse("the document is there: nothing to rebuild");
+
+            // As a schema made when the partnership table held copies of the events: the log has them, the document is gone.
+            await saved.AsOwnerAsync($"""DELETE FROM "{saved.Schema.Name}".mt_doc_partnership_state""");
+            Json(await saved.NewReader().PartnershipAsync(default)).ShouldBe(Json(Partnership.Empty), "the positive control: no document, no partnership");
+            AccessPolicy.TeamOf(told.ClientState, Partnership.Empty, PoliceOfficer.AsViewer, told.Now, Options).Visible.Select(v => v.Involvement.Id)
+                .ShouldNotContain(SocialWorkersInvolvement, "without the partnership the officer sees nobody else");
+
+            (await PartnershipReadModel.RebuildPartnershipIfMissingAsync(saved.Store, default)).ShouldBeTrue();
+            Json(await saved.NewReader().PartnershipAsync(default)).ShouldBe(Json(folded));
+            (await saved.NewReader().TeamAsync(TheClient, PoliceOfficer.AsViewer, default))!.Visible.Select(v => v.Involvement.Id)
+                .ShouldContain(SocialWorkersInvolvement, "the rebuilt partnership joins them again");
+        });
+    }
+
+    [Fact]
+    public async Task Organisations_registered_at_the_same_moment_from_many_sessions_are_all_in_the_partnership()
+    {
+        // One document folds events from many streams: without serialising those appends, two transactions would each
+        // load it before the other wrote it and one registration would be lost.
+        var told = Story.ClientWithSocialWorkerAndPolice();
+        await WithSavedAsync(told, [], async saved =>
+        {
+            var before = Partnership.From(told.PartnershipEvents).Organisations.Count;
+            var registered = Enumerable.Range(0, 24).Select(i => new Patchwork.Core.Organisations.OrganisationRegistered(
+                OrganisationId.New(), $"Agency {i}", Sector.Health, null, null, new ActedBy(ChildrensSocialCare.Id, null, null), told.Now)).ToList();
+            using var start = new Barrier(registered.Count);
+            var saves = await Task.WhenAll(registered.Select(e => Task.Run(async () =>
+            {
+                var session = saved.Store.OpenSession();
+                session.StartStream(e.Organisation.Value, "organisation", e);
+                start.SignalAndWait();
+                return await session.SaveChangesAsync();
+            })));
+
+            saves.ShouldAllBe(s => s.IsSaved);
+            var partnership = await saved.NewReader().PartnershipAsync(default);
+            registered.Select(e => e.Organisation).ShouldBeSubsetOf(partnership.Organisations.Keys);
+            partnership.Organisations.Count.ShouldBe(before + registered.Count);
+            (await saved.ScalarAsync<long>($"""SELECT (data->>'eventsFolded')::bigint FROM "{saved.Schema.Name}".mt_doc_partnership_state"""))
+                .ShouldBe(told.PartnershipEvents.Count + registered.Count, "every event folded once");
+        });
+    }
+
+    private static string Json(Partnership state) =>
+        System.Text.Json.JsonSerializer.Serialize(state, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new PartnershipJsonConverter() } });
+
     private static string Json(ClientSharing state) => System.Text.Json.JsonSerializer.Serialize(state, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
 
     /// <summary>
@@ -162,6 +218,12 @@ public sealed class ClientTeamReaderTests
 
         public ClientTeamReader NewReader() => new(Started.Store, Started.Options, new FixedClock(Now), Options);
 
+        public async Task<T> ScalarAsync<T>(string sql)
+        {
+            await using var command = Store.DataSource.CreateCommand(sql);
+            return (T)(await command.ExecuteScalarAsync())!;
+        }
+
         public async Task AsOwnerAsync(string sql)
         {
             await using var owner = NpgsqlDataSource.Create(Schema.OwnerConnectionString);
@@ -199,7 +261,7 @@ public sealed class ClientTeamReaderTests
             MigrationConnectionString = schema.OwnerConnectionString,
         };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddClientState().AddInlineProjection(new PartnershipProjection(options));
+        options.AddClientState().AddPartnershipState();
         await EventStoreMigrations.ApplyAsync(options);
         await using (var owner = NpgsqlDataSource.Create(schema.OwnerConnectionString))
             await CoreSchema.MigrateAsync(owner, schema.Name, default);

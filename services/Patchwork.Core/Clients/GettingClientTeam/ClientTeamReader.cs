@@ -5,13 +5,12 @@ namespace Patchwork.Core.Clients;
 
 /// <summary>
 /// "Who is involved with client C, as V may see it": one round trip reads the client's state (the inline projection's
-/// row), its stream's version and the partnership's version; then the access policy decides in memory at this instant.
-/// Every channel reads teams through here.
+/// row), its stream's version and the partnership's version (its document's count of events folded); then the access
+/// policy decides in memory at this instant. Every channel reads teams through here.
 /// </summary>
 public sealed class ClientTeamReader
 {
     private readonly EventStore.EventStore _store;
-    private readonly EventLog _log;
     private readonly EventTypes _types;
     private readonly Marten.ISerializer _serializer;
     private readonly TimeProvider _clock;
@@ -28,21 +27,20 @@ public sealed class ClientTeamReader
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
-        _log = new EventLog(options);
         _types = options.Events;
         _serializer = store.Marten.Options.Serializer();
         _clock = clock;
         _policy = policy;
         var schema = CoreSchema.Quote(options.Schema);
-        const string partnershipVersion = "coalesce((SELECT p.version FROM {0}.partnership p WHERE p.id = 1), 0)";
-        _sql = $"SELECT d.data, coalesce(s.version, 0), {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema)} " +
+        const string partnershipVersion = "coalesce((SELECT (p.data->>'eventsFolded')::bigint FROM {0}.mt_doc_partnership_state p WHERE p.id = '{1}'), 0)";
+        _sql = $"SELECT d.data, coalesce(s.version, 0), {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema, PartnershipState.TheId)} " +
                $"FROM (SELECT 1) one LEFT JOIN {schema}.mt_doc_client_state d ON d.id = @client LEFT JOIN {schema}.mt_streams s ON s.id = @client";
         // The partnership's version comes in a row of its own, so it arrives even when none of the clients has events.
-        _historiesSql = $"SELECT NULL::uuid AS stream_id, NULL::varchar AS type, NULL::jsonb AS data, {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema)} AS version " +
+        _historiesSql = $"SELECT NULL::uuid AS stream_id, NULL::varchar AS type, NULL::jsonb AS data, {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema, PartnershipState.TheId)} AS version " +
                         $"UNION ALL SELECT e.stream_id, e.type, e.data, e.version FROM {schema}.mt_events e WHERE e.stream_id = ANY(@clients) " +
                         "ORDER BY stream_id NULLS FIRST, version";
-        _partnershipSql = $"SELECT events::text, version FROM {schema}.partnership WHERE id = 1";
-        _partnershipVersionSql = $"SELECT version FROM {schema}.partnership WHERE id = 1";
+        _partnershipSql = $"SELECT data FROM {schema}.mt_doc_partnership_state WHERE id = '{PartnershipState.TheId}'";
+        _partnershipVersionSql = $"SELECT (data->>'eventsFolded')::bigint FROM {schema}.mt_doc_partnership_state WHERE id = '{PartnershipState.TheId}'";
         // Containment on the state's practitioners, which the document's GIN index answers; callers keep the active ones.
         _clientsOfSql = $"SELECT id FROM {schema}.mt_doc_client_state WHERE data @> jsonb_build_object('practitioners', jsonb_build_array(@practitioner::text)) ORDER BY id";
     }
@@ -146,9 +144,8 @@ public sealed class ClientTeamReader
     {
         await using var command = _store.DataSource.CreateCommand(_partnershipSql);
         await using var row = await command.ExecuteReaderAsync(cancellationToken);
-        var loaded = await row.ReadAsync(cancellationToken)
-            ? new CachedPartnership(row.GetInt64(1), Partnership.From(_log.Read(row.GetString(0))))
-            : new CachedPartnership(0, Partnership.Empty);
+        var state = await row.ReadAsync(cancellationToken) ? _serializer.FromJson<PartnershipState>(row, 0) : null;
+        var loaded = state is null ? new CachedPartnership(0, Partnership.Empty) : new CachedPartnership(state.EventsFolded, state.Partnership);
         _partnership = loaded;
         return loaded.State;
     }

@@ -3,15 +3,11 @@
 -- each client's events, is gone: the log has them all, and a start with no client state rebuilds it from the log.
 DROP TABLE IF EXISTS {schema}.client_team;
 
--- partnership: the one row of partnership-wide facts (organisations, agreements, categories); readers cache it by version.
-CREATE TABLE IF NOT EXISTS {schema}.partnership (
-    id       smallint PRIMARY KEY CHECK (id = 1),
-    events   jsonb    NOT NULL,
-    version  bigint   NOT NULL
-);
+-- The partnership is Marten's document too (mt_doc_partnership_state, PartnershipStateProjection). The partnership table,
+-- which held a copy of every partnership event, is gone; a start with no partnership document rebuilds it from the log.
+DROP TABLE IF EXISTS {schema}.partnership;
 
 GRANT USAGE ON SCHEMA {schema} TO patchwork_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.partnership TO patchwork_app;
 
 -- partner_told: which involvements each partner organisation has been told it can see, so that "no longer shared"
 -- goes only to those that were told, and a withdrawal caught up before delivery tells nobody anything.
