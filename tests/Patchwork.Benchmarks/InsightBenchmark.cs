@@ -49,7 +49,7 @@ internal static class InsightBenchmark
             var rawRate = total / raw.Elapsed.TotalSeconds;
 
             var projection = new InsightProjection(store);
-            var runner = store.CreateSubscriptionRunner(InsightProjection.SubscriptionName, projection, new SubscriptionOptions { PageSize = 1_000, PollInterval = TimeSpan.FromMilliseconds(100) });
+            var runner = store.CreateSubscriptionRunner(InsightProjection.SubscriptionName, projection, new SubscriptionOptions { PageSize = InsightProjection.PageSize, PollInterval = TimeSpan.FromMilliseconds(100) });
             using var stop = new CancellationTokenSource();
             var catchUp = Stopwatch.StartNew();
             var running = runner.RunAsync(stop.Token);

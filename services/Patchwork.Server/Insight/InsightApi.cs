@@ -179,7 +179,7 @@ public static class InsightApi
         builder.Services.AddSingleton<InsightReads>();
         builder.Services.AddSingleton<InsightProjection>();
         if (builder.Configuration.GetValue("Insight:Projection", true))
-            builder.Services.AddEventSubscription<InsightProjection>(InsightProjection.SubscriptionName);
+            builder.Services.AddEventSubscription<InsightProjection>(InsightProjection.SubscriptionName, options => options.PageSize = InsightProjection.PageSize);
         return builder;
     }
 }

@@ -18,6 +18,13 @@ public sealed class InsightProjection(EventStore.EventStore store) : ISubscripti
 {
     public const string SubscriptionName = "insight";
 
+    /// <summary>
+    /// Events per page: each page loads and stores the documents of the clients it names and the months they touch, so
+    /// larger pages share that cost over more events. I1 (1M events over 100,000 clients): 6,783 events/s with pages of
+    /// 1,000, 12,349 with pages of 5,000. The live fold sees a page of a few events at a time; a catch-up, full pages.
+    /// </summary>
+    public const int PageSize = 5_000;
+
     public async Task HandleAsync(SubscriptionPage page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(page);
@@ -69,10 +76,10 @@ public sealed class InsightProjection(EventStore.EventStore store) : ISubscripti
         var before = await session.LoadAsync<InsightProgress>(InsightProgress.TheId, cancellationToken);
         var ceiling = Math.Max((await store.GetHighWaterMarkAsync(cancellationToken)).Sequence, before?.Sequence ?? 0);
         long last = 0, read = 0;
-        const int PageSize = 5000;
+        const int RebuildPageSize = 5000;
         while (true)
         {
-            var events = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last && e.Sequence <= ceiling).OrderBy(e => e.Sequence).Take(PageSize)
+            var events = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last && e.Sequence <= ceiling).OrderBy(e => e.Sequence).Take(RebuildPageSize)
                 .ToListAsync(cancellationToken);
             if (events.Count == 0) break;
             foreach (var e in events)
