@@ -86,18 +86,27 @@ public static class ClientReadModels
     /// before the state was a projection, when <c>client_team</c> held copies of the events) gets its state rebuilt from
     /// the log by Marten's daemon, before the host serves anyone. Returns whether it rebuilt.
     /// </summary>
-    public static async Task<bool> RebuildClientStateIfMissingAsync(EventStore.EventStore store, CancellationToken cancellationToken)
+    public static Task<bool> RebuildClientStateIfMissingAsync(EventStore.EventStore store, CancellationToken cancellationToken) =>
+        RebuildIfMissingAsync<ClientStateProjection>(store, "mt_doc_client_state", ClientStateProjection.EventNames, cancellationToken);
+
+    /// <summary>
+    /// Rebuilds an inline projection from the log, by Marten's daemon, when its document table is empty although the log
+    /// holds events it folds: a schema made before the read model was that projection. Returns whether it rebuilt.
+    /// </summary>
+    internal static async Task<bool> RebuildIfMissingAsync<TProjection>(EventStore.EventStore store, string documentTable, IEnumerable<string> eventNames,
+        CancellationToken cancellationToken)
+        where TProjection : class
     {
         ArgumentNullException.ThrowIfNull(store);
         var schema = CoreSchema.Quote(store.Schema);
         await using (var command = store.DataSource.CreateCommand(
-            $"SELECT NOT EXISTS (SELECT 1 FROM {schema}.mt_doc_client_state) AND EXISTS (SELECT 1 FROM {schema}.mt_events WHERE type = ANY(@names))"))
+            $"SELECT NOT EXISTS (SELECT 1 FROM {schema}.{documentTable}) AND EXISTS (SELECT 1 FROM {schema}.mt_events WHERE type = ANY(@names))"))
         {
-            command.Parameters.AddWithValue("names", ClientStateProjection.EventNames.ToArray());
+            command.Parameters.AddWithValue("names", eventNames.ToArray());
             if (await command.ExecuteScalarAsync(cancellationToken) is not true) return false;
         }
         using var daemon = await store.Marten.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync<ClientStateProjection>(cancellationToken);
+        await daemon.RebuildProjectionAsync<TProjection>(cancellationToken);
         return true;
     }
 }

@@ -85,20 +85,9 @@ public static class PartnershipReadModel
     /// made when the <c>partnership</c> table held copies of the events) gets it rebuilt from the log by Marten's daemon,
     /// before the host serves anyone. Returns whether it rebuilt.
     /// </summary>
-    public static async Task<bool> RebuildPartnershipIfMissingAsync(EventStore.EventStore store, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        var schema = CoreSchema.Quote(store.Schema);
-        await using (var command = store.DataSource.CreateCommand(
-            $"SELECT NOT EXISTS (SELECT 1 FROM {schema}.mt_doc_partnership_state) AND EXISTS (SELECT 1 FROM {schema}.mt_events WHERE type = ANY(@names))"))
-        {
-            command.Parameters.AddWithValue("names", PartnershipStateProjection.EventTypes.Select(EventNameAttribute.Of).ToArray());
-            if (await command.ExecuteScalarAsync(cancellationToken) is not true) return false;
-        }
-        using var daemon = await store.Marten.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync<PartnershipStateProjection>(cancellationToken);
-        return true;
-    }
+    public static Task<bool> RebuildPartnershipIfMissingAsync(EventStore.EventStore store, CancellationToken cancellationToken) =>
+        ClientReadModels.RebuildIfMissingAsync<PartnershipStateProjection>(store, "mt_doc_partnership_state",
+            PartnershipStateProjection.EventTypes.Select(EventNameAttribute.Of), cancellationToken);
 }
 
 /// <summary>
