@@ -37,10 +37,17 @@ public static class Practitioner
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
     }
 
+    /// <summary>Searches by family name and date of birth, choosing <paramref name="purpose"/> by its words when it is common, else writing it in.</summary>
     public static async Task FindsByNameAndBirthAsync(this IPage page, string purpose, string familyName, DateOnly born)
     {
         await page.GotoAsync("/clients/find");
-        await page.GetByLabel("Why are you searching?").FillAsync(purpose);
+        var common = page.GetByLabel(purpose, new() { Exact = true });
+        if (await common.CountAsync() == 1) await common.CheckAsync();
+        else
+        {
+            await page.GetByLabel("Another purpose", new() { Exact = true }).CheckAsync();
+            await page.GetByLabel("If another purpose, say what it is").FillAsync(purpose);
+        }
         await page.GetByLabel("Family name").FillAsync(familyName);
         await page.GetByLabel("Day").FillAsync(born.Day.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByLabel("Month").FillAsync(born.Month.ToString(System.Globalization.CultureInfo.InvariantCulture));

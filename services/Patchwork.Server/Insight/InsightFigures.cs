@@ -10,7 +10,20 @@ namespace Patchwork.Server.Insight;
 public sealed record MeasureDefinition(string Key, string Label, Func<InsightMonth, int>? FromLog = null, Func<AccessMonth, int>? FromAudit = null);
 
 /// <summary>One organisation's access figures for one month, read from the audit trail on demand.</summary>
-public sealed record AccessMonth(Guid Organisation, int Month, int Searches, int Refusals, int WhoViewedReads, int BreakGlass);
+public sealed record AccessMonth(Guid Organisation, int Month, int Searches, int Refusals, int WhoViewedReads, int BreakGlass,
+    int SearchesCasework = 0, int SearchesReferral = 0, int SearchesSafeguarding = 0, int SearchesMeeting = 0)
+{
+    /// <summary>Searches whose purpose is none of the common ones (written in words, or an API caller's own).</summary>
+    public int SearchesOther => Searches - SearchesCasework - SearchesReferral - SearchesSafeguarding - SearchesMeeting;
+
+    public AccessMonth Plus(AccessMonth other) => this with
+    {
+        Searches = Searches + other.Searches, Refusals = Refusals + other.Refusals, WhoViewedReads = WhoViewedReads + other.WhoViewedReads,
+        BreakGlass = BreakGlass + other.BreakGlass, SearchesCasework = SearchesCasework + other.SearchesCasework,
+        SearchesReferral = SearchesReferral + other.SearchesReferral, SearchesSafeguarding = SearchesSafeguarding + other.SearchesSafeguarding,
+        SearchesMeeting = SearchesMeeting + other.SearchesMeeting,
+    };
+}
 
 /// <summary>The figures' one reader: projected months from Marten, access figures from the audit trail by a grouped query.</summary>
 public sealed class InsightFigures(EventStore.EventStore store)
@@ -37,6 +50,11 @@ public sealed class InsightFigures(EventStore.EventStore store)
     public static readonly IReadOnlyList<MeasureDefinition> Access =
     [
         new("searches", "Client searches", FromAudit: a => a.Searches),
+        new("searchesCasework", "Searches for casework with a client", FromAudit: a => a.SearchesCasework),
+        new("searchesReferral", "Searches for a new referral or allocation", FromAudit: a => a.SearchesReferral),
+        new("searchesSafeguarding", "Searches for a safeguarding concern", FromAudit: a => a.SearchesSafeguarding),
+        new("searchesMeeting", "Searches to prepare for a multi-agency meeting", FromAudit: a => a.SearchesMeeting),
+        new("searchesOther", "Searches for another purpose", FromAudit: a => a.SearchesOther),
         new("refusals", "Requests the access policy refused", FromAudit: a => a.Refusals),
         new("whoViewedReads", "Who-viewed reads", FromAudit: a => a.WhoViewedReads),
         new("breakGlassUses", "Break-glass uses", FromAudit: a => a.BreakGlass),
@@ -70,13 +88,15 @@ public sealed class InsightFigures(EventStore.EventStore store)
         command.Parameters.AddWithValue("from", Start(from));
         command.Parameters.AddWithValue("to", Start(MonthNumber.Add(to, 1)));
         command.Parameters.Add(new NpgsqlParameter("organisation", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)organisation ?? DBNull.Value });
+        foreach (var purpose in CommonPurposes.All)
+            command.Parameters.AddWithValue(purpose.Code, new[] { purpose.Code.ToLowerInvariant(), purpose.Label.ToLowerInvariant() });
         var rows = new List<AccessMonth>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
-                rows.Add(new AccessMonth(reader.GetGuid(0), reader.GetInt32(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5)));
+                rows.Add(new AccessMonth(reader.GetGuid(0), reader.GetInt32(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5),
+                    (int)reader.GetInt64(6), (int)reader.GetInt64(7), (int)reader.GetInt64(8), (int)reader.GetInt64(9)));
         if (organisation is null)
-            rows.AddRange(rows.GroupBy(r => r.Month).Select(g => new AccessMonth(InsightLedger.Partnership, g.Key,
-                g.Sum(r => r.Searches), g.Sum(r => r.Refusals), g.Sum(r => r.WhoViewedReads), g.Sum(r => r.BreakGlass))).ToList());
+            rows.AddRange(rows.GroupBy(r => r.Month).Select(g => g.Aggregate(new AccessMonth(InsightLedger.Partnership, g.Key, 0, 0, 0, 0), (sum, r) => sum.Plus(r))).ToList());
         return rows;
     }
 }

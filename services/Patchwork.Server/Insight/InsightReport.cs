@@ -42,12 +42,16 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
             }
         }
 
-        IEnumerable<Guid> shown = organisation is { } one ? [one]
+        IReadOnlyList<Guid> shown = organisation is { } one ? [one]
             : [.. partnership.Organisations.Values.OrderBy(o => o.Name, StringComparer.OrdinalIgnoreCase).Select(o => o.Id.Value), InsightLedger.Partnership];
-        var organisations = shown.Select(org =>
+        MonthlySeries SeriesOf(Guid org, string measure) => new(counts.GetValueOrDefault(org)?.GetValueOrDefault(measure) ?? []);
+        // One organisation's page protects its column alone; the side-by-side view protects the columns against each other.
+        var columns = definitions.ToDictionary(d => d.Key, d => organisation is not null
+            ? [ShownColumn.Alone(SeriesOf(shown[0], d.Key), year)]
+            : Beside([.. shown.SkipLast(1).Select(org => SeriesOf(org, d.Key))], SeriesOf(InsightLedger.Partnership, d.Key), year, trendEnds));
+        var organisations = shown.Select((org, column) =>
         {
-            var byMeasure = counts.GetValueOrDefault(org) ?? [];
-            var measures = definitions.Select(d => Measure(d, new MonthlySeries(byMeasure.GetValueOrDefault(d.Key) ?? []), year, trendEnds)).ToList();
+            var measures = definitions.Select(d => Measure(d, SeriesOf(org, d.Key), year, trendEnds, columns[d.Key][column])).ToList();
             var medians = new List<MedianView>();
             if (view != "access")
             {
@@ -69,16 +73,33 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
 
     public static string MonthKey(int month) => $"{month / 100:0000}-{month % 100:00}";
 
-    private static MeasureView Measure(MeasureDefinition definition, MonthlySeries series, ReportingYear year, int trendEnds)
+    /// <summary>One column's figures as they may be shown: its months, and its totals for this year and last.</summary>
+    private sealed record ShownColumn(Func<int, ShownFigure> Month, ShownFigure ThisYearTotal, ShownFigure LastYearTotal)
     {
-        var beside = series.ThisYearAgainstLast(year);
-        var (thisYear, thisTotal) = Disclosure.Protect([.. beside.Select(b => b.ThisYear)]);
-        var (lastYear, lastTotal) = Disclosure.Protect([.. beside.Select(b => b.LastYear)]);
-        var rows = beside.Select((b, i) => new MonthRowView(MonthKey(b.Month), MonthKey(b.LastYearMonth), FigureView.From(thisYear[i]), FigureView.From(lastYear[i]),
-            thisYear[i].Suppressed || lastYear[i].Suppressed ? null : b.Change)).ToList();
-        var trend = series.Trend(trendEnds);
-        var (trendShown, _) = Disclosure.Protect([.. trend.Select(t => t.Count)]);
-        return new MeasureView(definition.Key, definition.Label, rows, FigureView.From(thisTotal), FigureView.From(lastTotal),
-            [.. trend.Select((t, i) => new TrendPointView(MonthKey(t.Month), FigureView.From(trendShown[i])))]);
+        /// <summary>A column protected against its own totals: an organisation's own page, or the partnership's alone.</summary>
+        public static ShownColumn Alone(MonthlySeries series, ReportingYear year) => new(m => Disclosure.Cell(series[m]),
+            Disclosure.Protect([.. year.Months.Select(m => series[m])]).Total, Disclosure.Protect([.. year.Previous.Months.Select(m => series[m])]).Total);
+    }
+
+    /// <summary>
+    /// Every organisation's column beside the partnership's, protected against each other (<see cref="SideBySide"/>); the
+    /// last column is the partnership's.
+    /// </summary>
+    private static IReadOnlyList<ShownColumn> Beside(IReadOnlyList<MonthlySeries> organisations, MonthlySeries partnership, ReportingYear year, int trendEnds)
+    {
+        var months = year.Months.Concat(year.Previous.Months).Concat(MonthNumber.TwelveEndingWith(trendEnds)).Distinct().ToList();
+        var table = SideBySide.Protect(organisations, partnership, months, [year.Months, year.Previous.Months]);
+        return [.. organisations.Select((_, o) => new ShownColumn(m => table.Organisation(o, m), table.OrganisationTotal(o, 0), table.OrganisationTotal(o, 1))),
+            new ShownColumn(table.Partnership, table.PartnershipTotal(0), table.PartnershipTotal(1))];
+    }
+
+    private static MeasureView Measure(MeasureDefinition definition, MonthlySeries series, ReportingYear year, int trendEnds, ShownColumn shown)
+    {
+        static bool Exact(ShownFigure f) => f is { Value: not null, Suppressed: false, Rounded: false };
+        var rows = series.ThisYearAgainstLast(year).Select(b => (Beside: b, ThisYear: shown.Month(b.Month), LastYear: shown.Month(b.LastYearMonth)))
+            .Select(r => new MonthRowView(MonthKey(r.Beside.Month), MonthKey(r.Beside.LastYearMonth), FigureView.From(r.ThisYear), FigureView.From(r.LastYear),
+                Exact(r.ThisYear) && Exact(r.LastYear) ? r.Beside.Change : null)).ToList();
+        return new MeasureView(definition.Key, definition.Label, rows, FigureView.From(shown.ThisYearTotal), FigureView.From(shown.LastYearTotal),
+            [.. series.Trend(trendEnds).Select(t => new TrendPointView(MonthKey(t.Month), FigureView.From(shown.Month(t.Month))))]);
     }
 }

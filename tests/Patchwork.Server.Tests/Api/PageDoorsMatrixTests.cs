@@ -260,7 +260,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
             {
                 ["givenNames"] = "Page", ["familyName"] = "Registered" + Guid.NewGuid().ToString("N")[..8], ["candidatesSeen"] = "true",
             },
-            "find" => new(Date("dateOfBirth", new DateOnly(2011, 4, 17))) { ["purpose"] = "page matrix", ["familyName"] = place.FamilyName },
+            "find" => new(Date("dateOfBirth", new DateOnly(2011, 4, 17))) { ["purpose"] = "other", ["otherPurpose"] = "page matrix", ["familyName"] = place.FamilyName },
             "state-purpose" => new() { ["purpose"] = "safeguarding" },
             "record-involvement" => new(Date("start", today.AddDays(-1))) { ["role"] = "joining", ["category"] = "general", ["phone"] = "01632 960997" },
             "record-consent" => new()

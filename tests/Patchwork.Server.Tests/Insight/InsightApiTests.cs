@@ -100,12 +100,55 @@ public sealed class InsightApiTests(SignedInApiServer server) : IClassFixture<Si
         all.Count.ShouldBeGreaterThan(2);
         all[^1].GetProperty("organisationId").ValueKind.ShouldBe(JsonValueKind.Null, "the partnership's figures come last");
         all[^1].GetProperty("measures")[0].GetProperty("months")[0].GetProperty("month").GetString().ShouldBe("2026-04");
+        // Side by side, the partnership's month is withheld wherever an organisation's is "fewer than 5" (SideBySide).
+        var checkedMonths = 0;
+        foreach (var (measure, index) in all[^1].GetProperty("measures").EnumerateArray().Select((m, i) => (m, i)))
+            foreach (var (row, month) in measure.GetProperty("months").EnumerateArray().Select((r, i) => (r, i)))
+                if (all.SkipLast(1).Any(o => o.GetProperty("measures")[index].GetProperty("months")[month].GetProperty("thisYear").GetProperty("suppressed").GetBoolean()))
+                {
+                    row.GetProperty("thisYear").GetProperty("value").ValueKind.ShouldBe(JsonValueKind.Null, $"{measure.GetProperty("measure")} {row.GetProperty("month")}");
+                    checkedMonths++;
+                }
+        checkedMonths.ShouldBeGreaterThan(0, "the demo's history has small cells to protect");
 
         var dpo = await (await server.AsAsync(DemoPartnership.SocialCareDpo)).GetFromJsonAsync<JsonElement>("/api/v1/insight/access?purpose=Access%20review");
         dpo.GetProperty("organisations").EnumerateArray().Single().GetProperty("measures").EnumerateArray()
-            .Select(m => m.GetProperty("measure").GetString()).ShouldBe(["searches", "refusals", "whoViewedReads", "breakGlassUses"]);
+            .Select(m => m.GetProperty("measure").GetString()).ShouldBe(["searches", "searchesCasework", "searchesReferral", "searchesSafeguarding", "searchesMeeting", "searchesOther", "refusals", "whoViewedReads", "breakGlassUses"]);
     }
 
+
+    [Fact]
+    public async Task Searches_are_counted_by_their_common_purpose_given_by_code_or_words_and_the_rest_as_another_purpose()
+    {
+        var worker = await server.AsAsync(DemoPartnership.SocialWorker);
+        var dpo = await server.AsAsync(DemoPartnership.SocialCareDpo);
+        var month = DateTime.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        async Task<Dictionary<string, JsonElement>> ThisMonthAsync()
+        {
+            var figures = await dpo.GetFromJsonAsync<JsonElement>($"/api/v1/insight/access?basis=calendar&year={DateTime.UtcNow.Year}&purpose=Access%20review");
+            return figures.GetProperty("organisations")[0].GetProperty("measures").EnumerateArray().ToDictionary(
+                m => m.GetProperty("measure").GetString()!,
+                m => m.GetProperty("months").EnumerateArray().Single(r => r.GetProperty("month").GetString() == month).GetProperty("thisYear"));
+        }
+        var before = await ThisMonthAsync();
+        before["searchesSafeguarding"].GetProperty("value").GetInt32().ShouldBe(0, "no search in this server has stated a safeguarding concern yet");
+
+        foreach (var purpose in new[] { "safeguarding", "Safeguarding concern", "SAFEGUARDING", " safeguarding concern ", "Safeguarding" })
+            (await worker.GetAsync($"/api/v1/clients?familyName=Nobody-Here&dateOfBirth=2011-04-17&purpose={Uri.EscapeDataString(purpose)}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        foreach (var _ in Enumerable.Range(0, 5))
+            (await worker.GetAsync("/api/v1/clients?familyName=Nobody-Here&dateOfBirth=2011-04-17&purpose=Checking%20an%20address%20before%20a%20visit")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var after = await ThisMonthAsync();
+        after["searchesSafeguarding"].GetProperty("value").GetInt32().ShouldBe(5, "code and words, in any case, count as the common purpose");
+        var other = after["searchesOther"];
+        other.GetProperty("suppressed").GetBoolean().ShouldBeFalse();
+        (other.GetProperty("value").GetInt32() - (before["searchesOther"].TryGetProperty("value", out var was) && was.ValueKind == JsonValueKind.Number ? was.GetInt32() : 0))
+            .ShouldBeGreaterThanOrEqualTo(5, "purposes written in words count as another purpose");
+        after["searchesReferral"].GetProperty("value").GetInt32().ShouldBe(0);
+        var searches = after["searches"].GetProperty("value").GetInt32();
+        searches.ShouldBe(new[] { "searchesCasework", "searchesReferral", "searchesSafeguarding", "searchesMeeting", "searchesOther" }
+            .Sum(k => after[k].TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0), "every search is in one purpose");
+    }
     [Fact]
     public async Task Bad_input_gets_a_problem_naming_the_field_and_the_downloads_are_a_csv_and_a_spreadsheet()
     {

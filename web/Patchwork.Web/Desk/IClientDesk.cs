@@ -1,4 +1,5 @@
 using Patchwork.Core;
+using Patchwork.Core.Clients;
 using Patchwork.Core.Consents;
 using Patchwork.Core.ContactRequests;
 
@@ -54,19 +55,17 @@ public static class ReadPurposes
     /// <summary>What "my clients" links carry: a practitioner opening a client they work with.</summary>
     public const string Casework = "casework";
 
+    /// <summary>The choice that reveals a purpose written in words.</summary>
+    public const string Other = "other";
+
     /// <summary>Kept for a client the practitioner has just registered through the pages.</summary>
     public const string Registered = "Registering a new client I work with";
 
     /// <summary>The most a stated purpose may be, as for a search.</summary>
     public const int MaxLength = 500;
 
-    public static IReadOnlyList<Choice> Common { get; } =
-    [
-        new(Casework, "Casework with my client"),
-        new("referral", "New referral or allocation"),
-        new("safeguarding", "Safeguarding concern"),
-        new("meeting", "Preparing for a multi-agency meeting"),
-    ];
+    /// <summary>The common purposes (<see cref="CommonPurposes"/>), as choices.</summary>
+    public static IReadOnlyList<Choice> Common { get; } = [.. CommonPurposes.All.Select(p => new Choice(p.Code, p.Label))];
 
     /// <summary>The words of a common purpose named by its value; null for anything else.</summary>
     public static string? Named(string? value) => Common.FirstOrDefault(c => c.Value == value)?.Label;

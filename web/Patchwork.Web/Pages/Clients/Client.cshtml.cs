@@ -83,7 +83,7 @@ public sealed class ClientModel(IClientDesk desk) : PageModel
     }
 
     /// <summary>The choice that reveals the written-in purpose.</summary>
-    public const string Other = "other";
+    public const string Other = ReadPurposes.Other;
 
     public async Task<IActionResult> OnPostRequestContactAsync(Guid client, [FromForm] string? handle, CancellationToken cancellationToken)
     {

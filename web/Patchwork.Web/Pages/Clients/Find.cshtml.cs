@@ -12,7 +12,10 @@ public sealed class FindModel(IClientDesk desk) : PageModel
 {
     public FormErrors Errors { get; } = new();
 
-    public string? Purpose { get; private set; }
+    /// <summary>The common purpose chosen (its code), or <see cref="ReadPurposes.Other"/>.</summary>
+    public string? ChosenPurpose { get; private set; }
+
+    public string? OtherPurpose { get; private set; }
     public string? NhsNumber { get; private set; }
     public string? FamilyName { get; private set; }
     public DateParts DateOfBirth { get; private set; } = DateParts.Empty;
@@ -24,12 +27,16 @@ public sealed class FindModel(IClientDesk desk) : PageModel
     {
     }
 
-    public async Task<IActionResult> OnPostAsync([FromForm] string? purpose, [FromForm] string? nhsNumber, [FromForm] string? familyName,
+    public async Task<IActionResult> OnPostAsync([FromForm] string? purpose, [FromForm] string? otherPurpose, [FromForm] string? nhsNumber, [FromForm] string? familyName,
         [FromForm] string? postcode, CancellationToken cancellationToken)
     {
-        (Purpose, NhsNumber, FamilyName, Postcode) = (purpose?.Trim(), Blank(nhsNumber), Blank(familyName), Blank(postcode));
+        (ChosenPurpose, OtherPurpose, NhsNumber, FamilyName, Postcode) = (purpose, otherPurpose?.Trim(), Blank(nhsNumber), Blank(familyName), Blank(postcode));
+        // A common purpose is recorded in its words, so the access figures count searches by it; another is written in.
+        var stated = ReadPurposes.Named(purpose) ?? (purpose == ReadPurposes.Other ? OtherPurpose : null);
         DateOfBirth = DateParts.From(Request.Form, "dateOfBirth");
-        if (string.IsNullOrWhiteSpace(Purpose)) Errors.Add("purpose", "Enter why you are searching");
+        if (purpose is null) Errors.Add("purpose", "Choose why you are searching");
+        else if (purpose == ReadPurposes.Other && string.IsNullOrWhiteSpace(OtherPurpose)) Errors.Add("otherPurpose", "Enter why you are searching");
+        else if (stated is null) Errors.Add("purpose", "Choose why you are searching");
         var byName = FamilyName is not null || !DateOfBirth.IsBlank;
         var routes = (NhsNumber is null ? 0 : 1) + (byName ? 1 : 0) + (Postcode is null ? 0 : 1);
         if (routes != 1) Errors.Add("nhsNumber", "Enter an NHS number, or a family name and date of birth, or a postcode (one of these)");
@@ -37,10 +44,10 @@ public sealed class FindModel(IClientDesk desk) : PageModel
         else if (byName && DateOfBirth.ToDate() is null) Errors.Add("dateOfBirth-day", "Enter the date of birth as a real date, for example 17 4 2011");
         if (Errors.Any) return Page();
 
-        var found = await desk.SearchAsync(new ClientSearch(Purpose, NhsNumber, FamilyName, DateOfBirth.ToDate(), Postcode), cancellationToken);
+        var found = await desk.SearchAsync(new ClientSearch(stated, NhsNumber, FamilyName, DateOfBirth.ToDate(), Postcode), cancellationToken);
         if (found.Refusal is { } refused)
         {
-            Errors.Add(refused.Field ?? "purpose", refused.Message);
+            Errors.Add(refused.Field == "purpose" && purpose == ReadPurposes.Other ? "otherPurpose" : refused.Field ?? "purpose", refused.Message);
             return Page();
         }
         Matches = found.Value;
