@@ -17,6 +17,7 @@ public static class EventNames
     public const string SharingWithoutConsentRequested = "sharing-without-consent.requested.v1";
     public const string SharingWithoutConsentApproved = "sharing-without-consent.approved.v1";
     public const string BreakGlassGranted = "break-glass.granted.v1";
+    public const string BreakGlassReviewed = "break-glass.reviewed.v1";
     public const string AttentionRaised = "attention.raised.v1";
     public const string ContactRequested = "contact-request.requested.v1";
     public const string ContactRequestAnswered = "contact-request.answered.v1";

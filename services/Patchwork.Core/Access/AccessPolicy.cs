@@ -83,6 +83,16 @@ public static class AccessPolicy
             [.. client.SharingWithoutConsent.Values.Where(b => b.ApprovedAt is not null).OrderBy(b => b.RequestedAt).ThenBy(b => b.Id.Value)]);
     }
 
+    /// <summary>
+    /// Who reviews a use of break-glass, and so may see it in a review queue: a data protection officer of the organisation
+    /// whose practitioner broke glass (their own use included: the decision refuses that). Nobody else, partner systems never.
+    /// </summary>
+    public static bool MayReview(Actor actor, BreakGlass.BreakGlassGrant grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return actor is Actor.Practitioner dpo && dpo.Holds(Roles.DataProtectionOfficer) && dpo.Organisation == grant.Organisation;
+    }
+
     /// <summary>The facts about the viewer that do not depend on the involvement, worked out once per read.</summary>
     private sealed class Context
     {

@@ -72,6 +72,9 @@ public sealed record ClientSharing(
 
         BreakGlassGranted e when e.Client == state.Client =>
             state with { Grants = state.Grants.SetItem(e.Grant, new BreakGlassGrant(e.Grant, e.Practitioner, e.Organisation, e.At, e.ExpiresAt)) },
+        BreakGlassReviewed e when e.Client == state.Client && state.Grants.TryGetValue(e.Grant, out var reviewed) =>
+            state with { Grants = state.Grants.SetItem(e.Grant, reviewed with { Review = new BreakGlassReview(e.Reviewer, e.Finding, e.At) }) },
+
 
         AttentionRaised e when e.Client == state.Client =>
             state with { Attention = state.Attention.SetItem(e.Attention, new RaisedAttention(e.Attention, e.Practitioner, e.Organisation, e.At)) },

@@ -49,6 +49,9 @@ public sealed class InsightMonth
 
     public int BreakGlassUses { get; set; }
 
+    /// <summary>Break-glass uses of this organisation's practitioners that its DPO reviewed this month.</summary>
+    public int BreakGlassReviewed { get; set; }
+
     public int AttentionRaised { get; set; }
 
     /// <summary>For each client counted in <see cref="MultiAgencyClients"/>: whole days from its first involvement to then.</summary>
@@ -56,6 +59,9 @@ public sealed class InsightMonth
 
     /// <summary>For each answer counted in <see cref="ContactRequestsAnswered"/>: whole minutes from the request to the answer.</summary>
     public List<int> MinutesToContactAnswer { get; set; } = [];
+
+    /// <summary>For each review counted in <see cref="BreakGlassReviewed"/>: whole minutes from the grant to the review.</summary>
+    public List<int> MinutesToBreakGlassReview { get; set; } = [];
 
     public static string IdFor(Guid organisation, int month) => $"{organisation}:{month}";
 
@@ -91,6 +97,9 @@ public sealed class InsightClient
 
     /// <summary>Requests for sharing without consent and the requesting organisation, until approved.</summary>
     public Dictionary<Guid, Guid> OpenSharingRequests { get; set; } = [];
+
+    /// <summary>Break-glass grants not yet reviewed and when each was granted.</summary>
+    public Dictionary<Guid, DateTimeOffset> OpenGrants { get; set; } = [];
 }
 
 /// <summary>The last event sequence the insight fold has applied, kept in the same transaction as its counts.</summary>

@@ -51,11 +51,14 @@ public enum InsightMeasure
     ContactRequestsMade,
     ContactRequestsAnswered,
     BreakGlassUses,
+    BreakGlassReviewed,
     AttentionRaised,
     /// <summary>A value (whole days), not a count: one per client counted in <see cref="MultiAgencyClients"/>.</summary>
     DaysToSecondOrganisation,
     /// <summary>A value (whole minutes), not a count: one per answer counted in <see cref="ContactRequestsAnswered"/>.</summary>
     MinutesToContactAnswer,
+    /// <summary>A value (whole minutes), not a count: one per review counted in <see cref="BreakGlassReviewed"/>.</summary>
+    MinutesToBreakGlassReview,
 }
 
 /// <summary>One thing to add to one organisation's month (<see cref="Guid.Empty"/>: the partnership's).</summary>
@@ -74,7 +77,7 @@ public static class InsightLedger
     public static IReadOnlySet<string> EventNames { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         Core.EventNames.InvolvementRecorded, Core.EventNames.InvolvementEnded, Core.EventNames.ConsentRecorded, Core.EventNames.ConsentWithdrawn,
-        Core.EventNames.SharingWithoutConsentRequested, Core.EventNames.SharingWithoutConsentApproved, Core.EventNames.BreakGlassGranted,
+        Core.EventNames.SharingWithoutConsentRequested, Core.EventNames.SharingWithoutConsentApproved, Core.EventNames.BreakGlassGranted, Core.EventNames.BreakGlassReviewed,
         Core.EventNames.AttentionRaised, Core.EventNames.ContactRequested, Core.EventNames.ContactRequestAnswered,
     };
 
@@ -139,7 +142,13 @@ public static class InsightLedger
                 Both(requester, e.At, InsightMeasure.SharingWithoutConsentApproved);
                 break;
             case BreakGlassGranted e:
+                client.OpenGrants[e.Grant.Value] = e.At;
                 Both(e.Organisation.Value, e.At, InsightMeasure.BreakGlassUses);
+                break;
+            case BreakGlassReviewed e when client.OpenGrants.Remove(e.Grant.Value, out var granted):
+                // The reviewer is a DPO of the organisation whose practitioner broke glass: the review counts there.
+                Both(e.Organisation.Value, e.At, InsightMeasure.BreakGlassReviewed);
+                Both(e.Organisation.Value, e.At, InsightMeasure.MinutesToBreakGlassReview, (int)Math.Floor((e.At - granted).TotalMinutes));
                 break;
             case AttentionRaised e:
                 Both(e.Organisation.Value, e.At, InsightMeasure.AttentionRaised);
@@ -177,9 +186,11 @@ public static class InsightLedger
             case InsightMeasure.ContactRequestsMade: month.ContactRequestsMade += tally.Value; break;
             case InsightMeasure.ContactRequestsAnswered: month.ContactRequestsAnswered += tally.Value; break;
             case InsightMeasure.BreakGlassUses: month.BreakGlassUses += tally.Value; break;
+            case InsightMeasure.BreakGlassReviewed: month.BreakGlassReviewed += tally.Value; break;
             case InsightMeasure.AttentionRaised: month.AttentionRaised += tally.Value; break;
             case InsightMeasure.DaysToSecondOrganisation: month.DaysToSecondOrganisation.Add(tally.Value); break;
             case InsightMeasure.MinutesToContactAnswer: month.MinutesToContactAnswer.Add(tally.Value); break;
+            case InsightMeasure.MinutesToBreakGlassReview: month.MinutesToBreakGlassReview.Add(tally.Value); break;
             default: throw new ArgumentOutOfRangeException(nameof(tally), tally.Measure, "an unknown measure");
         }
     }
@@ -204,9 +215,11 @@ public static class InsightLedger
             InsightMeasure.ContactRequestsMade => month.ContactRequestsMade,
             InsightMeasure.ContactRequestsAnswered => month.ContactRequestsAnswered,
             InsightMeasure.BreakGlassUses => month.BreakGlassUses,
+            InsightMeasure.BreakGlassReviewed => month.BreakGlassReviewed,
             InsightMeasure.AttentionRaised => month.AttentionRaised,
             InsightMeasure.DaysToSecondOrganisation => month.DaysToSecondOrganisation.Count,
             InsightMeasure.MinutesToContactAnswer => month.MinutesToContactAnswer.Count,
+            InsightMeasure.MinutesToBreakGlassReview => month.MinutesToBreakGlassReview.Count,
             _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "an unknown measure"),
         };
     }

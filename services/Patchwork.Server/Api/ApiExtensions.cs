@@ -32,6 +32,7 @@ public static class ApiExtensions
         services.AddSingleton<ClientCommands>();
         services.AddSingleton<ClientReads>();
         services.AddSingleton<ClientRecords>();
+        services.AddSingleton<BreakGlass.BreakGlassReviews>();
         services.AddSingleton<Agreements.PartnershipAgreements>();
         services.AddSingleton<IStartupFilter, SecurityHeaders>();
 
@@ -67,6 +68,7 @@ public static class ApiExtensions
         api.MapInvolvementsApi();
         api.MapAuditApi();
         api.MapSharingApi();
+        BreakGlass.BreakGlassReviewsApi.MapBreakGlassReviewsApi(api);
         api.MapAlertsApi();
         api.MapFeedApi();
         api.MapThreadsApi();

@@ -11,7 +11,7 @@ public sealed record MeasureDefinition(string Key, string Label, Func<InsightMon
 
 /// <summary>One organisation's access figures for one month, read from the audit trail on demand.</summary>
 public sealed record AccessMonth(Guid Organisation, int Month, int Searches, int Refusals, int WhoViewedReads, int BreakGlass,
-    int SearchesCasework = 0, int SearchesReferral = 0, int SearchesSafeguarding = 0, int SearchesMeeting = 0)
+    int SearchesCasework = 0, int SearchesReferral = 0, int SearchesSafeguarding = 0, int SearchesMeeting = 0, int BreakGlassReviewed = 0)
 {
     /// <summary>Searches whose purpose is none of the common ones (written in words, or an API caller's own).</summary>
     public int SearchesOther => Searches - SearchesCasework - SearchesReferral - SearchesSafeguarding - SearchesMeeting;
@@ -22,6 +22,7 @@ public sealed record AccessMonth(Guid Organisation, int Month, int Searches, int
         BreakGlass = BreakGlass + other.BreakGlass, SearchesCasework = SearchesCasework + other.SearchesCasework,
         SearchesReferral = SearchesReferral + other.SearchesReferral, SearchesSafeguarding = SearchesSafeguarding + other.SearchesSafeguarding,
         SearchesMeeting = SearchesMeeting + other.SearchesMeeting,
+        BreakGlassReviewed = BreakGlassReviewed + other.BreakGlassReviewed,
     };
 }
 
@@ -44,6 +45,7 @@ public sealed class InsightFigures(EventStore.EventStore store)
         new("contactRequestsMade", "Contact requests sent", m => m.ContactRequestsMade),
         new("contactRequestsAnswered", "Contact requests answered", m => m.ContactRequestsAnswered),
         new("breakGlassUses", "Break-glass uses", m => m.BreakGlassUses),
+        new("breakGlassReviewed", "Break-glass uses reviewed by a data protection officer", m => m.BreakGlassReviewed),
         new("attentionRaised", "Attention raised", m => m.AttentionRaised),
     ];
 
@@ -58,6 +60,7 @@ public sealed class InsightFigures(EventStore.EventStore store)
         new("refusals", "Requests the access policy refused", FromAudit: a => a.Refusals),
         new("whoViewedReads", "Who-viewed reads", FromAudit: a => a.WhoViewedReads),
         new("breakGlassUses", "Break-glass uses", FromAudit: a => a.BreakGlass),
+        new("breakGlassReviewed", "Break-glass uses reviewed", FromAudit: a => a.BreakGlassReviewed),
     ];
 
     private readonly string _accessSql = LoadQuery(store.Schema);
@@ -94,7 +97,7 @@ public sealed class InsightFigures(EventStore.EventStore store)
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
                 rows.Add(new AccessMonth(reader.GetGuid(0), reader.GetInt32(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3), (int)reader.GetInt64(4), (int)reader.GetInt64(5),
-                    (int)reader.GetInt64(6), (int)reader.GetInt64(7), (int)reader.GetInt64(8), (int)reader.GetInt64(9)));
+                    (int)reader.GetInt64(7), (int)reader.GetInt64(8), (int)reader.GetInt64(9), (int)reader.GetInt64(10), (int)reader.GetInt64(6)));
         if (organisation is null)
             rows.AddRange(rows.GroupBy(r => r.Month).Select(g => g.Aggregate(new AccessMonth(InsightLedger.Partnership, g.Key, 0, 0, 0, 0), (sum, r) => sum.Plus(r))).ToList());
         return rows;

@@ -19,7 +19,8 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
         var definitions = view == "access" ? InsightFigures.Access : InsightFigures.Activity;
 
         var counts = new Dictionary<Guid, Dictionary<string, Dictionary<int, int>>>();
-        var medianValues = new Dictionary<Guid, (List<int> Days, List<int> Minutes, List<int> DaysBefore, List<int> MinutesBefore)>();
+        var medians = view == "access" ? AccessMedians : ActivityMedians;
+        var medianValues = new Dictionary<(Guid Organisation, string Median, bool ThisYear), List<int>>();
         void Count(Guid org, string key, int month, int value)
         {
             if (!counts.TryGetValue(org, out var byMeasure)) counts[org] = byMeasure = [];
@@ -31,14 +32,17 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
             foreach (var row in await figures.AccessAsync(organisation, from, months[^1], cancellationToken))
                 foreach (var d in definitions) Count(row.Organisation, d.Key, row.Month, d.FromAudit!(row));
         }
-        else
+        foreach (var month in await figures.MonthsAsync(organisation, from, months[^1], cancellationToken))
         {
-            foreach (var month in await figures.MonthsAsync(organisation, from, months[^1], cancellationToken))
-            {
+            if (view != "access")
                 foreach (var d in definitions) Count(month.Organisation, d.Key, month.Month, d.FromLog!(month));
-                if (!medianValues.TryGetValue(month.Organisation, out var values)) medianValues[month.Organisation] = values = ([], [], [], []);
-                if (months.Contains(month.Month)) { values.Days.AddRange(month.DaysToSecondOrganisation); values.Minutes.AddRange(month.MinutesToContactAnswer); }
-                else if (year.Previous.Months.Contains(month.Month)) { values.DaysBefore.AddRange(month.DaysToSecondOrganisation); values.MinutesBefore.AddRange(month.MinutesToContactAnswer); }
+            var thisYear = months.Contains(month.Month);
+            if (!thisYear && !year.Previous.Months.Contains(month.Month)) continue;
+            foreach (var median in medians)
+            {
+                var key = (month.Organisation, median.Key, thisYear);
+                if (!medianValues.TryGetValue(key, out var values)) medianValues[key] = values = [];
+                values.AddRange(median.Values(month));
             }
         }
 
@@ -52,22 +56,35 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
         var organisations = shown.Select((org, column) =>
         {
             var measures = definitions.Select(d => Measure(d, SeriesOf(org, d.Key), year, trendEnds, columns[d.Key][column])).ToList();
-            var medians = new List<MedianView>();
-            if (view != "access")
+            var shownMedians = medians.Select(m =>
             {
-                var values = medianValues.GetValueOrDefault(org, ([], [], [], []));
-                medians.Add(new MedianView("daysToSecondOrganisation", "Median days from a client's first involvement to a second organisation joining", "days",
-                    Disclosure.Median(values.Days), Disclosure.Median(values.DaysBefore)));
-                medians.Add(new MedianView("hoursToContactAnswer", "Median hours to answer a contact request", "hours",
-                    Hours(Disclosure.Median(values.Minutes)), Hours(Disclosure.Median(values.MinutesBefore))));
-            }
+                double? Of(bool thisYear) => Disclosure.Median(medianValues.GetValueOrDefault((org, m.Key, thisYear)) ?? []) is { } v
+                    ? m.FromMinutes ? Hours(v) : v : null;
+                return new MedianView(m.Key, m.Label, m.Unit, Of(true), Of(false));
+            }).ToList();
             var name = org == InsightLedger.Partnership ? "The partnership"
                 : partnership.Organisations.GetValueOrDefault(new OrganisationId(org))?.Name ?? "An organisation no longer in the partnership";
-            return new OrganisationFiguresView(org == InsightLedger.Partnership ? null : org, name, measures, medians);
+            return new OrganisationFiguresView(org == InsightLedger.Partnership ? null : org, name, measures, shownMedians);
         }).ToList();
         return new InsightView(view, year.Basis == YearBasis.Financial ? "financial" : "calendar", year.Start, year.Label, year.Previous.Label,
             MonthKey(trendEnds), organisations);
     }
+
+    /// <summary>A median shown beside the counts: where its values come from, and whether they are minutes shown as hours.</summary>
+    private sealed record MedianDefinition(string Key, string Label, string Unit, Func<InsightMonth, IEnumerable<int>> Values, bool FromMinutes);
+
+    private static readonly MedianDefinition BreakGlassReview = new("hoursToBreakGlassReview",
+        "Median hours from a break-glass use to a data protection officer's review", "hours", m => m.MinutesToBreakGlassReview, FromMinutes: true);
+
+    private static readonly IReadOnlyList<MedianDefinition> ActivityMedians =
+    [
+        new("daysToSecondOrganisation", "Median days from a client's first involvement to a second organisation joining", "days",
+            m => m.DaysToSecondOrganisation, FromMinutes: false),
+        new("hoursToContactAnswer", "Median hours to answer a contact request", "hours", m => m.MinutesToContactAnswer, FromMinutes: true),
+        BreakGlassReview,
+    ];
+
+    private static readonly IReadOnlyList<MedianDefinition> AccessMedians = [BreakGlassReview];
 
     private static double? Hours(double? minutes) => minutes is { } m ? Math.Round(m / 60.0, 1) : null;
 

@@ -44,6 +44,7 @@ public sealed class RouteCoverageTests(ApiServer server) : IClassFixture<ApiServ
         AuthorizationMatrixTests.Routes.Values.Select(route => (route, nameof(AuthorizationMatrixTests)))
             .Concat(AgreementsApiTests.Routes.Values.Select(route => (route, nameof(AgreementsApiTests))))
             .Concat(Insight.InsightApiTests.Routes.Values.Select(route => (route, nameof(Insight.InsightApiTests))))
+            .Concat(BreakGlassReviewTests.Routes.Values.Select(route => (route, nameof(BreakGlassReviewTests))))
             .Concat(ThreadAuthorizationMatrixTests.Routes.Values.Select(route => (route, nameof(ThreadAuthorizationMatrixTests))))
             .Concat(ThreadNoticeMatrixTests.Routes.Values.Select(route => (route, nameof(ThreadNoticeMatrixTests))))
             .Concat(InvitationAuthorityTests.Routes.Values.Select(route => (route, nameof(InvitationAuthorityTests))))

@@ -113,7 +113,7 @@ public sealed class InsightApiTests(SignedInApiServer server) : IClassFixture<Si
 
         var dpo = await (await server.AsAsync(DemoPartnership.SocialCareDpo)).GetFromJsonAsync<JsonElement>("/api/v1/insight/access?purpose=Access%20review");
         dpo.GetProperty("organisations").EnumerateArray().Single().GetProperty("measures").EnumerateArray()
-            .Select(m => m.GetProperty("measure").GetString()).ShouldBe(["searches", "searchesCasework", "searchesReferral", "searchesSafeguarding", "searchesMeeting", "searchesOther", "refusals", "whoViewedReads", "breakGlassUses"]);
+            .Select(m => m.GetProperty("measure").GetString()).ShouldBe(["searches", "searchesCasework", "searchesReferral", "searchesSafeguarding", "searchesMeeting", "searchesOther", "refusals", "whoViewedReads", "breakGlassUses", "breakGlassReviewed"]);
     }
 
 

@@ -43,7 +43,7 @@ public sealed class ClientStateProjection : SingleStreamProjection<ClientState, 
         Core.EventNames.InvolvementWithheld, Core.EventNames.ConsentRecorded, Core.EventNames.ConsentWithdrawn,
         Core.EventNames.ObjectionRecorded, Core.EventNames.ObjectionWithdrawn, Core.EventNames.SharingWithoutConsentRequested,
         Core.EventNames.SharingWithoutConsentApproved, Core.EventNames.BreakGlassGranted, Core.EventNames.AttentionRaised,
-        Core.EventNames.ContactRequested, Core.EventNames.ContactRequestAnswered,
+        Core.EventNames.ContactRequested, Core.EventNames.ContactRequestAnswered, Core.EventNames.BreakGlassReviewed,
     };
 
     public ClientStateProjection(EventTypes types)

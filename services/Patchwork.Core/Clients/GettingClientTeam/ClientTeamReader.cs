@@ -20,6 +20,7 @@ public sealed class ClientTeamReader
     private readonly string _partnershipSql;
     private readonly string _partnershipVersionSql;
     private readonly string _clientsOfSql;
+    private readonly string _breakGlassOfSql;
     private volatile CachedPartnership _partnership = new(-1, Partnership.Empty);
 
     public ClientTeamReader(EventStore.EventStore store, EventStoreOptions options, TimeProvider clock, PolicyOptions policy)
@@ -43,6 +44,8 @@ public sealed class ClientTeamReader
         _partnershipVersionSql = $"SELECT (data->>'eventsFolded')::bigint FROM {schema}.mt_doc_partnership_state WHERE id = '{PartnershipState.TheId}'";
         // Containment on the state's practitioners, which the document's GIN index answers; callers keep the active ones.
         _clientsOfSql = $"SELECT id FROM {schema}.mt_doc_client_state WHERE data @> jsonb_build_object('practitioners', jsonb_build_array(@practitioner::text)) ORDER BY id";
+        _breakGlassOfSql = $"SELECT data FROM {schema}.mt_doc_client_state WHERE data @> jsonb_build_object('sharing', jsonb_build_object('grants', " +
+                           "jsonb_build_array(jsonb_build_object('organisation', jsonb_build_object('value', @organisation::text))))) ORDER BY id";
     }
 
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
@@ -137,6 +140,20 @@ public sealed class ClientTeamReader
         var clients = new List<ClientId>();
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken)) clients.Add(new ClientId(rows.GetGuid(0)));
+        return clients;
+    }
+
+    /// <summary>
+    /// The states of the clients on whom a practitioner of the organisation has broken glass (for its DPO's review queue):
+    /// a containment query that the state's GIN index answers. Callers keep the grants they need.
+    /// </summary>
+    public async Task<IReadOnlyList<ClientSharing>> BrokenGlassByAsync(OrganisationId organisation, CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand(_breakGlassOfSql);
+        command.Parameters.AddWithValue("organisation", organisation.Value.ToString("D"));
+        var clients = new List<ClientSharing>();
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken)) clients.Add(_serializer.FromJson<ClientState>(rows, 0).Sharing);
         return clients;
     }
 
