@@ -50,6 +50,7 @@ public static class WebExtensions
         services.AddScoped<IClientTasks, PageClientTasks>();
         services.AddScoped<IAdminDesk, PageAdminDesk>();
         services.AddScoped<IInsightDesk, PageInsightDesk>();
+        services.AddScoped<IBreakGlassDesk, PageBreakGlassDesk>();
         services.AddScoped<IPractitionerSignIn>(provider => provider.GetRequiredService<SecondFactorSignIn>());
         services.ConfigureApplicationCookie(cookie =>
         {

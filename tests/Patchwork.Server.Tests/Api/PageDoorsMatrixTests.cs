@@ -71,6 +71,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         GET    new-partner-system                           in  404  404  404  404  404  404  404  page in   in   page 404  404
         GET    revoke-partner-system                        in  404  404  404  404  404  404  404  page in   in   page 404  404
         GET    insight                                      in  404  page 404  404  page 404  page page in   in   404  page 404
+        GET    break-glass-reviews                          in  404  404  404  404  404  404  page 404  in   in   404  page 404
         """;
 
     // Acts, each on a world of its own. A page's post calls the same slice as the API, so where the API answers 2xx the
@@ -101,6 +102,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         POST   end-agreement                                in  404  404  404  404  404  404  404  done in   in   404  404  404
         POST   new-partner-system                           in  404  404  404  404  404  404  404  page in   in   page 404  404
         POST   revoke-partner-system                        in  404  404  404  404  404  404  404  done in   in   done 404  404
+        POST   review-break-glass                           in  404  404  404  404  404  404  done 404  in   in   404  404  404
         """;
 
     /// <summary>The route each row reaches, as the host maps it (checked on every cell's response; read by the route coverage test).</summary>
@@ -138,6 +140,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         ["new-partner-system"] = "ANY /admin/partner-systems/new",
         ["revoke-partner-system"] = "ANY /admin/partner-systems/{system:guid}/revoke",
         ["insight"] = "ANY /insight",
+        ["break-glass-reviews"] = "ANY /break-glass/reviews",
+        ["review-break-glass"] = "ANY /break-glass/reviews",
     };
 
     /// <summary>The acts whose success is a search or a stated purpose: they write nothing either way.</summary>
@@ -271,6 +275,8 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
             "record-objection" => new() { ["shareWith"] = "sector:Housing" },
             "request-sharing" => new() { ["lawfulBasis"] = "SafeguardingChild", ["justification"] = "risk of significant harm", ["months"] = "1", ["step"] = "send" },
             "break-glass" => new() { ["justification"] = "child missing overnight", ["minutes"] = "60" },
+            // A use by Social Care's social worker, fresh for each caller: only Social Care's DPO reviews it.
+            "review-break-glass" => new() { ["client"] = place.Client.ToString(), ["grant"] = (await BrokenGlassAsync(place)).ToString(), ["finding"] = "justified" },
             // A caller's own handle for the masked entry it sees; without one, the officer's (as the API matrix tries).
             "request-contact" => new() { ["handle"] = await OwnHandleAsync(await ClientAsync(caller), $"/api/v1/clients/{place.Client}") ?? place.World.OfficersMaskedHandle },
             "answer-contact" => new() { ["request"] = place.World.ContactRequest.ToString(), ["answer"] = "Accepted" },
@@ -357,6 +363,11 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
         return new Place(world, thread, agreement, system);
     }
 
+    /// <summary>Social Care's social worker breaks glass on the place's client; the grant's id.</summary>
+    private async Task<Guid> BrokenGlassAsync(Place place) =>
+        await IdAsync(await (await server.AsAsync(DemoPartnership.SocialWorker)).PostAsJsonAsync($"/api/v1/clients/{place.Client}/break-glass",
+            new { justification = "page matrix emergency" }), "grantId");
+
     private static async Task<Guid> IdAsync(HttpResponseMessage response, string property)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -412,6 +423,7 @@ public sealed class PageDoorsMatrixTests(SignedInApiServer server) : IClassFixtu
                 "new-partner-system" => "/admin/partner-systems/new",
                 "revoke-partner-system" => $"/admin/partner-systems/{PartnerSystem}/revoke",
                 "insight" => "/insight?basis=financial&purpose=Planning%20services",
+                "break-glass-reviews" or "review-break-glass" => "/break-glass/reviews",
                 _ => throw new ArgumentOutOfRangeException(nameof(row), row, "no such row"),
             };
         }

@@ -23,7 +23,7 @@ public sealed record BreakGlassUsesResponse(IReadOnlyList<BreakGlassUseResponse>
 /// organisation's practitioners, reads each justification, and records a finding once. To anyone else the queue does not
 /// exist (404); partner systems never reach it (403). Every read and every refusal is one audit entry.
 /// </summary>
-public sealed class BreakGlassReviews(ClientTeamReader reader, RequestAudit audit, IServiceProvider services)
+public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands commands, RequestAudit audit, IServiceProvider services)
 {
     public const string ReadAction = "break-glass.reviews.read";
     public const string ReviewAction = "break-glass.review";
@@ -76,6 +76,22 @@ public sealed class BreakGlassReviews(ClientTeamReader reader, RequestAudit audi
         return TypedResults.Ok(new BreakGlassUsesResponse([.. answer.OrderByDescending(u => u.GrantedAt).ThenBy(u => u.Grant)]));
     }
 
+    /// <summary>
+    /// Records a finding, through the client command pipeline. The client need only exist: the decision asks the policy
+    /// whether the caller reviews this grant, and a grant that is not theirs to review is a 404 there, as if it did not exist.
+    /// </summary>
+    public Task<IResult> ReviewAsync(HttpContext http, CurrentActor caller, ClientId client, GrantId grant, string? finding, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var found = FindingNamed(finding);
+        return commands.HandleAsync(new ClientCommand(http, caller, client, ReviewAction) { OpenToAnyone = true },
+            (sharing, _, now) => found is { } named
+                ? Reviewing.Decide(sharing, new ReviewBreakGlass(sharing.Client, grant, named), caller.Actor, now)
+                : Problem.Invalid("finding", "give justified or not-justified"),
+            reviewed => TypedResults.Ok(new BreakGlassReviewResponse(reviewed.Grant.Value, reviewed.Reviewer.Value, FindingName(reviewed.Finding), reviewed.At)),
+            cancellationToken);
+    }
+
     public static BreakGlassReviewResponse? Review(BreakGlassGrant grant) =>
         grant?.Review is { } review ? new BreakGlassReviewResponse(grant.Id.Value, review.Reviewer.Value, FindingName(review.Finding), review.At) : null;
 }
@@ -90,18 +106,8 @@ public static class BreakGlassReviewsApi
             .WithName("ListBreakGlassUsesToReview");
 
         api.MapPost("/clients/{clientId}/break-glass/{grantId}/review", (Guid clientId, Guid grantId, ReviewBreakGlassRequest body, CurrentActor me,
-                ClientCommands commands, HttpContext http, CancellationToken ct) =>
-            {
-                var finding = BreakGlassReviews.FindingNamed(body.Finding);
-                // The client need only exist: the decision asks the policy whether the caller reviews this grant, and a grant
-                // that is not theirs to review is a 404 there, as if it did not exist.
-                return commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), BreakGlassReviews.ReviewAction) { OpenToAnyone = true },
-                    (client, _, now) => finding is { } found
-                        ? Reviewing.Decide(client, new ReviewBreakGlass(client.Client, new GrantId(grantId), found), me.Actor, now)
-                        : Problem.Invalid("finding", "give justified or not-justified"),
-                    reviewed => TypedResults.Ok(new BreakGlassReviewResponse(reviewed.Grant.Value, reviewed.Reviewer.Value, BreakGlassReviews.FindingName(reviewed.Finding),
-                        reviewed.At)), ct);
-            })
+                BreakGlassReviews reviews, HttpContext http, CancellationToken ct) =>
+                reviews.ReviewAsync(http, me, new ClientId(clientId), new GrantId(grantId), body.Finding, ct))
             .WithName("ReviewBreakGlassUse").Produces<BreakGlassReviewResponse>(StatusCodes.Status200OK);
         return api;
     }
