@@ -112,6 +112,9 @@ public sealed class DemoInsightHistory(EventStore.EventStore store, TimeProvider
             {
                 at = at.AddDays(random.Int(0, 30));
                 Add(new BreakGlassGranted(new GrantId(DemoPartnership.Derive($"history grant {c}")), client, Practitioner(agencies[1], 2), agencies[1].Id, at.AddHours(4), at));
+                // Its DPO reviews it within days (no draw from the generator, so the rest of the history stays as it was).
+                Add(new BreakGlassReviewed(new GrantId(DemoPartnership.Derive($"history grant {c}")), client, Practitioner(agencies[1], 3), agencies[1].Id,
+                    c % 7 == 0 ? BreakGlassFinding.NotJustified : BreakGlassFinding.Justified, at.AddHours(3 + c % 5 * 17)));
             }
             if (random.Bool(0.4f))
             {

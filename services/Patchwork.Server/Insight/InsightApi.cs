@@ -83,7 +83,7 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
             {
                 var cell = sheet.Cell(r, c + 1);
                 // Numbers as numbers for the analysts' sums; "fewer than 5" and the like as text (never as a formula).
-                if (int.TryParse(row[c], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && c >= 3) cell.Value = number;
+                if (c >= 3 && double.TryParse(row[c], NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) cell.Value = number;
                 else cell.SetValue(row[c]);
             }
             r++;
@@ -95,7 +95,7 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
         return stream.ToArray();
     }
 
-    /// <summary>One line per organisation, measure and month, then each measure's year totals (month "total").</summary>
+    /// <summary>One line per organisation, measure and month, then each measure's year totals (month "total"), then the medians.</summary>
     private static IEnumerable<string[]> Rows(InsightView view)
     {
         static string Shown(FigureView f) => f.Value is { } v && !f.Rounded ? v.ToString(CultureInfo.InvariantCulture) : f.Shown;
@@ -107,6 +107,11 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
                         month.Change?.ToString(CultureInfo.InvariantCulture) ?? ""];
                 yield return [organisation.Name, measure.Label, "total " + view.Year, Shown(measure.ThisYearTotal), "total " + view.LastYear, Shown(measure.LastYearTotal), ""];
             }
+        // The medians (days, hours) for each year, as the page shows them; too few values to show one without singling someone out is said so.
+        static string Median(double? value) => value?.ToString("0.#", CultureInfo.InvariantCulture) ?? "not shown: fewer than 5";
+        foreach (var organisation in view.Organisations)
+            foreach (var median in organisation.Medians)
+                yield return [organisation.Name, median.Label, "median " + view.Year, Median(median.ThisYear), "median " + view.LastYear, Median(median.LastYear), ""];
     }
 
     /// <summary>Quoted, and never read by a spreadsheet as a formula (a name typed by an administrator could start with '=').</summary>

@@ -149,6 +149,7 @@ public sealed class InsightApiTests(SignedInApiServer server) : IClassFixture<Si
         searches.ShouldBe(new[] { "searchesCasework", "searchesReferral", "searchesSafeguarding", "searchesMeeting", "searchesOther" }
             .Sum(k => after[k].TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0), "every search is in one purpose");
     }
+
     [Fact]
     public async Task Bad_input_gets_a_problem_naming_the_field_and_the_downloads_are_a_csv_and_a_spreadsheet()
     {
@@ -172,6 +173,9 @@ public sealed class InsightApiTests(SignedInApiServer server) : IClassFixture<Si
         var lines = (await csv.Content.ReadAsStringAsync()).TrimStart('\uFEFF').Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Trim().ShouldBe("organisation,measure,month,this_year,last_year_month,last_year,change");
         lines.ShouldContain(l => l.Contains("\"The partnership\"", StringComparison.Ordinal) && l.Contains("\"2026-01\"", StringComparison.Ordinal));
+        // The medians are in the download as on the page, time to a DPO's review of break-glass among them.
+        lines.ShouldContain(l => l.Contains("\"The partnership\"", StringComparison.Ordinal) && l.Contains("data protection officer's review", StringComparison.Ordinal)
+            && l.Contains("\"median 2026\"", StringComparison.Ordinal));
 
         using var xlsx = await admin.GetAsync("/api/v1/insight/activity.xlsx?basis=calendar&year=2026&purpose=Analysis");
         xlsx.StatusCode.ShouldBe(HttpStatusCode.OK);
