@@ -1,12 +1,21 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 
 namespace Patchwork.Server.Api;
 
-/// <summary>Domain refusals and request faults as RFC 9457 problem details, each naming its field where there is one.</summary>
+/// <summary>
+/// Domain refusals and request faults as RFC 9457 problem details, each naming its field where there is one. Each is a
+/// concrete result — a <see cref="ValidationProblem"/> for a 400, a <see cref="ProblemHttpResult"/> for the rest — so an
+/// endpoint's <c>Results&lt;…&gt;</c> says which it can answer.
+/// </summary>
 public static class ApiProblems
 {
-    public static IResult From(Problem problem)
+    /// <summary>
+    /// A domain refusal as the answer of an endpoint that succeeds with <typeparamref name="TSuccess"/>: 400 naming the
+    /// field, 403, 404 or 409.
+    /// </summary>
+    public static Results<TSuccess, ValidationProblem, ProblemHttpResult> From<TSuccess>(Problem problem) where TSuccess : IResult
     {
         ArgumentNullException.ThrowIfNull(problem);
         return problem.Kind switch
@@ -14,25 +23,27 @@ public static class ApiProblems
             ProblemKind.Invalid => Invalid(problem.Field ?? "request", problem.Detail),
             ProblemKind.Conflict => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict"),
             ProblemKind.NotFound => NotFound(problem.Detail),
-            ProblemKind.Forbidden => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"),
+            ProblemKind.Forbidden => Forbidden(problem.Detail),
             _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Kind, "an unknown kind of problem"),
         };
     }
 
-    public static IResult Invalid(string field, string reason) =>
+    public static ValidationProblem Invalid(string field, string reason) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: $"{field}: {reason}");
 
-    public static IResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+    public static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
-    public static IResult NoSuchClient() => NotFound("no such client");
+    public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    public static IResult Stale() => TypedResults.Problem("the client's record has changed since the version in If-Match; read it again",
+    public static ProblemHttpResult NoSuchClient() => NotFound("no such client");
+
+    public static ProblemHttpResult Stale() => TypedResults.Problem("the client's record has changed since the version in If-Match; read it again",
         statusCode: StatusCodes.Status412PreconditionFailed, title: "Precondition failed");
 
-    public static IResult ConcurrentChange() => TypedResults.Problem("someone else changed the client's record at the same moment; read it again and retry",
+    public static ProblemHttpResult ConcurrentChange() => TypedResults.Problem("someone else changed the client's record at the same moment; read it again and retry",
         statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 
-    public static IResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
+    public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
 
     /// <summary>The JSON path of a binding failure as the field name a form would show: <c>$.contact.email</c> becomes <c>contact.email</c>.</summary>
     internal static string FieldOf(Exception failure)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.BreakGlass;
@@ -34,13 +35,15 @@ public sealed record ClientCommand(HttpContext Http, CurrentActor Caller, Client
 /// <summary>
 /// The command pipeline for client slices: load the client's state, version and the partnership in one round trip, hide
 /// what the policy hides, check If-Match, decide with the clock's now, append at the loaded version with the audit entry
-/// in the same transaction, and answer with the new ETag.
+/// in the same transaction, and answer with the new ETag. The answer is the slice's success, a 400 naming the field, or a
+/// problem: 403, 404 (hidden or absent), 409, 412 (stale If-Match) or 503.
 /// </summary>
 public sealed class ClientCommands(
     EventStore.EventStore store, ClientTeamReader reader, PolicyOptions policy, TimeProvider clock, RequestAudit audit, IServiceProvider services)
 {
-    public async Task<IResult> HandleAsync<TEvent>(ClientCommand command, Func<ClientSharing, Partnership, DateTimeOffset, Result<TEvent>> decide,
-        Func<TEvent, IResult> respond, CancellationToken cancellationToken) where TEvent : notnull
+    public async Task<Results<TSuccess, ValidationProblem, ProblemHttpResult>> HandleAsync<TEvent, TSuccess>(ClientCommand command,
+        Func<ClientSharing, Partnership, DateTimeOffset, Result<TEvent>> decide, Func<TEvent, TSuccess> respond, CancellationToken cancellationToken)
+        where TEvent : notnull where TSuccess : IResult
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(decide);
@@ -61,7 +64,7 @@ public sealed class ClientCommands(
 
         var decision = decide(stream.State, partnership, now);
         if (decision.Problem is { } problem)
-            return await DeniedAsync(command, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}", ApiProblems.From(problem));
+            return await DeniedAsync(command, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}", ApiProblems.From<TSuccess>(problem));
 
         if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
         else session.StartStream(client.Value, "client", decision.Value);
@@ -90,7 +93,7 @@ public sealed class ClientCommands(
 
     public static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
-    private async Task<IResult> DeniedAsync(ClientCommand command, string reason, IResult answer)
+    private async Task<TAnswer> DeniedAsync<TAnswer>(ClientCommand command, string reason, TAnswer answer)
     {
         await audit.DeniedAsync(command.Http, command.Caller, command.Action, command.Client, reason, command.Purpose);
         return answer;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Patchwork.Server.Api;
@@ -14,7 +15,7 @@ public static class Paging
     public const int LargestLimit = 200;
 
     /// <summary>The page size asked for, or a problem naming <c>limit</c>.</summary>
-    public static bool TryLimit(int? limit, int largest, out int count, out IResult? problem)
+    public static bool TryLimit(int? limit, int largest, out int count, out ValidationProblem? problem)
     {
         count = limit ?? Math.Min(DefaultLimit, largest);
         problem = limit is < 1 || limit > largest ? ApiProblems.Invalid("limit", $"is between 1 and {largest}") : null;
@@ -25,7 +26,7 @@ public static class Paging
     /// One page of a list already in order, after the item whose id is <paramref name="after"/>; null with a problem naming
     /// <c>after</c> when no item has that id. The next page's <c>Link</c> is set on the response when more follow.
     /// </summary>
-    public static List<T>? Page<T>(HttpContext http, IReadOnlyList<T> ordered, Func<T, Guid> id, Guid? after, int count, out IResult? problem)
+    public static List<T>? Page<T>(HttpContext http, IReadOnlyList<T> ordered, Func<T, Guid> id, Guid? after, int count, out ValidationProblem? problem)
     {
         ArgumentNullException.ThrowIfNull(ordered);
         ArgumentNullException.ThrowIfNull(id);

@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.SignalR;
 using Patchwork.Core;
 using Patchwork.EventStore;
@@ -89,7 +90,8 @@ public static class FeedExtensions
     public static RouteGroupBuilder MapFeedApi(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/notices", async (long? after, int? limit, CurrentActor me, FeedNotices notices, RequestAudit audit, HttpContext http, CancellationToken ct) =>
+        api.MapGet("/notices", async Task<Results<Ok<NoticePage>, ValidationProblem, ForbidHttpResult>> (long? after, int? limit, CurrentActor me, FeedNotices notices,
+            RequestAudit audit, HttpContext http, CancellationToken ct) =>
         {
             if (after is < 0) return ApiProblems.Invalid("after", "is a position from an earlier notice, 0 or more");
             if (limit is < 1 or > FeedNotices.LargestPage) return ApiProblems.Invalid("limit", $"is between 1 and {FeedNotices.LargestPage}");
@@ -97,7 +99,7 @@ public static class FeedExtensions
             var page = await notices.PageAsync(practitioner.Id, after ?? 0, limit ?? 50, ct);
             await audit.AllowedAsync(http, me, "notices.read", null, "OwnNotices");
             return TypedResults.Ok(new NoticePage([.. page.Select(FeedNoticeResponse.From)], page.Count > 0 ? page[^1].Position : after ?? 0));
-        }).WithName("ListNotices").Produces<NoticePage>(StatusCodes.Status200OK);
+        }).WithName("ListNotices");
         return api;
     }
 

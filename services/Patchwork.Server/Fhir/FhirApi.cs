@@ -61,7 +61,7 @@ public static class FhirApi
     /// <c>identifier=https://fhir.nhs.uk/Id/nhs-number|{n}</c>: the API's search by NHS number, answered with a Patient that
     /// holds our id and the identifier searched by — that a match exists, never who (rule 4).
     /// </summary>
-    private static async Task<IResult> PatientsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, TimeProvider clock,
+    private static async Task<FhirResult> PatientsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, TimeProvider clock,
         CancellationToken cancellationToken)
     {
         RequestAudit.MarkChannel(http, AuditChannel.Fhir);
@@ -81,7 +81,7 @@ public static class FhirApi
     }
 
     /// <summary><c>patient={id}</c>: the team as the API's team read shows it to the caller's organisation, or 404.</summary>
-    private static async Task<IResult> CareTeamsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, CancellationToken cancellationToken)
+    private static async Task<FhirResult> CareTeamsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, CancellationToken cancellationToken)
     {
         RequestAudit.MarkChannel(http, AuditChannel.Fhir);
         if (Unsupported(http, "patient") is { } unsupported) return unsupported;
@@ -93,7 +93,7 @@ public static class FhirApi
     }
 
     /// <summary><c>patient={id}</c>: the consents and lawful bases the policy lets the caller read, behind the same 404 as the team.</summary>
-    private static async Task<IResult> ConsentsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, CancellationToken cancellationToken)
+    private static async Task<FhirResult> ConsentsAsync(HttpContext http, ClientReads clients, PractitionerSignInOptions options, CancellationToken cancellationToken)
     {
         RequestAudit.MarkChannel(http, AuditChannel.Fhir);
         if (Unsupported(http, "patient") is { } unsupported) return unsupported;

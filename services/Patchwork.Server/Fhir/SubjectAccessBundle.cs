@@ -1,5 +1,6 @@
 using System.Globalization;
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.EventStore;
@@ -22,13 +23,13 @@ public static class SubjectAccessBundle
     /// <c>GET /api/v1/clients/{id}/export.fhir?purpose=…</c>: the same door as the JSON export (a DPO of an involved
     /// organisation or a partnership admin; 404 for anyone else; 400 naming purpose), audited as an export on channel fhir.
     /// </summary>
-    public static async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientRecords records, PractitionerSignInOptions options, ClientId client,
-        string? purpose, CancellationToken cancellationToken)
+    public static async Task<Results<FhirResult, ValidationProblem, ProblemHttpResult>> ExportAsync(HttpContext http, CurrentActor caller, ClientRecords records,
+        PractitionerSignInOptions options, ClientId client, string? purpose, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         RequestAudit.MarkChannel(http, Api.Audit.AuditChannel.Fhir);
         var answer = await records.SubjectAccessAsync(http, caller, client, purpose, cancellationToken);
-        if (answer.Refusal is { } refused) return refused;
+        if (answer.Refusal is { } refused) return ApiProblems.From<FhirResult>(refused);
         return new FhirResult(From(answer.Read!, FhirApi.BaseUrl(http, options)));
     }
 

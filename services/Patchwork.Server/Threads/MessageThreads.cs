@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
@@ -20,7 +21,8 @@ namespace Patchwork.Server.Threads;
 public sealed class MessageThreads(EventStore.EventStore store, ThreadStore threads, ClientTeamReader reader, PolicyOptions policy,
     TimeProvider clock, RequestAudit audit)
 {
-    public async Task<IResult> StartAsync(HttpContext http, CurrentActor me, ClientId client, StartThreadRequest body, CancellationToken cancellationToken)
+    public async Task<Results<Created<StartedThreadResponse>, ValidationProblem, ProblemHttpResult>> StartAsync(HttpContext http, CurrentActor me, ClientId client,
+        StartThreadRequest body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         const string action = "thread.start";
@@ -28,11 +30,11 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         var now = clock.GetUtcNow();
         if (Unseen(sharing, partnership, me, now) is { } unseen) return await DeniedAsync(http, me, action, client, unseen, ApiProblems.NoSuchClient());
         if (Posting.CheckBody(body.Message, "message") is { } invalid)
-            return await DeniedAsync(http, me, action, client, $"Invalid:{invalid.Field}", ApiProblems.From(invalid));
+            return await DeniedAsync(http, me, action, client, $"Invalid:{invalid.Field}", ApiProblems.From<Created<StartedThreadResponse>>(invalid));
         var command = new StartThread(ThreadId.New(), client, MessageId.New(), [.. (body.Participants ?? []).Select(p => new PractitionerId(p))]);
         var started = Starting.Decide(sharing!, partnership, command, me.Actor, now, policy);
         if (started.Problem is { } problem)
-            return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From(problem));
+            return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<StartedThreadResponse>>(problem));
 
         var first = new MessagePosted(command.Thread, command.FirstMessage, client, started.Value.Starter, now);
         var session = Session(http, me);
@@ -48,7 +50,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
             new StartedThreadResponse(command.Thread.Value, command.FirstMessage.Value));
     }
 
-    public async Task<IResult> ListAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ThreadListResponse>, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken)
     {
         const string action = "thread.list";
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
@@ -67,7 +69,8 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         })]));
     }
 
-    public async Task<IResult> ReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ThreadResponse>, ProblemHttpResult>> ReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
+        CancellationToken cancellationToken)
     {
         var admitted = await AdmitAsync(http, me, "thread.read", client, thread, cancellationToken);
         if (admitted.Refusal is { } refusal) return refusal;
@@ -78,7 +81,8 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         return TypedResults.Ok(ThreadResponse.From(found, messages, sharing));
     }
 
-    public async Task<IResult> MarkReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    public async Task<Results<Ok<MarkedReadResponse>, ProblemHttpResult>> MarkReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
+        CancellationToken cancellationToken)
     {
         var admitted = await AdmitAsync(http, me, "thread.mark-read", client, thread, cancellationToken);
         if (admitted.Refusal is { } refusal) return refusal;
@@ -87,7 +91,8 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         return TypedResults.Ok(new MarkedReadResponse(marked));
     }
 
-    public async Task<IResult> PostAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, PostMessageRequest body, CancellationToken cancellationToken)
+    public async Task<Results<Created<PostedMessageResponse>, ValidationProblem, ProblemHttpResult>> PostAsync(HttpContext http, CurrentActor me, ClientId client,
+        ThreadId thread, PostMessageRequest body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         const string action = "thread.post";
@@ -96,7 +101,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         var (found, sharing, rule) = admitted.Thread!.Value;
         var partnership = await reader.PartnershipAsync(cancellationToken);
         var posted = Posting.Decide(found, sharing, partnership, new PostMessage(thread, MessageId.New(), body.Body ?? ""), me.Actor, clock.GetUtcNow(), policy);
-        if (posted.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From(problem));
+        if (posted.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<PostedMessageResponse>>(problem));
 
         var session = Session(http, me);
         session.Append(thread.Value, ExpectedVersion.Any, posted.Value);
@@ -107,7 +112,8 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
             new PostedMessageResponse(posted.Value.Message.Value));
     }
 
-    public async Task<IResult> WithdrawAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, MessageId message, CancellationToken cancellationToken)
+    public async Task<Results<Ok<PostedMessageResponse>, ValidationProblem, ProblemHttpResult>> WithdrawAsync(HttpContext http, CurrentActor me, ClientId client,
+        ThreadId thread, MessageId message, CancellationToken cancellationToken)
     {
         const string action = "thread.withdraw";
         var admitted = await AdmitAsync(http, me, action, client, thread, cancellationToken);
@@ -116,7 +122,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         if (await threads.MessageAsync(message, cancellationToken) is not { } stored || stored.Thread != thread)
             return await DeniedAsync(http, me, action, client, "NoSuchMessage", ApiProblems.NotFound("no such message in this thread"));
         var withdrawn = Withdrawing.Decide(found, stored.Message, me.Actor, clock.GetUtcNow());
-        if (withdrawn.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From(problem));
+        if (withdrawn.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Ok<PostedMessageResponse>>(problem));
 
         var session = Session(http, me);
         session.Append(thread.Value, ExpectedVersion.Any, withdrawn.Value);
@@ -127,7 +133,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
     }
 
     /// <summary>The thread, the client's state and the rule that lets the caller in; otherwise the audited 404.</summary>
-    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, IResult? Refusal)> AdmitAsync(HttpContext http, CurrentActor me,
+    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, CurrentActor me,
         string action, ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
         var found = await threads.FindAsync(thread, cancellationToken);
@@ -162,7 +168,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
 
     private static string Reason(Problem problem) => problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}";
 
-    private async Task<IResult> DeniedAsync(HttpContext http, CurrentActor me, string action, ClientId client, string reason, IResult answer)
+    private async Task<TAnswer> DeniedAsync<TAnswer>(HttpContext http, CurrentActor me, string action, ClientId client, string reason, TAnswer answer)
     {
         await audit.DeniedAsync(http, me, action, client, reason);
         return answer;

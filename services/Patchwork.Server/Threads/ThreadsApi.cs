@@ -69,18 +69,18 @@ public static class ThreadsApi
         ArgumentNullException.ThrowIfNull(api);
         var threads = api.MapGroup("/clients/{clientId}/threads");
         threads.MapPost("", (Guid clientId, StartThreadRequest body, CurrentActor me, MessageThreads handle, HttpContext http, CancellationToken ct) =>
-            handle.StartAsync(http, me, new ClientId(clientId), body, ct)).WithName("StartThread").Produces<StartedThreadResponse>(StatusCodes.Status201Created);
+            handle.StartAsync(http, me, new ClientId(clientId), body, ct)).WithName("StartThread");
         threads.MapGet("", (Guid clientId, CurrentActor me, MessageThreads handle, HttpContext http, CancellationToken ct) =>
-            handle.ListAsync(http, me, new ClientId(clientId), ct)).WithName("ListThreads").Produces<ThreadListResponse>(StatusCodes.Status200OK);
+            handle.ListAsync(http, me, new ClientId(clientId), ct)).WithName("ListThreads");
         threads.MapGet("/{threadId}", (Guid clientId, Guid threadId, CurrentActor me, MessageThreads handle, HttpContext http, CancellationToken ct) =>
-            handle.ReadAsync(http, me, new ClientId(clientId), new ThreadId(threadId), ct)).WithName("ReadThread").Produces<ThreadResponse>(StatusCodes.Status200OK);
+            handle.ReadAsync(http, me, new ClientId(clientId), new ThreadId(threadId), ct)).WithName("ReadThread");
         threads.MapPost("/{threadId}/read", (Guid clientId, Guid threadId, CurrentActor me, MessageThreads handle, HttpContext http, CancellationToken ct) =>
-            handle.MarkReadAsync(http, me, new ClientId(clientId), new ThreadId(threadId), ct)).WithName("MarkThreadRead").Produces<MarkedReadResponse>(StatusCodes.Status200OK);
+            handle.MarkReadAsync(http, me, new ClientId(clientId), new ThreadId(threadId), ct)).WithName("MarkThreadRead");
         threads.MapPost("/{threadId}/messages", (Guid clientId, Guid threadId, PostMessageRequest body, CurrentActor me, MessageThreads handle, HttpContext http,
-            CancellationToken ct) => handle.PostAsync(http, me, new ClientId(clientId), new ThreadId(threadId), body, ct)).WithName("PostMessage").Produces<PostedMessageResponse>(StatusCodes.Status201Created);
+            CancellationToken ct) => handle.PostAsync(http, me, new ClientId(clientId), new ThreadId(threadId), body, ct)).WithName("PostMessage");
         threads.MapPost("/{threadId}/messages/{messageId}/withdraw", (Guid clientId, Guid threadId, Guid messageId, CurrentActor me, MessageThreads handle,
             HttpContext http, CancellationToken ct) =>
-            handle.WithdrawAsync(http, me, new ClientId(clientId), new ThreadId(threadId), new MessageId(messageId), ct)).WithName("WithdrawMessage").Produces<PostedMessageResponse>(StatusCodes.Status200OK);
+            handle.WithdrawAsync(http, me, new ClientId(clientId), new ThreadId(threadId), new MessageId(messageId), ct)).WithName("WithdrawMessage");
         return api;
     }
 }

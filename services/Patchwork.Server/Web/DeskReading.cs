@@ -22,7 +22,7 @@ internal static class DeskReading
     {
         ArgumentNullException.ThrowIfNull(http);
         http.Response.Headers.Remove("ETag");
-        return result switch
+        return Answer(result) switch
         {
             IValueHttpResult<TIn> { Value: { } found } and IStatusCodeHttpResult { StatusCode: < 300 } => DeskOutcome<TOut>.Done(value(found)),
             ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
@@ -32,9 +32,12 @@ internal static class DeskReading
             {
                 LikelyMatch = problem.Status == StatusCodes.Status409Conflict && problem.Detail == ClientReads.LikelyMatchDetail,
             }),
-            _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
+            var answer => throw new InvalidOperationException($"The API answered the page with {answer.GetType().Name}, which the desk does not read."),
         };
     }
+
+    /// <summary>The answer a handler gave inside its typed union (<c>Results&lt;…&gt;</c>), or the answer itself.</summary>
+    public static IResult Answer(IResult result) => result is INestedHttpResult nested ? Answer(nested.Result) : result;
 
     /// <summary>The practitioners of the given organisations, from each organisation's stream.</summary>
     public static async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(EventStore.EventStore store, IEnumerable<OrganisationId> organisations,

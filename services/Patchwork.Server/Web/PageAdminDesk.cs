@@ -107,7 +107,7 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         Done(await PartnerSystemsApi.Revoke(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken));
 
     /// <summary>An answer with no body (204) as done; anything else as the API's refusal.</summary>
-    private DeskOutcome<bool> Done(IResult result) => result is NoContent
+    private DeskOutcome<bool> Done(IResult result) => DeskReading.Answer(result) is NoContent
         ? DeskOutcome<bool>.Done(true)
         : DeskReading.Outcome(Http, result, (object _) => true);
 

@@ -55,7 +55,7 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
         var answer = await records.SubjectAccessAsync(Http, DeskReading.Me(Http), client, purpose, cancellationToken);
         return answer.Read is { } read
             ? DeskOutcome<SubjectAccessCopy>.Done(SubjectAccessWords.Copy(read))
-            : DeskReading.Outcome(Http, answer.Refusal!, (SubjectAccessCopy copy) => copy);
+            : DeskReading.Outcome(Http, ApiProblems.From<Ok<SubjectAccessCopy>>(answer.Refusal!), (SubjectAccessCopy copy) => copy);
     }
 
     public async Task<DeskOutcome<InvolvementId>> EndInvolvementAsync(ClientId client, InvolvementId involvement, DateOnly? end, CancellationToken cancellationToken)

@@ -60,16 +60,17 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
     public async Task<DeskOutcome<Guid>> WithdrawAsync(ClientId client, Guid thread, Guid message, CancellationToken cancellationToken) =>
         Outcome(await threads.WithdrawAsync(Http, Me, client, new ThreadId(thread), new MessageId(message), cancellationToken), (PostedMessageResponse p) => p.MessageId);
 
-    private static T? Value<T>(IResult result) where T : class => result is IValueHttpResult<T> { Value: { } value } and IStatusCodeHttpResult { StatusCode: < 300 } ? value : null;
+    private static T? Value<T>(IResult result) where T : class =>
+        DeskReading.Answer(result) is IValueHttpResult<T> { Value: { } value } and IStatusCodeHttpResult { StatusCode: < 300 } ? value : null;
 
-    private static DeskOutcome<Guid> Outcome<T>(IResult result, Func<T, Guid> id) where T : class => result switch
+    private static DeskOutcome<Guid> Outcome<T>(IResult result, Func<T, Guid> id) where T : class => DeskReading.Answer(result) switch
     {
         _ when Value<T>(result) is { } value => DeskOutcome<Guid>.Done(id(value)),
         ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
             DeskOutcome<Guid>.Refused(new DeskRefusal(field, char.ToUpperInvariant(reason[0]) + reason[1..])),
         ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
         ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, problem.Detail ?? problem.Title ?? "Refused")),
-        _ => throw new InvalidOperationException($"The API answered the page with {result.GetType().Name}, which the desk does not read."),
+        var answer => throw new InvalidOperationException($"The API answered the page with {answer.GetType().Name}, which the desk does not read."),
     };
 
     private Task<System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner>> NamesAsync(Partnership partnership,

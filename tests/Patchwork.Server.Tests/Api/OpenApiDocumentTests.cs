@@ -45,7 +45,54 @@ public sealed class OpenApiDocumentTests(ApiServer server) : IClassFixture<ApiSe
             .GetProperty("clientId").GetGuid().ShouldBe(DemoPartnership.Ellie.Value);
     }
 
+    /// <summary>
+    /// Issue 21: each handler's typed answers are its documented responses — the success with its body, 400 as the
+    /// validation problem that names the field, and the problems it can refuse with — so a generated client reads them.
+    /// </summary>
+    [Theory]
+    [InlineData("post", "/api/v1/clients/{clientId}/involvements", 201, "InvolvementResponse", new[] { 400, 404, 409, 412, 503 })]
+    [InlineData("get", "/api/v1/clients/{clientId}/team", 200, "TeamResponse", new[] { 304, 400, 404 })]
+    [InlineData("get", "/api/v1/clients", 200, "ClientSearchResponse", new[] { 400, 429, 503 })]
+    [InlineData("post", "/api/v1/agreements", 201, "AgreementView", new[] { 400, 403, 404, 409 })]
+    [InlineData("post", "/api/v1/agreements/{agreementId}/end", 204, null, new[] { 400, 403, 404, 409 })]
+    [InlineData("post", "/api/v1/clients/{clientId}/threads/{threadId}/messages", 201, "PostedMessageResponse", new[] { 400, 403, 404 })]
+    [InlineData("get", "/api/v1/clients/{clientId}/audit", 200, "AuditPageResponse", new[] { 400, 404 })]
+    [InlineData("post", "/api/v1/clients/{clientId}/erasure", 204, null, new[] { 400, 404, 409 })]
+    [InlineData("get", "/api/v1/organisations/{organisation}/partner-systems", 200, "PartnerSystemView[]", new[] { 400, 403 })]
+    public async Task A_converted_endpoint_documents_the_answers_its_handler_can_give(string method, string path, int success, string? body, int[] refusals)
+    {
+        var responses = (await DocumentAsync()).GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses");
+        var statuses = responses.EnumerateObject().Select(r => int.Parse(r.Name, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+        statuses.Where(s => s is >= 200 and < 300).ShouldBe([success], "the one success the handler's type names");
+        refusals.Where(s => !statuses.Contains(s)).ShouldBeEmpty($"{method} {path} documents every refusal it can give");
+        var answer = responses.GetProperty(success.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (body is null) answer.TryGetProperty("content", out _).ShouldBeFalse("an answer with no body documents none");
+        else SchemaName(answer.GetProperty("content").GetProperty("application/json").GetProperty("schema")).ShouldBe(body);
+        SchemaName(responses.GetProperty("400").GetProperty("content").GetProperty("application/problem+json").GetProperty("schema"))
+            .ShouldBe("HttpValidationProblemDetails", "a 400 names the field, as a validation problem");
+        foreach (var refusal in refusals.Where(s => s != 304 && s != 400))
+            SchemaName(responses.GetProperty(refusal.ToString(System.Globalization.CultureInfo.InvariantCulture)).GetProperty("content")
+                .GetProperty("application/problem+json").GetProperty("schema")).ShouldBe("ProblemDetails");
+    }
+
+    [Fact]
+    public async Task The_FHIR_export_documents_its_bundle_as_FHIR_JSON_and_the_exports_refusals()
+    {
+        var responses = (await DocumentAsync()).GetProperty("paths").GetProperty("/api/v1/clients/{clientId}/export.fhir").GetProperty("get").GetProperty("responses");
+
+        responses.GetProperty("200").GetProperty("content").TryGetProperty("application/fhir+json", out _).ShouldBeTrue();
+        SchemaName(responses.GetProperty("400").GetProperty("content").GetProperty("application/problem+json").GetProperty("schema")).ShouldBe("HttpValidationProblemDetails");
+        responses.TryGetProperty("404", out _).ShouldBeTrue();
+    }
+
     private async Task<JsonElement> DocumentAsync() => await server.Anonymous().GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+    /// <summary>A schema's component name (<c>TeamResponse</c>), or <c>Name[]</c> for an array of one.</summary>
+    private static string SchemaName(JsonElement schema) =>
+        schema.TryGetProperty("$ref", out var reference) ? reference.GetString()!.Split('/')[^1]
+        : schema.TryGetProperty("items", out var items) ? SchemaName(items) + "[]"
+        : schema.GetProperty("type").ToString();
 
     /// <summary>A form's field names, whether the document lists them as properties or as an allOf of one-field schemas.</summary>
     private static IEnumerable<string> FormFields(JsonElement schema)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Agreements;
 using Patchwork.Core.Clients;
@@ -22,7 +23,8 @@ public sealed record AgreementView(Guid AgreementId, string Name, IReadOnlyList<
 /// </summary>
 public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTeamReader reader, RequestAudit audit, TimeProvider clock)
 {
-    public async Task<IResult> ListAsync(HttpContext http, CurrentActor caller, Guid? after, int? limit, CancellationToken cancellationToken)
+    public async Task<Results<Ok<List<AgreementView>>, ValidationProblem, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor caller, Guid? after,
+        int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         const string action = "agreement.list";
@@ -33,7 +35,7 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         if (!seesAll && !seesOwn)
         {
             await audit.DeniedAsync(http, caller, action, null, "NotAdministrator");
-            return Forbidden("only partnership admins, organisation admins and data protection officers read sharing agreements");
+            return ApiProblems.Forbidden("only partnership admins, organisation admins and data protection officers read sharing agreements");
         }
         var partnership = await reader.PartnershipAsync(cancellationToken);
         var now = clock.GetUtcNow();
@@ -45,7 +47,8 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         return TypedResults.Ok(page);
     }
 
-    public async Task<IResult> MakeAsync(HttpContext http, CurrentActor caller, MakeAgreementRequest? body, CancellationToken cancellationToken)
+    public async Task<Results<Created<AgreementView>, ValidationProblem, ProblemHttpResult>> MakeAsync(HttpContext http, CurrentActor caller,
+        MakeAgreementRequest? body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         const string action = "agreement.make";
@@ -59,42 +62,42 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
             ? Making.Decide(partnership, new MakeAgreement(AgreementId.New(), body!.Name ?? "", (body.Members ?? []).Select(m => new OrganisationId(m)).ToImmutableHashSet(),
                 body.Categories!.ToScope(partnership.Categories).Value!, body.Start!.Value, body.End), caller.Actor, now)
             : (Result<AgreementMade>)command;
-        if (decision.Problem is { } problem) return await DeniedAsync(http, caller, action, problem);
+        if (decision.Problem is { } problem) return await DeniedAsync<Created<AgreementView>>(http, caller, action, problem);
 
         var made = decision.Value!;
         var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
         session.StartStream(made.Agreement.Value, "agreement", made);
         audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + made.Agreement.Value);
         if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
-            return await DeniedAsync(http, caller, action, Problem.Conflict("this agreement is already made"));
+            return await DeniedAsync<Created<AgreementView>>(http, caller, action, Problem.Conflict("this agreement is already made"));
         var agreement = SharingAgreement.From(made);
         return TypedResults.Created($"{ApiExtensions.Prefix}/agreements/{made.Agreement.Value}", View(agreement, partnership, now));
     }
 
-    public async Task<IResult> EndAsync(HttpContext http, CurrentActor caller, Guid agreement, CancellationToken cancellationToken)
+    public async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> EndAsync(HttpContext http, CurrentActor caller, Guid agreement,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         const string action = "agreement.end";
         var partnership = await reader.PartnershipAsync(cancellationToken);
         var decision = Ending.Decide(partnership, new EndAgreement(new AgreementId(agreement)), caller.Actor, clock.GetUtcNow());
-        if (decision.Problem is { } problem) return await DeniedAsync(http, caller, action, problem);
+        if (decision.Problem is { } problem) return await DeniedAsync<NoContent>(http, caller, action, problem);
 
         var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
         // An agreement's stream holds the one event that made it until it is ended: two admins ending it at once append once.
         session.Append(agreement, 1, decision.Value!);
         audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + agreement);
         if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
-            return await DeniedAsync(http, caller, action, Problem.Conflict("the agreement has already ended"));
+            return await DeniedAsync<NoContent>(http, caller, action, Problem.Conflict("the agreement has already ended"));
         return TypedResults.NoContent();
     }
 
-    private async Task<IResult> DeniedAsync(HttpContext http, CurrentActor caller, string action, Problem problem)
+    private async Task<Results<TSuccess, ValidationProblem, ProblemHttpResult>> DeniedAsync<TSuccess>(HttpContext http, CurrentActor caller, string action,
+        Problem problem) where TSuccess : IResult
     {
         await audit.DeniedAsync(http, caller, action, null, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}");
-        return ApiProblems.From(problem);
+        return ApiProblems.From<TSuccess>(problem);
     }
-
-    private static IResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
     internal static AgreementView View(SharingAgreement agreement, Partnership partnership, DateTimeOffset now) => new(
         agreement.Id.Value, agreement.Name,
@@ -114,11 +117,11 @@ public static class AgreementsApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/agreements", (Guid? after, int? limit, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
                 agreements.ListAsync(http, me, after, limit, ct))
-            .WithName("ListAgreements").Produces<List<AgreementView>>(StatusCodes.Status200OK).WithDescription(PagedDescription);
+            .WithName("ListAgreements").WithDescription(PagedDescription);
         api.MapPost("/agreements", (MakeAgreementRequest body, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
-            agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement").Produces<AgreementView>(StatusCodes.Status201Created);
+            agreements.MakeAsync(http, me, body, ct)).WithName("MakeAgreement");
         api.MapPost("/agreements/{agreementId:guid}/end", (Guid agreementId, CurrentActor me, PartnershipAgreements agreements, HttpContext http, CancellationToken ct) =>
-            agreements.EndAsync(http, me, agreementId, ct)).WithName("EndAgreement").Produces(StatusCodes.Status204NoContent);
+            agreements.EndAsync(http, me, agreementId, ct)).WithName("EndAgreement");
         return api;
     }
 }

@@ -20,7 +20,7 @@ public static class AlertsApi
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "attention.raise"),
                     (client, _, now) => Raising.Decide(client, new RaiseAttention(client.Client, AttentionId.New()), me.Actor, now),
                     raised => TypedResults.Created($"/api/v1/clients/{clientId}/attention/{raised.Attention.Value}", new CreatedResponse(raised.Attention.Value)), ct))
-            .WithName("RaiseAttention").Produces<Sharing.CreatedResponse>(StatusCodes.Status201Created);
+            .WithName("RaiseAttention");
 
         api.MapPost("/clients/{clientId}/contact-requests", (Guid clientId, RequestContactRequest body, CurrentActor me, ClientCommands commands, PolicyOptions policy,
                 HttpContext http, CancellationToken ct) =>
@@ -29,14 +29,14 @@ public static class AlertsApi
                         : Requesting.Decide(client, new RequestContact(client.Client, ContactRequestId.New(), new MaskedHandle(body.Handle)), me.Actor, partnership, policy, now),
                     // The answer names the request only: the requester must not learn which involvement the handle stood for.
                     requested => TypedResults.Created($"/api/v1/clients/{clientId}/contact-requests/{requested.Request.Value}", new CreatedResponse(requested.Request.Value)), ct))
-            .WithName("RequestContact").Produces<Sharing.CreatedResponse>(StatusCodes.Status201Created);
+            .WithName("RequestContact");
 
         api.MapPost("/clients/{clientId}/contact-requests/{requestId}/answer", (Guid clientId, Guid requestId, AnswerContactRequestRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "contact.answer"),
                     (client, _, now) => Answering.Decide(client, new AnswerContactRequest(client.Client, new ContactRequestId(requestId), body.Answer), me.Actor, now),
                     _ => TypedResults.Ok(new CreatedResponse(requestId)), ct))
-            .WithName("AnswerContactRequest").Produces<Sharing.CreatedResponse>(StatusCodes.Status200OK);
+            .WithName("AnswerContactRequest");
         return api;
     }
 }

@@ -76,21 +76,22 @@ public static class AuditApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/clients/{clientId}/audit", (Guid clientId, string? cursor, int? limit, CurrentActor me, ClientRecords records, HttpContext http, CancellationToken ct) =>
                 records.WhoViewedAsync(http, me, new ClientId(clientId), cursor, limit, ct))
-            .WithName("WhoViewedClient").Produces<AuditPageResponse>(StatusCodes.Status200OK)
+            .WithName("WhoViewedClient")
             .WithDescription("Paged, newest first: limit (1 to 200, default 50) and cursor (nextCursor of the previous page).");
         api.MapGet("/clients/{clientId}/export", (Guid clientId, string? purpose, string? cursor, int? limit, CurrentActor me, ClientRecords records,
                 HttpContext http, CancellationToken ct) => records.ExportAsync(http, me, new ClientId(clientId), purpose, cursor, limit, ct))
-            .WithName("ExportClient").Produces<SubjectAccessExport>(StatusCodes.Status200OK)
+            .WithName("ExportClient")
             .WithDescription("purpose is required. The record whole on every page; the access log paged, oldest first: limit (1 to 1000, default 500) and cursor (auditNextCursor of the previous page).");
         api.MapGet("/clients/{clientId}/export.fhir", (Guid clientId, string? purpose, CurrentActor me, ClientRecords records, HttpContext http,
                 SignIn.PractitionerSignInOptions options, CancellationToken ct) =>
                 Fhir.SubjectAccessBundle.ExportAsync(http, me, records, options, new ClientId(clientId), purpose, ct))
-            .WithName("ExportClientAsFhir")
+            // A FHIR resource says nothing of itself in the document: the Bundle's media type is declared here.
+            .WithName("ExportClientAsFhir").Produces<System.Text.Json.Nodes.JsonObject>(StatusCodes.Status200OK, Fhir.FhirApi.MediaType)
             .WithDescription("purpose is required. The same export as FHIR R4 (application/fhir+json): a collection Bundle of the Patient, the CareTeam, " +
                              "Consents, an AuditEvent for every access and Provenance, the access log whole. Refusals are the export's (404, 400 naming purpose).");
         api.MapPost("/clients/{clientId}/erasure", (Guid clientId, EraseClientRequest body, CurrentActor me, ClientRecords records, HttpContext http,
                 CancellationToken ct) => records.EraseAsync(http, me, new ClientId(clientId), body, ct))
-            .WithName("EraseClient").Produces(StatusCodes.Status204NoContent);
+            .WithName("EraseClient");
         return api;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
@@ -29,7 +30,8 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     /// active involvement of their own, see the entries of their own organisation's staff and systems (and those that
     /// disclosed its records to another), with their rules reduced to families.
     /// </summary>
-    public async Task<IResult> WhoViewedAsync(HttpContext http, CurrentActor caller, ClientId client, string? cursor, int? limit, CancellationToken cancellationToken)
+    public async Task<Results<Ok<AuditPageResponse>, ValidationProblem, ProblemHttpResult>> WhoViewedAsync(HttpContext http, CurrentActor caller, ClientId client,
+        string? cursor, int? limit, CancellationToken cancellationToken)
     {
         if (!AuditApi.TryReadCursor(cursor, out var after)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestPage}");
@@ -61,13 +63,13 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     /// access log is paged (oldest first, <paramref name="limit"/> entries, then <c>auditNextCursor</c>); the rest comes
     /// whole on every page.
     /// </summary>
-    public async Task<IResult> ExportAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, string? cursor, int? limit,
-        CancellationToken cancellationToken)
+    public async Task<Results<Ok<SubjectAccessExport>, ValidationProblem, ProblemHttpResult>> ExportAsync(HttpContext http, CurrentActor caller, ClientId client,
+        string? purpose, string? cursor, int? limit, CancellationToken cancellationToken)
     {
         if (!AuditApi.TryReadExportCursor(cursor, out var position)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestExportPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestExportPage}");
         var opened = await OpenAsync(http, caller, client, purpose, cancellationToken);
-        if (opened.Refusal is { } refused) return refused;
+        if (opened.Refusal is { } refused) return ApiProblems.From<Ok<SubjectAccessExport>>(refused);
         var read = opened.Read!;
         var count = limit ?? DefaultExportPage;
         // The log as it stood at the first page (its own entry included): each page adds an entry, and paging must end.
@@ -108,12 +110,12 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         if ((held is null && identity is null && erasure is null) || me is null || !(everything || ownOrganisation))
         {
             await audit.DeniedAsync(http, caller, "client.export", client, held is null && identity is null && erasure is null ? "NoSuchClient" : "NotEntitled", purpose);
-            return new SubjectAccessAnswer(ApiProblems.NoSuchClient(), null);
+            return new SubjectAccessAnswer(Problem.NotFound("no such client"), null);
         }
         if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > ClientReads.MaxPurposeLength)
         {
             await audit.DeniedAsync(http, caller, "client.export", client, "Invalid:purpose");
-            return new SubjectAccessAnswer(ApiProblems.Invalid("purpose", $"say why you are exporting this client's records, in 1 to {ClientReads.MaxPurposeLength} characters"), null);
+            return new SubjectAccessAnswer(Problem.Invalid("purpose", $"say why you are exporting this client's records, in 1 to {ClientReads.MaxPurposeLength} characters"), null);
         }
 
         var now = clock.GetUtcNow();
@@ -165,7 +167,8 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     /// the sharing skeleton) and the audit trail stay, so counts and the record of access survive without personal data.
     /// Anyone else gets 404, as for the export. Erasing again erases nothing more and is answered the same.
     /// </summary>
-    public async Task<IResult> EraseAsync(HttpContext http, CurrentActor caller, ClientId client, EraseClientRequest body, CancellationToken cancellationToken)
+    public async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> EraseAsync(HttpContext http, CurrentActor caller, ClientId client,
+        EraseClientRequest body, CancellationToken cancellationToken)
     {
         var sharing = (await LoadAsync(client, cancellationToken))?.Sharing;
         var vault = services.GetService<ClientIdentityVault>();
@@ -183,7 +186,7 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         if (Text.Plain(body.Reason, "reason", multiLine: true) is { } notPlain)
         {
             await audit.DeniedAsync(http, caller, "client.erase", client, "Invalid:reason");
-            return ApiProblems.From(notPlain);
+            return ApiProblems.Invalid(notPlain.Field ?? "reason", notPlain.Detail);
         }
         if (sharing?.Involvements.Values.Any(i => i.IsActive) == true)
         {

@@ -39,8 +39,11 @@ public sealed record SubjectAccessRead(
         Partnership.Organisations.GetValueOrDefault(organisation)?.Name ?? "an organisation no longer in the partnership";
 }
 
-/// <summary>The subject access export's answer: the read, or the API's refusal (404 as if no such client, or 400 naming purpose).</summary>
-public sealed record SubjectAccessAnswer(IResult? Refusal, SubjectAccessRead? Read);
+/// <summary>
+/// The subject access export's answer: the read, or the refusal each door answers in its own form (not found, as if there
+/// were no such client, or invalid, naming purpose).
+/// </summary>
+public sealed record SubjectAccessAnswer(Problem? Refusal, SubjectAccessRead? Read);
 
 /// <summary>
 /// That the person's personal data was erased (DESIGN.md §6), when, and the retention decision given: the record of it is

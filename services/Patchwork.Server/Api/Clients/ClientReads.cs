@@ -29,7 +29,8 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
 {
     public const int MaxPurposeLength = 500;
 
-    public async Task<IResult> RegisterAsync(HttpContext http, CurrentActor caller, RegisterClientRequest body, CancellationToken cancellationToken)
+    public async Task<Results<Created<RegisteredClientResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(HttpContext http, CurrentActor caller,
+        RegisterClientRequest body, CancellationToken cancellationToken)
     {
         if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
         var references = body.LocalReference is { } reference ? new Dictionary<OrganisationId, string> { [caller.Organisation] = reference } : null;
@@ -38,7 +39,7 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         if (identity.Problem is { } invalid)
         {
             await audit.DeniedAsync(http, caller, "client.register", null, $"Invalid:{invalid.Field}");
-            return ApiProblems.From(invalid);
+            return ApiProblems.From<Created<RegisteredClientResponse>>(invalid);
         }
 
         var client = ClientId.New();
@@ -46,7 +47,7 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
         if (registered.Problem is { } problem)
         {
             await audit.DeniedAsync(http, caller, "client.register", null, problem.Kind.ToString());
-            return ApiProblems.From(problem);
+            return ApiProblems.From<Created<RegisteredClientResponse>>(problem);
         }
         switch (registered.Value)
         {
@@ -77,17 +78,19 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     public const string LikelyMatchDetail =
         "a likely match exists: search for the client, stating a purpose; if the search does not find them, register again with candidatesSeen";
 
-    public Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, CancellationToken cancellationToken) =>
+    public Task<Results<Ok<ClientSearchResponse>, ValidationProblem, ProblemHttpResult>> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query,
+        CancellationToken cancellationToken) =>
         SearchAsync(http, caller, query, null, null, cancellationToken);
 
     /// <summary>One page of matches (<paramref name="limit"/> up to 20, after the client <paramref name="after"/>); the Link header names the next.</summary>
-    public async Task<IResult> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query, Guid? after, int? limit, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ClientSearchResponse>, ValidationProblem, ProblemHttpResult>> SearchAsync(HttpContext http, CurrentActor caller,
+        ClientSearchQuery query, Guid? after, int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (!Paging.TryLimit(limit, ClientIdentityVault.LargestSearchPage, out var count, out var badLimit)) return badLimit!;
         if (services.GetService<ClientIdentityVault>() is null) return ApiProblems.Unavailable("the identity vault is not configured");
         var found = await FindAsync(http, caller, query, after is { } last ? new ClientId(last) : null, count, cancellationToken);
-        if (found.Problem is { } problem) return ApiProblems.From(problem);
+        if (found.Problem is { } problem) return ApiProblems.From<Ok<ClientSearchResponse>>(problem);
         var (matches, more) = found.Value;
         if (more) Paging.SetNext(http, matches[^1].Client.Value, count);
         return TypedResults.Ok(new ClientSearchResponse([.. matches.Select(SearchMatchResponse.From)])
@@ -129,13 +132,16 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     /// 404 when the client does not exist, and equally when the caller sees nothing at all of the team: no visible and no
     /// masked involvement means no relationship and no own-organisation record, so even the client's existence is not theirs
     /// to learn here (search tells them a match exists, and nothing more). The caller's own involvement is always visible.
+    /// 304 when the caller's If-None-Match holds the tag of exactly this answer.
     /// </summary>
-    public async Task<IResult> TeamAsync(HttpContext http, CurrentActor caller, ClientId client, string? purpose, CancellationToken cancellationToken)
+    public async Task<Results<Ok<TeamResponse>, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> TeamAsync(HttpContext http, CurrentActor caller,
+        ClientId client, string? purpose, CancellationToken cancellationToken)
     {
         // Every read of client data states its purpose (DESIGN.md §1 principle 3), recorded in the read's audit entry.
         if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength)
             return ApiProblems.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters");
-        if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose) return ApiProblems.From(invalidPurpose);
+        if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose)
+            return ApiProblems.Invalid(invalidPurpose.Field ?? "purpose", invalidPurpose.Detail);
         if (await ReadTeamAsync(http, caller, client, purpose, TeamReadAction, cancellationToken) is not { } read) return ApiProblems.NoSuchClient();
         var response = TeamResponse.From(read.Team, read.Partnership);
         // The view depends on the viewer and on the clock (a consent can lapse with no new event), so the tag is a hash of

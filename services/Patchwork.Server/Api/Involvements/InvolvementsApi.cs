@@ -29,14 +29,14 @@ public static class InvolvementsApi
                     recorded => TypedResults.Created($"/api/v1/clients/{clientId}/involvements/{recorded.Involvement.Value}",
                         new InvolvementResponse(recorded.Involvement.Value)), ct);
             })
-            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("RecordInvolvement").Produces<InvolvementResponse>(StatusCodes.Status201Created);
+            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("RecordInvolvement");
 
         api.MapPost("/clients/{clientId}/involvements/{involvementId}/end", (Guid clientId, Guid involvementId, EndInvolvementRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "involvement.end") { Involvement = new InvolvementId(involvementId) },
                     (client, _, now) => Ending.Decide(client, new EndInvolvement(client.Client, new InvolvementId(involvementId), body.End ?? Calendar.Today(now)), me.Actor, now),
                     _ => TypedResults.Ok(new InvolvementResponse(involvementId)), ct))
-            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("EndInvolvement").Produces<InvolvementResponse>(StatusCodes.Status200OK);
+            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("EndInvolvement");
 
         api.MapPatch("/clients/{clientId}/involvements/{involvementId}", (Guid clientId, Guid involvementId, ChangeInvolvementRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
@@ -44,7 +44,7 @@ public static class InvolvementsApi
                     (client, _, now) => ChangingRoleOrContact.Decide(client,
                         new ChangeRoleOrContact(client.Client, new InvolvementId(involvementId), body.Role, body.Contact?.ToRoute()), me.Actor, now),
                     _ => TypedResults.Ok(new InvolvementResponse(involvementId)), ct))
-            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("ChangeInvolvement").Produces<InvolvementResponse>(StatusCodes.Status200OK);
+            .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("ChangeInvolvement");
         return api;
     }
 

@@ -56,14 +56,14 @@ public static class SharingApi
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "consent.record"),
                     (client, partnership, now) => body.Decide(client, me, partnership, now),
                     recorded => Created(clientId, "consents", recorded.Consent.Value), ct))
-            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordConsent").Produces<CreatedResponse>(StatusCodes.Status201Created);
+            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordConsent");
 
         api.MapPost("/clients/{clientId}/consents/{consentId}/withdraw", (Guid clientId, Guid consentId, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "consent.withdraw"),
                     (client, _, now) => Core.Consents.Withdrawing.Decide(client, new WithdrawConsent(client.Client, new ConsentId(consentId)), me.Actor, now),
                     _ => TypedResults.Ok(new CreatedResponse(consentId)), ct))
-            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawConsent").Produces<CreatedResponse>(StatusCodes.Status200OK);
+            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawConsent");
 
         api.MapPost("/clients/{clientId}/objections", (Guid clientId, RecordObjectionRequest body, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
@@ -71,14 +71,14 @@ public static class SharingApi
                     (client, partnership, now) => (body.Scope?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector")).Bind(scope =>
                         Core.Objections.Recording.Decide(client, new RecordObjection(client.Client, ObjectionId.New(), scope), me.Actor, partnership, now)),
                     recorded => Created(clientId, "objections", recorded.Objection.Value), ct))
-            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordObjection").Produces<CreatedResponse>(StatusCodes.Status201Created);
+            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordObjection");
 
         api.MapPost("/clients/{clientId}/objections/{objectionId}/withdraw", (Guid clientId, Guid objectionId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "objection.withdraw"),
                     (client, partnership, now) => Core.Objections.Withdrawing.Decide(client, new WithdrawObjection(client.Client, new ObjectionId(objectionId)), me.Actor, partnership, now),
                     _ => TypedResults.Ok(new CreatedResponse(objectionId)), ct))
-            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawObjection").Produces<CreatedResponse>(StatusCodes.Status200OK);
+            .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawObjection");
 
         api.MapPost("/clients/{clientId}/sharing-without-consent", (Guid clientId, RequestSharingWithoutConsentRequest body, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
@@ -89,14 +89,14 @@ public static class SharingApi
                     : Core.SharingWithoutConsent.Requesting.Decide(client, new RequestSharingWithoutConsent(client.Client, basis,
                         body.LawfulBasis, body.Justification ?? "", expires), me.Actor, now),
                 requested => Created(clientId, "sharing-without-consent", requested.Basis.Value), ct);
-        }).WithName("RequestSharingWithoutConsent").Produces<CreatedResponse>(StatusCodes.Status201Created);
+        }).WithName("RequestSharingWithoutConsent");
 
         api.MapPost("/clients/{clientId}/sharing-without-consent/{basisId}/approve", (Guid clientId, Guid basisId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
                 commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "sharing-without-consent.approve"),
                     (client, _, now) => Approving.Decide(client, new ApproveSharingWithoutConsent(client.Client, new SharingWithoutConsentId(basisId)), me.Actor, now),
                     _ => TypedResults.Ok(new CreatedResponse(basisId)), ct))
-            .WithName("ApproveSharingWithoutConsent").Produces<CreatedResponse>(StatusCodes.Status200OK);
+            .WithName("ApproveSharingWithoutConsent");
 
         api.MapPost("/clients/{clientId}/break-glass", (Guid clientId, BreakGlassRequest body, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
@@ -106,7 +106,7 @@ public static class SharingApi
                 (client, _, now) => Granting.Decide(client, new GrantBreakGlass(client.Client, grant, body.Justification ?? "",
                     body.DurationMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null), me.Actor, now),
                 granted => TypedResults.Created($"/api/v1/clients/{clientId}/team", new BreakGlassResponse(granted.Grant.Value, granted.ExpiresAt)), ct);
-        }).WithName("BreakGlass").Produces<BreakGlassResponse>(StatusCodes.Status201Created);
+        }).WithName("BreakGlass");
         return api;
     }
 

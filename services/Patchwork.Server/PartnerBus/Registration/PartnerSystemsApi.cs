@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Server.Api;
 using Patchwork.Server.Api.Audit;
@@ -30,13 +31,13 @@ internal static class PartnerSystemsApi
     public static IEndpointRouteBuilder MapPartnerSystemsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(ApiExtensions.Prefix).RequireAuthorization(PatchworkClaims.PractitionerPolicy).AnswersProblems();
-        api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials().Produces<PartnerSystemCredentials>(StatusCodes.Status201Created);
-        api.MapGet(Path, List).Produces<List<PartnerSystemView>>(StatusCodes.Status200OK).WithDescription(Api.Agreements.AgreementsApi.PagedDescription);
-        api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken().Produces(StatusCodes.Status204NoContent);
+        api.MapPost(Path, Register).RequireAntiforgeryToken().HoldsCredentials();
+        api.MapGet(Path, List).WithDescription(Api.Agreements.AgreementsApi.PagedDescription);
+        api.MapPost(Path + "/{partnerSystem:guid}/revoke", Revoke).RequireAntiforgeryToken();
         return app;
     }
 
-    internal static async Task<IResult> Register(Guid organisation, RegisterPartnerSystemBody? body, ClaimsPrincipal user, HttpContext http,
+    internal static async Task<Results<Created<PartnerSystemCredentials>, ValidationProblem, ProblemHttpResult>> Register(Guid organisation, RegisterPartnerSystemBody? body, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, TokenOptions tokens, CancellationToken cancellationToken)
     {
         const string action = "partner-system.register";
@@ -97,8 +98,8 @@ internal static class PartnerSystemsApi
                     broker.Names.NoticeQueue, broker.Names.InboundExchange)));
     }
 
-    internal static async Task<IResult> List(Guid organisation, Guid? after, int? limit, ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry,
-        RequestAudit audit, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<List<PartnerSystemView>>, ValidationProblem, ProblemHttpResult>> List(Guid organisation, Guid? after, int? limit,
+        ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.list";
         if (!Api.Paging.TryLimit(limit, Api.Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
@@ -109,7 +110,7 @@ internal static class PartnerSystemsApi
         return TypedResults.Ok(page);
     }
 
-    internal static async Task<IResult> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.revoke";
@@ -136,7 +137,7 @@ internal static class PartnerSystemsApi
     }
 
     /// <summary>Only an admin of the organisation in the path; anyone else is refused, and the refusal is audited.</summary>
-    private static async Task<IResult?> RefusedAsync(Guid organisation, ClaimsPrincipal user, HttpContext http, RequestAudit audit, string action)
+    private static async Task<ProblemHttpResult?> RefusedAsync(Guid organisation, ClaimsPrincipal user, HttpContext http, RequestAudit audit, string action)
     {
         if (SignedInPractitioner.From(user) is { } admin && admin.AdministersOrganisation(organisation)) return null;
         if (CurrentActor.From(user) is { } caller)
