@@ -159,4 +159,23 @@ public static class Disclosure
         var middle = sorted.Count / 2;
         return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
     }
+
+    /// <summary>The median of values kept as a histogram (value → how many), or null when there are fewer than 5.</summary>
+    public static double? Median(IReadOnlyDictionary<int, int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var total = counts.Values.Sum(c => (long)c);
+        if (total < Threshold) return null;
+        // The values at the two middle positions (the same one when the count is odd), walking the values in order.
+        var (lower, upper) = ((total - 1) / 2, total / 2);
+        int? lowerValue = null;
+        var seen = 0L;
+        foreach (var (value, count) in counts.Where(c => c.Value > 0).OrderBy(c => c.Key))
+        {
+            seen += count;
+            if (lowerValue is null && seen > lower) lowerValue = value;
+            if (seen > upper) return (lowerValue!.Value + value) / 2.0;
+        }
+        throw new InvalidOperationException("the histogram's counts do not add up");
+    }
 }

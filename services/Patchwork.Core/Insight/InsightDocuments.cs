@@ -54,14 +54,37 @@ public sealed class InsightMonth
 
     public int AttentionRaised { get; set; }
 
-    /// <summary>For each client counted in <see cref="MultiAgencyClients"/>: whole days from its first involvement to then.</summary>
+    /// <summary>
+    /// For each client counted in <see cref="MultiAgencyClients"/>: whole days from its first involvement to then, as a
+    /// histogram (days → how many clients), so a month's document stays small however many clients it counts.
+    /// </summary>
+    public Dictionary<int, int> DaysToSecondOrganisationCounts { get; set; } = [];
+
+    /// <summary>For each answer counted in <see cref="ContactRequestsAnswered"/>: whole minutes from the request to the answer (minutes → how many).</summary>
+    public Dictionary<int, int> MinutesToContactAnswerCounts { get; set; } = [];
+
+    /// <summary>For each review counted in <see cref="BreakGlassReviewed"/>: whole minutes from the grant to the review (minutes → how many).</summary>
+    public Dictionary<int, int> MinutesToBreakGlassReviewCounts { get; set; } = [];
+
+    /// <summary>The days, one per client, as documents folded before the histogram kept them; read with it, never written.</summary>
     public List<int> DaysToSecondOrganisation { get; set; } = [];
 
-    /// <summary>For each answer counted in <see cref="ContactRequestsAnswered"/>: whole minutes from the request to the answer.</summary>
+    /// <summary>The minutes, one per answer, as documents folded before the histogram kept them; read with it, never written.</summary>
     public List<int> MinutesToContactAnswer { get; set; } = [];
 
-    /// <summary>For each review counted in <see cref="BreakGlassReviewed"/>: whole minutes from the grant to the review.</summary>
-    public List<int> MinutesToBreakGlassReview { get; set; } = [];
+    /// <summary>A measure's values this month: the histogram, with any values an older document kept one by one.</summary>
+    public static IEnumerable<KeyValuePair<int, int>> Values(Dictionary<int, int> counts, List<int> older)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(older);
+        return older.Count == 0 ? counts : counts.Concat(older.Select(v => KeyValuePair.Create(v, 1)));
+    }
+
+    public static void Count(Dictionary<int, int> counts, int value, int times = 1)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        counts[value] = counts.GetValueOrDefault(value) + times;
+    }
 
     public static string IdFor(Guid organisation, int month) => $"{organisation}:{month}";
 

@@ -188,9 +188,9 @@ public static class InsightLedger
             case InsightMeasure.BreakGlassUses: month.BreakGlassUses += tally.Value; break;
             case InsightMeasure.BreakGlassReviewed: month.BreakGlassReviewed += tally.Value; break;
             case InsightMeasure.AttentionRaised: month.AttentionRaised += tally.Value; break;
-            case InsightMeasure.DaysToSecondOrganisation: month.DaysToSecondOrganisation.Add(tally.Value); break;
-            case InsightMeasure.MinutesToContactAnswer: month.MinutesToContactAnswer.Add(tally.Value); break;
-            case InsightMeasure.MinutesToBreakGlassReview: month.MinutesToBreakGlassReview.Add(tally.Value); break;
+            case InsightMeasure.DaysToSecondOrganisation: InsightMonth.Count(month.DaysToSecondOrganisationCounts, tally.Value); break;
+            case InsightMeasure.MinutesToContactAnswer: InsightMonth.Count(month.MinutesToContactAnswerCounts, tally.Value); break;
+            case InsightMeasure.MinutesToBreakGlassReview: InsightMonth.Count(month.MinutesToBreakGlassReviewCounts, tally.Value); break;
             default: throw new ArgumentOutOfRangeException(nameof(tally), tally.Measure, "an unknown measure");
         }
     }
@@ -217,9 +217,9 @@ public static class InsightLedger
             InsightMeasure.BreakGlassUses => month.BreakGlassUses,
             InsightMeasure.BreakGlassReviewed => month.BreakGlassReviewed,
             InsightMeasure.AttentionRaised => month.AttentionRaised,
-            InsightMeasure.DaysToSecondOrganisation => month.DaysToSecondOrganisation.Count,
-            InsightMeasure.MinutesToContactAnswer => month.MinutesToContactAnswer.Count,
-            InsightMeasure.MinutesToBreakGlassReview => month.MinutesToBreakGlassReview.Count,
+            InsightMeasure.DaysToSecondOrganisation => month.DaysToSecondOrganisationCounts.Values.Sum() + month.DaysToSecondOrganisation.Count,
+            InsightMeasure.MinutesToContactAnswer => month.MinutesToContactAnswerCounts.Values.Sum() + month.MinutesToContactAnswer.Count,
+            InsightMeasure.MinutesToBreakGlassReview => month.MinutesToBreakGlassReviewCounts.Values.Sum(),
             _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "an unknown measure"),
         };
     }

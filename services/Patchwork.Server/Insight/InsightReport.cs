@@ -20,7 +20,7 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
 
         var counts = new Dictionary<Guid, Dictionary<string, Dictionary<int, int>>>();
         var medians = view == "access" ? AccessMedians : ActivityMedians;
-        var medianValues = new Dictionary<(Guid Organisation, string Median, bool ThisYear), List<int>>();
+        var medianValues = new Dictionary<(Guid Organisation, string Median, bool ThisYear), Dictionary<int, int>>();
         void Count(Guid org, string key, int month, int value)
         {
             if (!counts.TryGetValue(org, out var byMeasure)) counts[org] = byMeasure = [];
@@ -42,7 +42,7 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
             {
                 var key = (month.Organisation, median.Key, thisYear);
                 if (!medianValues.TryGetValue(key, out var values)) medianValues[key] = values = [];
-                values.AddRange(median.Values(month));
+                foreach (var (value, count) in median.Values(month)) InsightMonth.Count(values, value, count);
             }
         }
 
@@ -58,7 +58,7 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
             var measures = definitions.Select(d => Measure(d, SeriesOf(org, d.Key), year, trendEnds, columns[d.Key][column])).ToList();
             var shownMedians = medians.Select(m =>
             {
-                double? Of(bool thisYear) => Disclosure.Median(medianValues.GetValueOrDefault((org, m.Key, thisYear)) ?? []) is { } v
+                double? Of(bool thisYear) => Disclosure.Median((IReadOnlyDictionary<int, int>?)medianValues.GetValueOrDefault((org, m.Key, thisYear)) ?? new Dictionary<int, int>()) is { } v
                     ? m.FromMinutes ? Hours(v) : v : null;
                 return new MedianView(m.Key, m.Label, m.Unit, Of(true), Of(false));
             }).ToList();
@@ -71,16 +71,16 @@ public sealed class InsightReport(InsightFigures figures, ClientTeamReader reade
     }
 
     /// <summary>A median shown beside the counts: where its values come from, and whether they are minutes shown as hours.</summary>
-    private sealed record MedianDefinition(string Key, string Label, string Unit, Func<InsightMonth, IEnumerable<int>> Values, bool FromMinutes);
+    private sealed record MedianDefinition(string Key, string Label, string Unit, Func<InsightMonth, IEnumerable<KeyValuePair<int, int>>> Values, bool FromMinutes);
 
     private static readonly MedianDefinition BreakGlassReview = new("hoursToBreakGlassReview",
-        "Median hours from a break-glass use to a data protection officer's review", "hours", m => m.MinutesToBreakGlassReview, FromMinutes: true);
+        "Median hours from a break-glass use to a data protection officer's review", "hours", m => m.MinutesToBreakGlassReviewCounts, FromMinutes: true);
 
     private static readonly IReadOnlyList<MedianDefinition> ActivityMedians =
     [
         new("daysToSecondOrganisation", "Median days from a client's first involvement to a second organisation joining", "days",
-            m => m.DaysToSecondOrganisation, FromMinutes: false),
-        new("hoursToContactAnswer", "Median hours to answer a contact request", "hours", m => m.MinutesToContactAnswer, FromMinutes: true),
+            m => InsightMonth.Values(m.DaysToSecondOrganisationCounts, m.DaysToSecondOrganisation), FromMinutes: false),
+        new("hoursToContactAnswer", "Median hours to answer a contact request", "hours", m => InsightMonth.Values(m.MinutesToContactAnswerCounts, m.MinutesToContactAnswer), FromMinutes: true),
         BreakGlassReview,
     ];
 

@@ -48,6 +48,30 @@ public sealed class FiguresTests
         Disclosure.Median([1, 2, 3, 4, 5, 6]).ShouldBe(3.5);
     }
 
+    [Fact]
+    public void A_median_from_a_histogram_is_the_median_of_the_values_it_counts()
+    {
+        var random = new Random(7);
+        for (var run = 0; run < 2_000; run++)
+        {
+            var values = Enumerable.Range(0, random.Next(0, 40)).Select(_ => random.Next(0, 30)).ToList();
+            var histogram = values.GroupBy(v => v).ToDictionary(g => g.Key, g => g.Count());
+            Disclosure.Median((IReadOnlyDictionary<int, int>)histogram).ShouldBe(Disclosure.Median(values), string.Join(",", values));
+        }
+    }
+
+    [Fact]
+    public void A_month_folded_before_the_histograms_still_counts_its_values_one_by_one()
+    {
+        var older = new InsightMonth { DaysToSecondOrganisation = [3, 9, 9] };
+        InsightMonth.Count(older.DaysToSecondOrganisationCounts, 9, 2);
+        var merged = new Dictionary<int, int>();
+        foreach (var (value, count) in InsightMonth.Values(older.DaysToSecondOrganisationCounts, older.DaysToSecondOrganisation)) InsightMonth.Count(merged, value, count);
+        merged.OrderBy(v => v.Key).ShouldBe([KeyValuePair.Create(3, 1), KeyValuePair.Create(9, 4)]);
+        InsightLedger.CountOf(older, InsightMeasure.DaysToSecondOrganisation).ShouldBe(5);
+        Disclosure.Median((IReadOnlyDictionary<int, int>)merged).ShouldBe(9);
+    }
+
     /// <summary>
     /// The analyst's attack: subtract every figure shown from the total shown, and bound what is left by what the rule
     /// says ("fewer than 5" is 1 to 4, a rounded total is within half a step). Over many series with small cells (seeded),
