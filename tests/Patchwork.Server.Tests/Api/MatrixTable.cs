@@ -3,6 +3,7 @@ using Npgsql;
 using Patchwork.Server.Demo;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
+using static Patchwork.Server.Tests.Api.AuthorizationMatrixTests;
 
 namespace Patchwork.Server.Tests.Api;
 
@@ -40,6 +41,29 @@ public static class MatrixTable
         }
     }
 
+
+    /// <summary>
+    /// One cell of a literal matrix: what <paramref name="send"/> answered the caller against the status the table gives,
+    /// the route the row declares, one audit entry (none for the anonymous caller) whose outcome agrees, and a problem
+    /// body for every refusal past sign-in. The differences, empty when the cell holds.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CellAsync(ApiServer server, Caller caller, string route, int expected, Func<Task<HttpResponseMessage>> send)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(send);
+        var wrong = new List<string>();
+        var audited = await server.AuditCountAsync();
+        using var response = await send();
+        var status = (int)response.StatusCode;
+        wrong.AddRange(RouteDifferences(caller.ToString(), route, response));
+        var entries = await server.AuditCountAsync() - audited;
+        if (entries != (caller == Caller.Anonymous ? 0 : 1)) wrong.Add($"{caller}: {entries} audit entries for {status}");
+        else if (entries == 1) wrong.AddRange(AuditDifferences(caller.ToString(), status, await NewestAuditAsync(server.Schema)));
+        if (status != expected) wrong.Add($"{caller}: expected {expected}, got {status} {await response.Content.ReadAsStringAsync()}");
+        else if (status >= 400 && status != 401 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            wrong.Add($"{caller}: {status} without a problem body");
+        return wrong;
+    }
     /// <summary>The one entry names the rule that allowed or denied, and its outcome agrees with the answer the caller got.</summary>
     public static IEnumerable<string> AuditDifferences(string caller, int status, (string Outcome, string? Rule) entry)
     {
