@@ -119,7 +119,10 @@ public sealed class JourneyTests(WebServer server) : IClassFixture<WebServer>
             // Later sign-ins: the authenticator's code, or a recovery code when the phone is lost.
             var page = await context.NewPageAsync();
             await page.SignsInWithPasswordAsync(socialWorker);
-            await page.WaitForURLAsync("**/sign-in/code");
+            // The code page's field, not WaitForURLAsync, which waits for a load event Chromium may not report after a post.
+            await page.GetByLabel("Enter the code from your authenticator app").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+            await page.ParsedAsync();
+            page.Url.ShouldContain("/sign-in/code");
             await Check(page, "code");
             await page.GetByRole(AriaRole.Link, new() { Name = "I cannot use my authenticator app" }).ClickAsync();
             await Check(page, "recovery-code");

@@ -15,7 +15,11 @@ public static class Practitioner
         page.Url.ShouldContain("/sign-in");
         await Seen(page, "sign-in", onEachPage);
         await page.SignsInWithPasswordAsync(staff);
-        await page.WaitForURLAsync("**/sign-in/enrol");
+        // After a form post Chromium may not report the load event, and WaitForURLAsync waits for it once the address
+        // already matches: wait for the enrol page's key in the DOM instead, then for the page to be parsed.
+        await page.Locator("#shared-key").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await page.ParsedAsync();
+        page.Url.ShouldContain("/sign-in/enrol");
         await Seen(page, "enrol", onEachPage);
         var key = (await page.Locator("#shared-key").GetAttributeAsync("data-key"))!;
         await page.GetByLabel("Enter the 6-digit code the app shows").FillAsync(Totp.Now(key));
