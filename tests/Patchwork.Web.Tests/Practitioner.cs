@@ -107,11 +107,27 @@ public static class Practitioner
     public static ILocator CallLink(this ILocator member, string name, string phone) =>
         member.GetByRole(AriaRole.Link, new() { Name = $"Call {name} on {phone}", Exact = true });
 
-    /// <summary>Opens a team member's details (email, job title, since when): a details element, which needs no script.</summary>
+    /// <summary>
+    /// Opens a team member's details (email, job title, since when): a details element, which needs no script.
+    /// With JavaScript the live feed may re-read the team and redraw the list just after the click, closing the details
+    /// again: the click is repeated until they stay open, within a deadline.
+    /// </summary>
     public static async Task OpensDetailsAsync(this ILocator member)
     {
-        await member.Locator("summary").ClickAsync();
-        await member.Locator("details[open]").WaitForAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            // Clicked only while closed: a click on open details would close them.
+            if (await member.Locator("details[open]").CountAsync() == 0) await member.Locator("summary").ClickAsync();
+            try
+            {
+                await member.Locator("details[open]").WaitForAsync(new() { Timeout = 5_000 });
+                return;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>On a phone with JavaScript, the navigation sits behind the Menu button.</summary>
