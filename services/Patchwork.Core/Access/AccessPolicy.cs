@@ -90,8 +90,11 @@ public static class AccessPolicy
     public static bool MayReview(Actor actor, BreakGlass.BreakGlassGrant grant)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        return actor is Actor.Practitioner dpo && dpo.Holds(Roles.DataProtectionOfficer) && dpo.Organisation == grant.Organisation;
+        return ReviewsBreakGlass(actor) && actor.Organisation == grant.Organisation;
     }
+
+    /// <summary>Whether the actor has a break-glass review queue at all (their organisation's uses): a data protection officer.</summary>
+    public static bool ReviewsBreakGlass(Actor? actor) => actor is Actor.Practitioner dpo && dpo.Holds(Roles.DataProtectionOfficer);
 
     /// <summary>The facts about the viewer that do not depend on the involvement, worked out once per read.</summary>
     private sealed class Context

@@ -10,7 +10,7 @@ public sealed class PageBreakGlassDesk(IHttpContextAccessor accessor, BreakGlass
 {
     private HttpContext Http => DeskReading.Http(accessor);
 
-    public bool Reviews => Api.CurrentActor.From(Http.User)?.Holds(Roles.DataProtectionOfficer) == true;
+    public bool Reviews => Core.Access.AccessPolicy.ReviewsBreakGlass(Api.CurrentActor.From(Http.User)?.Actor);
 
     public async Task<DeskOutcome<IReadOnlyList<BreakGlassUse>>> UsesAsync(bool reviewed, CancellationToken cancellationToken)
     {

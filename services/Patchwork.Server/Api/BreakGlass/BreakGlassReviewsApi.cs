@@ -48,7 +48,7 @@ public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands co
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (caller.Actor is not Actor.Practitioner { } dpo || !dpo.Holds(Roles.DataProtectionOfficer))
+        if (!AccessPolicy.ReviewsBreakGlass(caller.Actor) || caller.Actor is not Actor.Practitioner dpo)
         {
             await audit.DeniedAsync(http, caller, ReadAction, null, "NotEntitled", Purpose);
             return TypedResults.Problem("no such review queue", statusCode: StatusCodes.Status404NotFound, title: "Not found");
