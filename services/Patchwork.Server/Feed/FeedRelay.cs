@@ -41,14 +41,13 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         var traceOf = TracesOf(page, found);
         // Every publish is confirmed by the broker before the page returns, so the checkpoint follows the broker. Different
         // practitioners' notices go out side by side (one confirm wait per page, not per notice: L1); each practitioner's
-        // stay in position order, as a browser resumes after the last position it saw.
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(PartnerBus.PartnerRelay.SendLimit);
+        // stay in position order, as a browser resumes after the last position it saw. Each publish has the send limit.
         await Task.WhenAll(published.GroupBy(notice => notice.PractitionerId).Select(async theirs =>
         {
             foreach (var notice in theirs)
             {
                 using var span = Telemetry.PatchworkMetrics.StartRelaying("feed", traceOf.GetValueOrDefault(notice.Id));
+                using var limit = PartnerBus.PartnerRelay.SendLimited(cancellationToken);
                 await bus.Publish(notice, context => context.MessageId = notice.Id, limit.Token);
             }
         }));

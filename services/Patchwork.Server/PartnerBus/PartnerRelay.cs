@@ -30,8 +30,16 @@ public sealed class PartnerRelay(
 {
     public const string SubscriptionName = "partner-relay";
 
-    /// <summary>How long one page's sends may wait for the broker before the page fails and is tried again.</summary>
+    /// <summary>How long one send may wait for the broker's confirm before its page fails and is tried again.</summary>
     public static readonly TimeSpan SendLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>A token for one send: cancelled with the page, or when the broker has not confirmed it within <see cref="SendLimit"/>.</summary>
+    public static CancellationTokenSource SendLimited(CancellationToken cancellationToken)
+    {
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(SendLimit);
+        return limit;
+    }
 
     /// <summary>
     /// A broker outage fails every send until the broker returns; that must delay notices, never park the relay,
@@ -84,9 +92,8 @@ public sealed class PartnerRelay(
 
         // Sends are awaited (publisher confirms) before the page returns, so the checkpoint follows the broker. A send that
         // has not been confirmed within the limit fails the page, which is retried: waiting without end on a broker that
-        // went away and came back would stall this relay for good.
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(SendLimit);
+        // went away and came back would stall this relay for good. The limit is each send's, not the page's: a page too
+        // long to send within one limit on a loaded machine would otherwise fail at the same point on every attempt.
         // Organisations side by side (one confirm wait per page, not per notice); each organisation's in log order.
         await Task.WhenAll(notices.GroupBy(n => n.Organisation).Select(async theirs =>
         {
@@ -94,6 +101,7 @@ public sealed class PartnerRelay(
             foreach (var (_, id, notice, trace) in theirs)
             {
                 using var span = Telemetry.PatchworkMetrics.StartRelaying("partner", trace);
+                using var limit = SendLimited(cancellationToken);
                 await endpoint.Send(notice, notice.GetType(), context => context.MessageId = id, limit.Token);
             }
         }));
