@@ -111,25 +111,30 @@ public sealed class SubscriptionRunner
         }
     }
 
-    /// <summary>Hands a page to the handler in a transaction of its own, retrying with back-off until it succeeds.</summary>
-    private async Task HandleAsync(IReadOnlyList<IEvent> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands a page to the handler in a transaction of its own, retrying with back-off until it succeeds; returns the
+    /// statements the successful attempt queued to commit with the checkpoint.
+    /// </summary>
+    private async Task<IReadOnlyList<NpgsqlBatchCommand>> HandleAsync(IReadOnlyList<IEvent> events, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _leading, 1);
         var page = events.Select(_store.ToRecorded).ToList();
-        if (page.Count == 0) return;
+        if (page.Count == 0) return [];
         var attempts = 0;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Exception? failure;
+            SubscriptionPage? handled = null;
             await using (var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken))
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
                 try
                 {
-                    await _handler.HandleAsync(new SubscriptionPage(Name, page, connection, transaction) { Attempt = attempts }, cancellationToken);
+                    var attempt = new SubscriptionPage(Name, page, connection, transaction) { Attempt = attempts };
+                    await _handler.HandleAsync(attempt, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
-                    failure = null;
+                    (handled, failure) = (attempt, null);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -139,7 +144,7 @@ public sealed class SubscriptionRunner
             if (failure is null)
             {
                 Failure = null;
-                return;
+                return handled!.CheckpointStatements;
             }
 
             attempts++;
@@ -180,8 +185,32 @@ public sealed class SubscriptionRunner
         public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
             IDocumentOperations operations, CancellationToken cancellationToken)
         {
-            await _runner.HandleAsync(page.Events, cancellationToken);
+            var statements = await _runner.HandleAsync(page.Events, cancellationToken);
+            if (statements.Count > 0)
+            {
+                // Marten runs its transaction's participants after its own writes (the progress) and before the commit.
+                if (operations is not ITransactionParticipantRegistrar transaction)
+                    throw new InvalidOperationException("Marten's subscription session takes no transaction participant: the page's writes could not commit with its checkpoint.");
+                transaction.AddTransactionParticipant(new CheckpointWrites(statements));
+            }
             return NothingAfterCommit.Instance;
+        }
+    }
+
+    /// <summary>A page's statements, sent in one round trip inside the transaction that records its progress.</summary>
+    private sealed class CheckpointWrites(IReadOnlyList<NpgsqlBatchCommand> statements) : ITransactionParticipant
+    {
+        public async Task BeforeCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken token)
+        {
+            // Copies: should Marten send its transaction again, each attempt has statements of its own.
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var statement in statements)
+            {
+                var copy = new NpgsqlBatchCommand(statement.CommandText);
+                foreach (NpgsqlParameter parameter in statement.Parameters) copy.Parameters.Add(parameter.Clone());
+                batch.BatchCommands.Add(copy);
+            }
+            await batch.ExecuteNonQueryAsync(token);
         }
     }
 

@@ -15,7 +15,9 @@ public interface ISubscriptionHandler
 /// <summary>
 /// Events to handle, in sequence order, none skipped. Work done through <see cref="Connection"/> and
 /// <see cref="Transaction"/> commits before Marten records the subscription's progress: a page cut short by a crash
-/// comes again, so those writes must be idempotent.
+/// comes again, so those writes must be idempotent. What the handler decides from state of its own that the page changes
+/// (who has been told what) belongs in <see cref="WithCheckpoint"/> instead, so a page that comes again is decided from the
+/// same state as the first time.
 /// </summary>
 public sealed record SubscriptionPage(
     string Subscription,
@@ -23,8 +25,23 @@ public sealed record SubscriptionPage(
     NpgsqlConnection Connection,
     NpgsqlTransaction Transaction)
 {
+    private readonly List<NpgsqlBatchCommand> _withCheckpoint = [];
+
     /// <summary>0 the first time this runner hands the page over; more when the page is being retried after a failure.</summary>
     public int Attempt { get; init; }
+
+    /// <summary>
+    /// Queues a statement for the transaction in which Marten records the subscription's progress past this page, after its
+    /// own writes: it commits with the checkpoint or not at all. Only a page whose handler returns has its statements run; a
+    /// failed attempt's are dropped with it. The statements run in the order queued, in one round trip.
+    /// </summary>
+    public void WithCheckpoint(NpgsqlBatchCommand statement)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        _withCheckpoint.Add(statement);
+    }
+
+    internal IReadOnlyList<NpgsqlBatchCommand> CheckpointStatements => _withCheckpoint;
 }
 
 /// <summary>A point in the log: the sequence of the last event a subscription has handled.</summary>

@@ -57,20 +57,26 @@ public sealed class FeedNotices(NpgsqlDataSource database, EventStore.EventStore
         return [.. notices.Select(n => n with { Position = positions[n.Id] })];
     }
 
-    /// <summary>Who has been told of which of the client's involvements and not since told it is no longer shared.</summary>
-    public async Task<HashSet<(Guid Practitioner, Guid Involvement)>> ToldAsync(IReadOnlyCollection<ClientId> clients, NpgsqlConnection connection,
-        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Who had been told of which of the client's involvements, and not since told it is no longer shared, by the notices of
+    /// events before <paramref name="beforeSequence"/>: the told-list as it stood before a page, even when an earlier attempt
+    /// at the page stored its notices and then died before its checkpoint. A page that comes again is decided from the same
+    /// told-list as the first time, so it tells the same notices, a "no longer shared" among them.
+    /// </summary>
+    public async Task<HashSet<(Guid Practitioner, Guid Involvement)>> ToldAsync(IReadOnlyCollection<ClientId> clients, long beforeSequence,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);
         await using var command = new NpgsqlCommand(
             $"""
             SELECT practitioner_id, subject_id FROM (
                 SELECT DISTINCT ON (practitioner_id, subject_id) practitioner_id, subject_id, kind FROM {_table}
-                WHERE client_id = ANY($1) AND kind IN ('{FeedNoticeKinds.BecameVisible}', '{FeedNoticeKinds.NoLongerShared}')
+                WHERE client_id = ANY($1) AND event_sequence < $2 AND kind IN ('{FeedNoticeKinds.BecameVisible}', '{FeedNoticeKinds.NoLongerShared}')
                 ORDER BY practitioner_id, subject_id, position DESC) latest
             WHERE kind = '{FeedNoticeKinds.BecameVisible}'
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = clients.Select(c => c.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = beforeSequence });
         var told = new HashSet<(Guid, Guid)>();
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken)) told.Add((rows.GetGuid(0), rows.GetGuid(1)));

@@ -69,7 +69,7 @@ public sealed class FeedRelay(ClientTeamReader teams, FeedNotices notices, IBus 
         // connection: a page's cost in round trips does not grow with the number of clients it names.
         var clients = streams.Select(stream => new ClientId(stream.Key)).ToList();
         var historiesRead = teams.HistoriesAsync(clients, cancellationToken);
-        var told = await notices.ToldAsync(clients, page.Connection, page.Transaction, cancellationToken);
+        var told = await notices.ToldAsync(clients, page.Events[0].Sequence, page.Connection, page.Transaction, cancellationToken);
         var (histories, partnership) = await historiesRead;
         foreach (var stream in streams)
         {

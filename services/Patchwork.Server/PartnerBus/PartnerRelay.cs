@@ -106,11 +106,11 @@ public sealed class PartnerRelay(
             }
         }));
 
-        // Only now, after the broker has confirmed, does the page's transaction write (and so take a transaction id). A
-        // transaction id held open while waiting on the broker would hold back the horizon every subscription reads up to,
-        // in every schema of the cluster: one slow or absent broker would stall the feed and every other relay with it.
-        // A crash between the sends and the commit sends the page again with the same ids, and remembers the same.
-        await RememberAsync(page, notices, cancellationToken);
+        // What was told commits with the checkpoint, in Marten's transaction after the broker has confirmed (a transaction
+        // id held open while waiting on the broker would hold back the horizon every subscription reads up to). A crash
+        // between the sends and that commit leaves the told-list as it was before the page, so the page comes again
+        // decided from the same told-list: the same notices with the same ids, a "no longer shared" among them.
+        Remember(page, notices);
         Telemetry.PatchworkMetrics.Delivered("partner", notices.Count, page.Attempt);
     }
 
@@ -146,11 +146,10 @@ public sealed class PartnerRelay(
         return told;
     }
 
-    /// <summary>Written in the page's transaction, so what was told commits with the checkpoint.</summary>
-    private async Task RememberAsync(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice, string? Trace)> notices, CancellationToken cancellationToken)
+    /// <summary>Queued to commit with the checkpoint, so the told-list always says what was told up to it.</summary>
+    private void Remember(SubscriptionPage page, List<(OrganisationId Organisation, Guid Id, object Notice, string? Trace)> notices)
     {
-        // One batch, one round trip; its statements run in the page's order, so told-then-unshared in one page ends untold.
-        await using var batch = new Npgsql.NpgsqlBatch(page.Connection, page.Transaction);
+        // One round trip; the statements run in the page's order, so told-then-unshared in one page ends untold.
         foreach (var (organisation, _, notice, _) in notices)
         {
             var (sql, involvement) = notice switch
@@ -164,9 +163,8 @@ public sealed class PartnerRelay(
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = organisation.Value });
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = involvement });
             if (notice is V1.InvolvementBecameVisible) command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = ((V1.IPartnerNotice)notice).ClientId });
-            batch.BatchCommands.Add(command);
+            page.WithCheckpoint(command);
         }
-        if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The same event, organisation, kind and subject always give the same id: the receiver's dedupe key.</summary>

@@ -53,6 +53,41 @@ public sealed class NoLongerSharedTests(ApiServer server) : IClassFixture<ApiSer
         notices.Where(n => n.Subject == toldInvolvement).Select(n => n.Kind).ShouldBe([FeedNoticeKinds.BecameVisible, FeedNoticeKinds.NoLongerShared]);
     }
 
+    [Fact]
+    public async Task A_page_that_comes_again_is_decided_from_the_told_list_as_it_stood_before_the_page()
+    {
+        // Told, then withdrawn: the withdrawal's page stored the officer's "no longer shared" before it published it.
+        var (client, socialWorker) = await ClientWithSocialWorkerAndOfficerAsync();
+        var consent = await GiveConsentToPoliceAsync(client);
+        await NoticeAsync(client, FeedNoticeKinds.BecameVisible, socialWorker, "the officer told of the social worker under the consent");
+        await WithdrawAsync(client, consent);
+        await NoticeAsync(client, FeedNoticeKinds.NoLongerShared, socialWorker, "the officer told the social worker is no longer shared");
+
+        var store = server.Services.GetRequiredService<EventStore.EventStore>();
+        await using var connection = await store.DataSource.OpenConnectionAsync();
+        long withdrawal;
+        Guid officer;
+        await using (var read = new NpgsqlCommand(
+            $"SELECT event_sequence, practitioner_id FROM \"{server.Schema}\".feed_notices WHERE client_id = $1 AND subject_id = $2 AND kind = $3", connection))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = client });
+            read.Parameters.Add(new NpgsqlParameter { Value = socialWorker });
+            read.Parameters.Add(new NpgsqlParameter { Value = FeedNoticeKinds.NoLongerShared });
+            await using var row = await read.ExecuteReaderAsync();
+            (await row.ReadAsync()).ShouldBeTrue();
+            (withdrawal, officer) = (row.GetInt64(0), row.GetGuid(1));
+        }
+
+        // Should the node have died before the withdrawal's checkpoint, its page comes again, starting at the withdrawal: the
+        // officer still counts as told, so the repeat tells "no longer shared" again, with the same id, instead of nothing.
+        var notices = server.Services.GetRequiredService<FeedNotices>();
+        await using var transaction = await connection.BeginTransactionAsync();
+        (await notices.ToldAsync([new Core.ClientId(client)], withdrawal, connection, transaction, default))
+            .ShouldContain((officer, socialWorker), "the told-list before the withdrawal's page");
+        (await notices.ToldAsync([new Core.ClientId(client)], withdrawal + 1, connection, transaction, default))
+            .ShouldNotContain((officer, socialWorker), "the told-list after it");
+    }
+
     private sealed record Notice(Guid Client, string Kind, Guid Subject);
 
     private async Task<List<Notice>> NoticesAsync()
