@@ -126,7 +126,7 @@ public sealed class EventSession
         var appended = new List<(PendingStream Pending, StreamAction Action)>(pending.Count);
         await using (var session = _store.Marten.LightweightSession(SessionOptions.ForTransaction(transaction)))
         {
-            Stamp(session);
+            Stamp(session, Metadata);
             foreach (var stream in pending)
             {
                 var action = stream.Expected.Value switch
@@ -191,17 +191,18 @@ public sealed class EventSession
     /// <summary>The first key of the streams' advisory locks ("PWST").</summary>
     private const int StreamLockClass = 0x50575354;
 
-    private void Stamp(IDocumentSession session)
+    /// <summary>Stores <paramref name="metadata"/> with every event the Marten session appends, as its headers and ids.</summary>
+    internal static void Stamp(IDocumentSession session, EventMetadata metadata)
     {
-        if (Metadata.CorrelationId is { } correlation) session.CorrelationId = correlation.ToString();
-        if (Metadata.CausationId is { } causation) session.CausationId = causation.ToString();
-        if (Metadata.ActedBy is { } actor)
+        if (metadata.CorrelationId is { } correlation) session.CorrelationId = correlation.ToString();
+        if (metadata.CausationId is { } causation) session.CausationId = causation.ToString();
+        if (metadata.ActedBy is { } actor)
         {
             session.SetHeader(ActorKindHeader, actor.StoredKind);
             session.SetHeader(ActorIdHeader, actor.Id.ToString());
         }
-        if (Metadata.OrganisationId is { } organisation) session.SetHeader(OrganisationHeader, organisation.ToString());
-        if (Metadata.Channel is { } channel) session.SetHeader(ChannelHeader, channel);
+        if (metadata.OrganisationId is { } organisation) session.SetHeader(OrganisationHeader, organisation.ToString());
+        if (metadata.Channel is { } channel) session.SetHeader(ChannelHeader, channel);
         // The trace the save belongs to (a request, a partner's command), so whatever relays these events joins it.
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } trace }) session.SetHeader(TraceParentHeader, trace);
     }
@@ -237,6 +238,9 @@ public sealed class EventSession
         foreach (var write in writes.Where(w => w.Callback is not null))
             await write.Callback!(connection, transaction, cancellationToken);
     }
+
+    /// <summary>Whether Marten refused a save for optimistic concurrency: a stream changed since it was read, or started twice.</summary>
+    public static bool IsConcurrencyRefusal(Exception e) => Refusal(e) is not null;
 
     /// <summary>The optimistic-concurrency refusals Marten raises, wherever it wrapped them.</summary>
     private static Exception? Refusal(Exception e) => e switch

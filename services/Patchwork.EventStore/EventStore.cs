@@ -79,6 +79,19 @@ public sealed class EventStore : IAsyncDisposable
 
     internal ILoggerFactory Loggers { get; }
 
+    /// <summary>
+    /// Marten's own unit of work, for slices that fetch a stream for writing (<c>Events.FetchForWriting</c>) and append to
+    /// it: every event it saves carries <paramref name="metadata"/>; statements of the caller's own join its transaction
+    /// through <see cref="StatementsBeforeCommit"/>. Its inline projections are Marten's.
+    /// </summary>
+    public IDocumentSession OpenWriteSession(EventMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var session = Marten.LightweightSession();
+        EventSession.Stamp(session, metadata);
+        return session;
+    }
+
     /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
     public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
 

@@ -191,26 +191,9 @@ public sealed class SubscriptionRunner
                 // Marten runs its transaction's participants after its own writes (the progress) and before the commit.
                 if (operations is not ITransactionParticipantRegistrar transaction)
                     throw new InvalidOperationException("Marten's subscription session takes no transaction participant: the page's writes could not commit with its checkpoint.");
-                transaction.AddTransactionParticipant(new CheckpointWrites(statements));
+                transaction.AddTransactionParticipant(new StatementsBeforeCommit(statements));
             }
             return NothingAfterCommit.Instance;
-        }
-    }
-
-    /// <summary>A page's statements, sent in one round trip inside the transaction that records its progress.</summary>
-    private sealed class CheckpointWrites(IReadOnlyList<NpgsqlBatchCommand> statements) : ITransactionParticipant
-    {
-        public async Task BeforeCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken token)
-        {
-            // Copies: should Marten send its transaction again, each attempt has statements of its own.
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in statements)
-            {
-                var copy = new NpgsqlBatchCommand(statement.CommandText);
-                foreach (NpgsqlParameter parameter in statement.Parameters) copy.Parameters.Add(parameter.Clone());
-                batch.BatchCommands.Add(copy);
-            }
-            await batch.ExecuteNonQueryAsync(token);
         }
     }
 

@@ -33,9 +33,10 @@ public sealed record ClientCommand(HttpContext Http, CurrentActor Caller, Client
 }
 
 /// <summary>
-/// The command pipeline for client slices: load the client's state, version and the partnership in one round trip, hide
-/// what the policy hides, check If-Match, decide with the clock's now, append at the loaded version with the audit entry
-/// in the same transaction, and answer with the new ETag. The answer is the slice's success, a 400 naming the field, or a
+/// The command pipeline for client slices, on Marten's session: fetch the client's stream for writing (its inline state and
+/// version) with the partnership in one round trip, hide what the policy hides, check If-Match, decide with the clock's
+/// now, append to the fetched stream (Marten insists on the version fetched) with the audit entry in the same
+/// transaction, and answer with the new ETag. The answer is the slice's success, a 400 naming the field, or a
 /// problem: 403, 404 (hidden or absent), 409, 412 (stale If-Match) or 503.
 /// </summary>
 public sealed class ClientCommands(
@@ -52,42 +53,53 @@ public sealed class ClientCommands(
         if (!TryReadIfMatch(http.Request, out var ifMatch)) return ApiProblems.Invalid("If-Match", "give one strong ETag from this API, such as \"3\"");
 
         var now = clock.GetUtcNow();
-        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value,
+        await using var session = store.OpenWriteSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value,
             Channel: RequestAudit.ChannelOf(http) == AuditChannel.Web ? "web" : "api"));
-        var (stream, partnership) = await reader.LoadForWritingAsync(client, cancellationToken);
+        // Marten's FetchForWriting: the client's inline state and the version its save will insist on, with the partnership.
+        var (stream, partnership) = await reader.FetchForWritingAsync(session, client, cancellationToken);
+        var state = stream.Aggregate?.Sharing ?? ClientSharing.Empty(client);
+        var version = stream.CurrentVersion ?? 0;
 
-        var (hidden, rule) = await AdmitAsync(command, stream, partnership, now, cancellationToken);
+        // The policy first, If-Match after it: a stale ETag must not tell someone the policy hides anything that the client exists.
+        var (hidden, rule) = await AdmitAsync(command, state, exists: version > 0, partnership, now, cancellationToken);
         if (hidden is { } refused)
             return await DeniedAsync(command, refused.Reason, ApiProblems.NotFound(refused.Detail));
-        if (ifMatch is { } expected && expected != stream.Version)
+        if (ifMatch is { } expected && expected != version)
             return await DeniedAsync(command, "PreconditionFailed", ApiProblems.Stale());
 
-        var decision = decide(stream.State, partnership, now);
+        var decision = decide(state, partnership, now);
         if (decision.Problem is { } problem)
             return await DeniedAsync(command, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}", ApiProblems.From<TSuccess>(problem));
 
-        if (stream.Exists) session.Append(client.Value, stream.Version, decision.Value);
-        else session.StartStream(client.Value, "client", decision.Value);
+        stream.AppendOne(decision.Value);
+        var statements = new List<Npgsql.NpgsqlBatchCommand>(2);
         var purpose = command.Purpose;
         if (command.Justification is ({ } justified, { } text))
         {
             // The decision has checked the text; it is personal data, so it goes where erasure reaches, never the log or the trail.
             if (services.GetService<Justifications>() is not { } justifications) return ApiProblems.Unavailable("the personal data store is not configured");
-            session.AlsoWrite(() => justifications.Statement(client, justified, text.Trim()));
+            statements.Add(justifications.Statement(client, justified, text.Trim()));
             purpose = Justifications.Purpose(justified);
         }
         // Break-glass opens every involvement to the grantee: its entry names the organisations whose records it opens, so
         // their DPOs find it in "who viewed" (DESIGN.md §3, rule 10), as they are told of it live.
         IReadOnlyList<OrganisationId> disclosed = decision.Value is BreakGlassGranted
-            ? [.. stream.State.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value)]
+            ? [.. state.Involvements.Values.Select(i => i.Organisation).Where(o => o != caller.Organisation).Distinct().OrderBy(o => o.Value)]
             : [];
-        audit.AllowedWith(session, http, caller, command.Action, client, rule, purpose, disclosed);
-        var saved = await session.SaveChangesAsync(cancellationToken);
-        if (saved.Rejection is not null)
+        statements.Add(audit.AllowedStatement(http, caller, command.Action, client, rule, purpose, disclosed));
+        // The audit entry (and the justification) in Marten's transaction, after the event and the state it folds into.
+        StatementsBeforeCommit.Join(session, statements);
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (EventSession.IsConcurrencyRefusal(e))
+        {
+            // Another writer got there between the fetch and the save: Marten insists on the version fetched.
             return await DeniedAsync(command, "ConcurrentChange", ifMatch is null ? ApiProblems.ConcurrentChange() : ApiProblems.Stale());
+        }
 
-        var version = saved.Streams.Single(s => s.StreamId == client.Value).Version;
-        http.Response.Headers.ETag = ETag(version);
+        http.Response.Headers.ETag = ETag(version + 1);
         return respond(decision.Value);
     }
 
@@ -104,11 +116,11 @@ public sealed class ClientCommands(
     /// caller act, for the audit entry: a registered client for acts open to anyone, otherwise the policy's rules for
     /// what the caller sees of the team, and the rule that shows the involvement named.
     /// </summary>
-    private async Task<((string Reason, string Detail)? Hidden, string Rule)> AdmitAsync(ClientCommand command, StreamState<ClientSharing> stream,
+    private async Task<((string Reason, string Detail)? Hidden, string Rule)> AdmitAsync(ClientCommand command, ClientSharing state, bool exists,
         Partnership partnership, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var viewer = command.Caller.Viewer;
-        if (!stream.Exists)
+        if (!exists)
         {
             var vault = services.GetService<ClientIdentityVault>();
             var registered = command.OpenToAnyone && vault is not null && await vault.ReadAsync(command.Client, cancellationToken) is not null;
@@ -117,14 +129,14 @@ public sealed class ClientCommands(
         var rule = "RegisteredClient";
         if (!command.OpenToAnyone)
         {
-            var team = AccessPolicy.TeamOf(stream.State, partnership, viewer, now, policy);
-            var decisions = AccessPolicy.DecideAll(stream.State, partnership, viewer, now, policy);
+            var team = AccessPolicy.TeamOf(state, partnership, viewer, now, policy);
+            var decisions = AccessPolicy.DecideAll(state, partnership, viewer, now, policy);
             if (team.Visible.IsEmpty && team.Masked.IsEmpty) return ((TeamReads.Reasons(decisions), "no such client"), "NoSuchClient");
             rule = "SeesClient(" + TeamReads.Rules(decisions) + ")";
         }
         if (command.Involvement is { } involvement)
         {
-            if (AccessPolicy.Decide(stream.State, partnership, viewer, involvement, now, policy) is not { IsVisible: true } shown)
+            if (AccessPolicy.Decide(state, partnership, viewer, involvement, now, policy) is not { IsVisible: true } shown)
                 return (("InvolvementNotVisible", "no such involvement with this client"), "InvolvementNotVisible");
             rule += ";Involvement:" + shown.Rule;
         }

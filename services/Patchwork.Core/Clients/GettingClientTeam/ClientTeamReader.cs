@@ -65,6 +65,24 @@ public sealed class ClientTeamReader
         return (new StreamState<ClientSharing>(client.Value, state?.Sharing ?? ClientSharing.Empty(client), version), partnership);
     }
 
+    /// <summary>
+    /// The client's stream fetched for writing in <paramref name="session"/> (Marten's <c>FetchForWriting</c>: the inline
+    /// state and the version the save will insist on) and the partnership, in one round trip: the partnership's count of
+    /// events folded travels in the same batch, and the partnership itself is read again only when that count moved.
+    /// </summary>
+    public async Task<(JasperFx.Events.IEventStream<ClientState> Client, Partnership Partnership)> FetchForWritingAsync(Marten.IDocumentSession session,
+        ClientId client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var batch = session.CreateBatchQuery();
+        var stream = batch.Events.FetchForWriting<ClientState>(client.Value);
+        var partnershipVersion = batch.Query<PartnershipState>().Where(p => p.Id == PartnershipState.TheId).Select(p => p.EventsFolded).SingleOrDefault();
+        await batch.Execute(cancellationToken);
+        var version = await partnershipVersion;
+        var partnership = _partnership.Version == version ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
+        return (await stream, partnership);
+    }
+
     private async Task<(ClientState? State, long Version, Partnership Partnership)> ReadAsync(ClientId client, CancellationToken cancellationToken)
     {
         ClientState? state;

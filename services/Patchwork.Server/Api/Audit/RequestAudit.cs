@@ -49,6 +49,15 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
         session.AlsoWrite(() => trail.Statement(entry));
     }
 
+    /// <summary>
+    /// The allowed change's entry as a statement for the transaction that saves a Marten session's events
+    /// (<see cref="StatementsBeforeCommit"/>): a change is never stored without its audit entry, nor audited as allowed when
+    /// its save was refused (that request is audited as denied).
+    /// </summary>
+    public Npgsql.NpgsqlBatchCommand AllowedStatement(HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose,
+        IReadOnlyList<OrganisationId> disclosed) =>
+        trail.Statement(Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed });
+
     /// <summary>The allowed change's entry in the transaction that makes a change outside the log (erasure): both or neither.</summary>
     public Task AllowedInAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, HttpContext http, CurrentActor caller, string action,
         ClientId? client, string? rule, string? purpose = null) =>
