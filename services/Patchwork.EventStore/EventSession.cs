@@ -37,7 +37,7 @@ public sealed class EventSession
 
     /// <summary>
     /// Queues a write of the caller's own (a message body, say) to run in the transaction that saves this session's
-    /// events, after the inline projections and the enlisted statements: it commits with them or not at all. Used only
+    /// events, after Marten's inline projections and the enlisted statements: it commits with them or not at all. Used only
     /// when there are events to save.
     /// </summary>
     public void AlsoWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task> write)
@@ -48,7 +48,7 @@ public sealed class EventSession
 
     /// <summary>
     /// Queues one statement of the caller's own (an audit entry, say) for the transaction that saves this session's events,
-    /// after the inline projections: it commits with them or not at all. Statements are sent together in one round trip.
+    /// after Marten's inline projections: it commits with them or not at all. Statements are sent together in one round trip.
     /// </summary>
     public void AlsoWrite(Func<NpgsqlBatchCommand> statement)
     {
@@ -150,13 +150,6 @@ public sealed class EventSession
             }
         }
 
-        var recorded = appended.SelectMany(a => a.Action.Events).Select(_store.ToRecorded).ToList();
-        var context = new ProjectionContext(connection, transaction);
-        foreach (var projection in _store.Projections)
-        {
-            var fed = recorded.Where(e => projection.EventNames.Contains(e.Name)).ToList();
-            if (fed.Count > 0) await projection.ApplyAsync(context, fed, cancellationToken);
-        }
         await WriteEnlistedAsync(connection, transaction, alsoWrites, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (SaveResult.Saved([.. appended.Select(a => new StreamVersion(a.Pending.StreamId, a.Action.Events[^1].Version))]), false);

@@ -18,7 +18,6 @@ namespace Patchwork.EventStore;
 public sealed class EventStore : IAsyncDisposable
 {
     private readonly bool _ownsDataSource;
-    private readonly Dictionary<string, IInlineProjection> _projections;
     private readonly ConcurrentDictionary<Type, bool> _mapped = new();
     private readonly ConcurrentDictionary<string, SubscriptionRunner> _runners = new(StringComparer.Ordinal);
 
@@ -37,8 +36,6 @@ public sealed class EventStore : IAsyncDisposable
         Schema = options.Schema;
         Types = options.Events;
         Json = options.Json;
-        Projections = [.. options.InlineProjections];
-        _projections = Projections.ToDictionary(p => p.Name, StringComparer.Ordinal);
         Clock = clock ?? TimeProvider.System;
         Loggers = loggers ?? NullLoggerFactory.Instance;
         foreach (var (type, _) in Types.All) _mapped[type] = true;
@@ -73,8 +70,6 @@ public sealed class EventStore : IAsyncDisposable
 
     internal JsonSerializerOptions Json { get; }
 
-    internal IReadOnlyList<IInlineProjection> Projections { get; }
-
     internal TimeProvider Clock { get; }
 
     internal ILoggerFactory Loggers { get; }
@@ -94,37 +89,6 @@ public sealed class EventStore : IAsyncDisposable
 
     /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
     public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
-
-    /// <summary>
-    /// Empties an inline projection's read model and replays the whole log through it in one transaction.
-    /// Returns the number of events replayed.
-    /// </summary>
-    public async Task<long> RebuildProjectionAsync(string projectionName, CancellationToken cancellationToken = default)
-    {
-        var projection = _projections.GetValueOrDefault(projectionName)
-            ?? throw new ArgumentException($"No inline projection is registered as {projectionName}.", nameof(projectionName));
-        const int PageSize = 1000;
-        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var context = new ProjectionContext(connection, transaction);
-        await projection.ResetAsync(context, cancellationToken);
-
-        var types = projection.EventNames.Select(Types.TypeOf).OfType<Type>().ToArray();
-        long after = 0, replayed = 0;
-        await using var query = Marten.LightweightSession(SessionOptions.ForTransaction(transaction));
-        while (types.Length > 0)
-        {
-            var page = await query.Events.QueryAllRawEvents()
-                .Where(e => e.Sequence > after && e.EventTypesAre(types))
-                .OrderBy(e => e.Sequence).Take(PageSize).ToListAsync(cancellationToken);
-            if (page.Count == 0) break;
-            await projection.ApplyAsync(context, [.. page.Select(ToRecorded)], cancellationToken);
-            after = page[^1].Sequence;
-            replayed += page.Count;
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return replayed;
-    }
 
     /// <summary>
     /// Runs one named subscription under Marten's async daemon; call <see cref="SubscriptionRunner.RunAsync"/> on every

@@ -22,8 +22,6 @@ public sealed class EventStoreOptions
 
     public EventTypes Events { get; } = new();
 
-    public IList<IInlineProjection> InlineProjections { get; } = [];
-
     /// <summary>
     /// What a module adds to Marten's configuration (its projections and documents), applied to every store built from
     /// these options: the application's, each subscription's and the owner's migrating one, so all agree on the schema.
@@ -44,15 +42,6 @@ public sealed class EventStoreOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(eventTypes);
         foreach (var type in eventTypes) SerialisedAppends[type] = name;
-        return this;
-    }
-
-    public EventStoreOptions AddInlineProjection(IInlineProjection projection)
-    {
-        ArgumentNullException.ThrowIfNull(projection);
-        if (InlineProjections.Any(p => p.Name == projection.Name))
-            throw new InvalidOperationException($"An inline projection named {projection.Name} is already registered.");
-        InlineProjections.Add(projection);
         return this;
     }
 

@@ -11,7 +11,7 @@ public sealed class SubscriptionOrderingTests(PostgresSchema schema) : IClassFix
     private EventStore _store = null!;
 
     public async Task InitializeAsync() =>
-        _store = await TestStores.StartAsync(schema, options => options.AddInlineProjection(new SlowCommit()));
+        _store = await TestStores.StartAsync(schema);
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
 
@@ -32,6 +32,8 @@ public sealed class SubscriptionOrderingTests(PostgresSchema schema) : IClassFix
                 object note = writer % 16 == 0 && number % 100 == 50 ? new SlowNoteRecorded(writer, number) : new NoteRecorded(writer, number);
                 var session = _store.OpenSession();
                 session.Append(streams[random.Next(Streams)], ExpectedVersion.Any, note);
+                // A slow writer holds its transaction open after its events are written, before it commits.
+                if (note is SlowNoteRecorded) session.AlsoWrite((_, _, cancellationToken) => Task.Delay(HeldOpenFor, cancellationToken));
                 var saved = await session.SaveChangesAsync();
                 saved.IsSaved.ShouldBeTrue(saved.Rejection?.ToString());
             }
@@ -49,18 +51,5 @@ public sealed class SubscriptionOrderingTests(PostgresSchema schema) : IClassFix
         }
         var slow = audit.InOrder.Where(e => e.Data is SlowNoteRecorded).ToList();
         slow.Count.ShouldBe(8);
-    }
-
-    /// <summary>Holds the append's transaction open after its events are written, as a slow writer would.</summary>
-    private sealed class SlowCommit : IInlineProjection
-    {
-        public string Name => "slow-commit";
-
-        public IReadOnlySet<string> EventNames { get; } = new HashSet<string> { EventNameAttribute.Of<SlowNoteRecorded>() };
-
-        public Task ApplyAsync(ProjectionContext context, IReadOnlyList<RecordedEvent> events, CancellationToken cancellationToken) =>
-            Task.Delay(HeldOpenFor, cancellationToken);
-
-        public Task ResetAsync(ProjectionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

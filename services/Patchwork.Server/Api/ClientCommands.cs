@@ -52,6 +52,9 @@ public sealed class ClientCommands(
         var (http, caller, client) = (command.Http, command.Caller, command.Client);
         if (!TryReadIfMatch(http.Request, out var ifMatch)) return ApiProblems.Invalid("If-Match", "give one strong ETag from this API, such as \"3\"");
 
+        // No client has the empty id (Marten refuses it as a stream id): nothing to fetch, as for any unknown client.
+        if (client.Value == Guid.Empty) return await DeniedAsync(command, "NoSuchClient", ApiProblems.NotFound("no such client"));
+
         var now = clock.GetUtcNow();
         await using var session = store.OpenWriteSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value,
             Channel: RequestAudit.ChannelOf(http) == AuditChannel.Web ? "web" : "api"));

@@ -31,7 +31,6 @@ public static class DomainExtensions
             store.Events.RegisterFrom(typeof(ClientSharing).Assembly);
             store.AddClientState().AddPartnershipState();
             store.AddInsightDocuments();
-            store.AddInlineProjection(new PartnerBus.PartnerInboxProjection(store));
         });
         // One pool for the application role: the store's.
         builder.Services.AddSingleton(provider => provider.GetRequiredService<EventStore.EventStore>().DataSource);

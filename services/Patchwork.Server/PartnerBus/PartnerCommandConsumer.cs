@@ -112,33 +112,39 @@ public sealed class PartnerCommandConsumer(
         where TEvent : notnull
     {
         var messageId = context.MessageId ?? throw new PartnerCommandRejected("message_id", "every command needs an AMQP message id");
-        if (await PartnerInboxProjection.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
+        if (client.Value == Guid.Empty) throw new PartnerCommandRejected("clientId", "no such client");
+        if (await PartnerInbox.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
         var by = await SenderAsync(context);
 
-        var session = store.OpenSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
+        await using var session = store.OpenWriteSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
             new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"));
-        // The client's state document and its stream's version in one round trip, not a fold of the whole history.
-        var (current, _) = await teams.LoadForWritingAsync(client, context.CancellationToken);
-        var decided = decide(current.State, by, clock.GetUtcNow());
+        // As the API: Marten's FetchForWriting, the client's state document and the version its save insists on.
+        var (stream, _) = await teams.FetchForWritingAsync(session, client, context.CancellationToken);
+        var decided = decide(stream.Aggregate?.Sharing ?? ClientSharing.Empty(client), by, clock.GetUtcNow());
         if (decided.Problem is { } problem)
         {
             // Another delivery of this very message (a redelivery racing the original, on another node) may have committed
             // between the inbox check above and the stream read: its event is why this copy sees "already recorded". The
             // inbox row commits with that event, so it is visible now; the command is done, not refused.
-            if (await PartnerInboxProjection.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
+            if (await PartnerInbox.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
             // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
             throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
         }
-        session.Append(client.Value, current.ExpectedVersion, decided.Value);
+        stream.AppendOne(decided.Value);
+        // The inbox row commits with the event, in Marten's transaction.
+        StatementsBeforeCommit.Join(session, [PartnerInbox.Statement(store.Schema, organisation, messageId)]);
         try
         {
-            var saved = await session.SaveChangesAsync(context.CancellationToken);
-            // A concurrent writer moved the stream: the retry policy runs the command again on the new state.
-            if (!saved.IsSaved) throw new InvalidOperationException($"The client's record changed while the command ran: {saved.Rejection}");
+            await session.SaveChangesAsync(context.CancellationToken);
         }
-        catch (PostgresException duplicate) when (duplicate.SqlState == PostgresErrorCodes.UniqueViolation && duplicate.ConstraintName == "partner_inbox_pkey")
+        catch (Exception duplicate) when (PartnerInbox.IsSecondDelivery(duplicate))
         {
             // The same message was handled by another delivery meanwhile; this one changes nothing.
+        }
+        catch (Exception moved) when (EventSession.IsConcurrencyRefusal(moved))
+        {
+            // A concurrent writer moved the stream: the retry policy runs the command again on the new state.
+            throw new InvalidOperationException("The client's record changed while the command ran", moved);
         }
     }
 

@@ -168,8 +168,7 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
     {
         var options = new EventStoreOptions { Schema = schema.Name, ConnectionString = schema.AppConnectionString, MigrationConnectionString = schema.OwnerConnectionString };
         options.Events.RegisterFrom(typeof(ClientSharing).Assembly);
-        options.AddClientState().AddPartnershipState()
-            .AddInlineProjection(new PartnerInboxProjection(options));
+        options.AddClientState().AddPartnershipState();
         return options;
     }
 

@@ -5,8 +5,8 @@ namespace Patchwork.Core.Clients;
 
 /// <summary>
 /// "Who is involved with client C, as V may see it": one round trip reads the client's state (the inline projection's
-/// row), its stream's version and the partnership's version (its document's count of events folded); then the access
-/// policy decides in memory at this instant. Every channel reads teams through here.
+/// row) and the partnership's version (its document's count of events folded); then the access policy decides in memory at
+/// this instant. Every channel reads teams through here; commands fetch the client's stream for writing through here too.
 /// </summary>
 public sealed class ClientTeamReader
 {
@@ -34,8 +34,8 @@ public sealed class ClientTeamReader
         _policy = policy;
         var schema = CoreSchema.Quote(options.Schema);
         const string partnershipVersion = "coalesce((SELECT (p.data->>'eventsFolded')::bigint FROM {0}.mt_doc_partnership_state p WHERE p.id = '{1}'), 0)";
-        _sql = $"SELECT d.data, coalesce(s.version, 0), {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema, PartnershipState.TheId)} " +
-               $"FROM (SELECT 1) one LEFT JOIN {schema}.mt_doc_client_state d ON d.id = @client LEFT JOIN {schema}.mt_streams s ON s.id = @client";
+        _sql = $"SELECT d.data, {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema, PartnershipState.TheId)} " +
+               $"FROM (SELECT 1) one LEFT JOIN {schema}.mt_doc_client_state d ON d.id = @client";
         // The partnership's version comes in a row of its own, so it arrives even when none of the clients has events.
         _historiesSql = $"SELECT NULL::uuid AS stream_id, NULL::varchar AS type, NULL::jsonb AS data, {string.Format(System.Globalization.CultureInfo.InvariantCulture, partnershipVersion, schema, PartnershipState.TheId)} AS version " +
                         $"UNION ALL SELECT e.stream_id, e.type, e.data, e.version FROM {schema}.mt_events e WHERE e.stream_id = ANY(@clients) " +
@@ -51,18 +51,8 @@ public sealed class ClientTeamReader
     /// <summary>The client's sharing state as the log has it now, or null when the client has no events.</summary>
     public async Task<(ClientSharing? Client, Partnership Partnership)> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var (state, _, partnership) = await ReadAsync(client, cancellationToken);
+        var (state, partnership) = await ReadAsync(client, cancellationToken);
         return (state?.Sharing, partnership);
-    }
-
-    /// <summary>
-    /// The client's state with its stream version, to decide a command against and append at that version, in the same
-    /// one round trip: the state is written in each append's transaction, so it is the state at the version read with it.
-    /// </summary>
-    public async Task<(StreamState<ClientSharing> Client, Partnership Partnership)> LoadForWritingAsync(ClientId client, CancellationToken cancellationToken)
-    {
-        var (state, version, partnership) = await ReadAsync(client, cancellationToken);
-        return (new StreamState<ClientSharing>(client.Value, state?.Sharing ?? ClientSharing.Empty(client), version), partnership);
     }
 
     /// <summary>
@@ -83,21 +73,20 @@ public sealed class ClientTeamReader
         return (await stream, partnership);
     }
 
-    private async Task<(ClientState? State, long Version, Partnership Partnership)> ReadAsync(ClientId client, CancellationToken cancellationToken)
+    private async Task<(ClientState? State, Partnership Partnership)> ReadAsync(ClientId client, CancellationToken cancellationToken)
     {
         ClientState? state;
-        long version, partnershipVersion;
+        long partnershipVersion;
         await using (var command = _store.DataSource.CreateCommand(_sql))
         {
             command.Parameters.AddWithValue("client", client.Value);
             await using var row = await command.ExecuteReaderAsync(cancellationToken);
             await row.ReadAsync(cancellationToken);
             state = row.IsDBNull(0) ? null : _serializer.FromJson<ClientState>(row, 0);
-            version = row.GetInt64(1);
-            partnershipVersion = row.GetInt64(2);
+            partnershipVersion = row.GetInt64(1);
         }
         var partnership = _partnership.Version == partnershipVersion ? _partnership.State : await ReloadPartnershipAsync(cancellationToken);
-        return (state, version, partnership);
+        return (state, partnership);
     }
 
     /// <summary>
