@@ -29,6 +29,7 @@ public static class ApiExtensions
         services.AddSingleton<IdempotencyKeys>();
         services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.Section));
         services.AddHostedService<IdempotencyKeyPruning>();
+        services.AddSingleton<Core.Clients.ClientCommandPipeline>();
         services.AddSingleton<ClientCommands>();
         services.AddSingleton<ClientReads>();
         services.AddSingleton<ClientRecords>();

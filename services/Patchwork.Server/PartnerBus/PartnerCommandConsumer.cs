@@ -26,6 +26,7 @@ public sealed class PartnerCommandConsumer(
     OrganisationId organisation,
     EventStore.EventStore store,
     ClientTeamReader teams,
+    ClientCommandPipeline pipeline,
     IPartnerClientDirectory partners,
     PractitionerDirectory practitioners,
     PartnerCommandAudit audit,
@@ -98,53 +99,59 @@ public sealed class PartnerCommandConsumer(
             category, message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail),
             OnBehalfOf: message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : null);
         var named = command.OnBehalfOf is { } someone ? await practitioners.ActiveOrganisationOfAsync(someone, context.CancellationToken) : null;
-        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
+        await DecideAndAppendAsync(context, command.Client, null, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
     }
 
     private async Task EndAsync(ConsumeContext<V1.EndInvolvement> context)
     {
         var message = context.Message;
         var command = new EndInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.End);
-        await DecideAndAppendAsync(context, command.Client, (state, by, now) => Ending.Decide(state, command, by, now));
+        await DecideAndAppendAsync(context, command.Client, command.Involvement, (state, by, now) => Ending.Decide(state, command, by, now));
     }
 
-    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, ClientId client, Func<ClientSharing, Actor, DateTimeOffset, Result<TEvent>> decide)
+    /// <param name="involvement">The involvement an act on an existing one names (ending it): the policy must show it to the organisation.</param>
+    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, ClientId client, InvolvementId? involvement,
+        Func<ClientSharing, Actor, DateTimeOffset, Result<TEvent>> decide)
         where TEvent : notnull
     {
         var messageId = context.MessageId ?? throw new PartnerCommandRejected("message_id", "every command needs an AMQP message id");
-        if (client.Value == Guid.Empty) throw new PartnerCommandRejected("clientId", "no such client");
         if (await PartnerInbox.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
         var by = await SenderAsync(context);
 
-        await using var session = store.OpenWriteSession(new EventMetadata(context.CorrelationId ?? messageId, messageId,
-            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"));
-        // As the API: Marten's FetchForWriting, the client's state document and the version its save insists on.
-        var (stream, _) = await teams.FetchForWritingAsync(session, client, context.CancellationToken);
-        var decided = decide(stream.Aggregate?.Sharing ?? ClientSharing.Empty(client), by, clock.GetUtcNow());
-        if (decided.Problem is { } problem)
+        // The client's one write pipeline, as the API's, acting as the partner system for its organisation; the inbox row
+        // commits with the event, so a second delivery of the message stores nothing.
+        var act = new ClientAct(by, Core.Access.Viewer.ForOrganisation(organisation), client, new EventMetadata(context.CorrelationId ?? messageId, messageId,
+            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"))
         {
-            // Another delivery of this very message (a redelivery racing the original, on another node) may have committed
-            // between the inbox check above and the stream read: its event is why this copy sees "already recorded". The
-            // inbox row commits with that event, so it is visible now; the command is done, not refused.
-            if (await PartnerInbox.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
-            // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
-            throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
-        }
-        stream.AppendOne(decided.Value);
-        // The inbox row commits with the event, in Marten's transaction.
-        StatementsBeforeCommit.Join(session, [PartnerInbox.Statement(store.Schema, organisation, messageId)]);
+            Involvement = involvement, OpenToAnyone = involvement is null,
+        };
+        ClientActOutcome<TEvent> outcome;
         try
         {
-            await session.SaveChangesAsync(context.CancellationToken);
+            outcome = await pipeline.HandleAsync(act, (state, _, now) => decide(state, by, now),
+                (_, _, _) => [PartnerInbox.Statement(store.Schema, organisation, messageId)], context.CancellationToken);
         }
         catch (Exception duplicate) when (PartnerInbox.IsSecondDelivery(duplicate))
         {
             // The same message was handled by another delivery meanwhile; this one changes nothing.
+            return;
         }
-        catch (Exception moved) when (EventSession.IsConcurrencyRefusal(moved))
+        switch (outcome)
         {
-            // A concurrent writer moved the stream: the retry policy runs the command again on the new state.
-            throw new InvalidOperationException("The client's record changed while the command ran", moved);
+            case ClientActOutcome<TEvent>.Done:
+                return;
+            case ClientActOutcome<TEvent>.Hidden hidden:
+                throw new PartnerCommandRejected(hidden.InvolvementOnly ? "involvementId" : "clientId", hidden.Detail);
+            case ClientActOutcome<TEvent>.Refused { Problem: var problem }:
+                // Another delivery of this very message (a redelivery racing the original, on another node) may have committed
+                // between the inbox check above and the stream read: its event is why this copy sees "already recorded". The
+                // inbox row commits with that event, so it is visible now; the command is done, not refused.
+                if (await PartnerInbox.HandledAsync(store.DataSource, store.Schema, organisation, messageId, context.CancellationToken)) return;
+                // The wire format names the practitioner "practitionerId"; the API's "onBehalfOf" is the same field.
+                throw new PartnerCommandRejected(problem.Field == "onBehalfOf" ? "practitionerId" : problem.Field ?? "command", problem.Detail);
+            default:
+                // A concurrent writer moved the stream: the retry policy runs the command again on the new state.
+                throw new InvalidOperationException("The client's record changed while the command ran");
         }
     }
 

@@ -117,7 +117,9 @@ public sealed class PartnerInboundEndpoints(
                 retry.Ignore<PartnerCommandRejected>();
                 retry.Intervals(100, 500, 1000);
             });
-            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, partners,
+            // The client's one write pipeline, as the API's: the policy, FetchForWriting, the append and the inbox row in one transaction.
+            var pipeline = new ClientCommandPipeline(store, teams, services.GetRequiredService<Core.Access.PolicyOptions>(), clock, services.GetService<ClientIdentityVault>());
+            endpoint.Consumer(() => new PartnerCommandConsumer(organisation, store, teams, pipeline, partners,
                 services.GetRequiredService<Domain.PractitionerDirectory>(), audit, services.GetService<ClientIdentityVault>(), clock)
             {
                 MaxCommandBytes = MaxCommandBytes,

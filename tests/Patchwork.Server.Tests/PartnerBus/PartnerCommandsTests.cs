@@ -148,6 +148,48 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         }
     }
 
+    [Fact]
+    public async Task Ending_an_involvement_the_organisation_cannot_see_is_refused_as_if_it_did_not_exist_audited_and_changes_nothing()
+    {
+        var rig = PartnerRelayRig.OnSharedBroker(schema, virtualHost);
+        await using var store = await rig.StartStoreAsync();
+        var directory = rig.Directory(store);
+        var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.InvolvementsWrite);
+        using var host = rig.RelayHost(store, directory);
+        await host.StartAsync();
+        var reader = host.Services.GetRequiredService<ClientTeamReader>();
+        var audit = rig.Audit(store);
+        var endpoints = rig.InboundEndpoints(host, store, directory);
+        await endpoints.ListenAsync(Police, default);
+        try
+        {
+            // Social Care and the police both work with the client, with no consent: neither sees the other's involvement.
+            var client = ClientId.New();
+            var socialWorker = InvolvementId.New();
+            await AppendAsync(store, client, Involvement(client, socialWorker, SocialCare), Involvement(client, InvolvementId.New(), Police));
+            await using var connection = await rig.ConnectAsAsync(police);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+
+            // The police's system tries to end Social Care's involvement: through the one pipeline, the policy hides it first,
+            // so the refusal says no more than a made-up id would (before, the decision's "only its organisation" told it existed).
+            await SendCommandAsync(channel, police, Guid.CreateVersion7(), "EndInvolvement", new
+            {
+                commandId = Guid.CreateVersion7(), clientId = client.Value, involvementId = socialWorker.Value,
+                end = Today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            });
+
+            var entries = await Eventually.Within(TimeSpan.FromSeconds(90), async () => (await audit.AllAsync(client, default)).Where(e => e.Outcome == AuditOutcome.Denied).ToList(),
+                found => found.Count >= 1, "the refusal's audit entry");
+            entries.ShouldHaveSingleItem().Rule.ShouldBe("Invalid:involvementId");
+            var (state, _) = await reader.LoadAsync(client, default);
+            state.ShouldNotBeNull().Involvements[socialWorker].IsActive.ShouldBeTrue("the refused command ended nothing");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
     private static Dictionary<string, object?> OnBehalfOf(object command, PractitionerId practitioner)
     {
         var fields = command.GetType().GetProperties().ToDictionary(p => p.Name, p => p.GetValue(command));
