@@ -6,7 +6,8 @@ using Patchwork.Server.Api.Audit;
 namespace Patchwork.Server.PartnerBus;
 
 /// <summary>
-/// The audit entries of partner commands: each registration, and each command refused on its way to the error queue —
+/// The audit entries of partner commands: each registration, each command carried out (in its event's transaction), and
+/// each command refused on its way to the error queue —
 /// by the domain or because it could not be read at all. A sender that named no broker user (the broker vouches only
 /// for a <c>user_id</c> that is set) is recorded as the all-zero partner system of the queue's organisation.
 /// </summary>
@@ -29,6 +30,18 @@ public sealed class PartnerCommandAudit(AuditTrail trail, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(by);
         ArgumentNullException.ThrowIfNull(context);
         return WriteAsync(by.Organisation, by.Id, "client.register", client, AuditOutcome.Allowed, null, context.MessageId);
+    }
+
+    /// <summary>
+    /// The entry of a command carried out, as a statement for the transaction that appends its event (the client's write
+    /// pipeline commits it with the event): the API's action name, the bus channel, the policy's rule, the message id.
+    /// </summary>
+    public Npgsql.NpgsqlBatchCommand AllowedStatement(Actor.PartnerSystem by, Guid message, string action, ClientId client, string rule)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        var now = clock.GetUtcNow();
+        return trail.Statement(new AuditEntry(Guid.CreateVersion7(now), now, new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), by.Organisation,
+            action, client, AuditChannel.Bus, null, AuditOutcome.Allowed, rule, message));
     }
 
     /// <summary>Whether the client's identity was ever erased: its id is never given to another identity.</summary>

@@ -99,18 +99,18 @@ public sealed class PartnerCommandConsumer(
             category, message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail),
             OnBehalfOf: message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : null);
         var named = command.OnBehalfOf is { } someone ? await practitioners.ActiveOrganisationOfAsync(someone, context.CancellationToken) : null;
-        await DecideAndAppendAsync(context, command.Client, null, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
+        await DecideAndAppendAsync(context, "involvement.record", command.Client, null, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
     }
 
     private async Task EndAsync(ConsumeContext<V1.EndInvolvement> context)
     {
         var message = context.Message;
         var command = new EndInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.End);
-        await DecideAndAppendAsync(context, command.Client, command.Involvement, (state, by, now) => Ending.Decide(state, command, by, now));
+        await DecideAndAppendAsync(context, "involvement.end", command.Client, command.Involvement, (state, by, now) => Ending.Decide(state, command, by, now));
     }
 
     /// <param name="involvement">The involvement an act on an existing one names (ending it): the policy must show it to the organisation.</param>
-    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, ClientId client, InvolvementId? involvement,
+    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, string action, ClientId client, InvolvementId? involvement,
         Func<ClientSharing, Actor, DateTimeOffset, Result<TEvent>> decide)
         where TEvent : notnull
     {
@@ -119,7 +119,7 @@ public sealed class PartnerCommandConsumer(
         var by = await SenderAsync(context);
 
         // The client's one write pipeline, as the API's, acting as the partner system for its organisation; the inbox row
-        // commits with the event, so a second delivery of the message stores nothing.
+        // and the audit entry commit with the event, so a second delivery of the message stores nothing.
         var act = new ClientAct(by, Core.Access.Viewer.ForOrganisation(organisation), client, new EventMetadata(context.CorrelationId ?? messageId, messageId,
             new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"))
         {
@@ -129,7 +129,8 @@ public sealed class PartnerCommandConsumer(
         try
         {
             outcome = await pipeline.HandleAsync(act, (state, _, now) => decide(state, by, now),
-                (_, _, _) => [PartnerInbox.Statement(store.Schema, organisation, messageId)], context.CancellationToken);
+                (_, _, rule) => [PartnerInbox.Statement(store.Schema, organisation, messageId), audit.AllowedStatement(by, messageId, action, client, rule)],
+                context.CancellationToken);
         }
         catch (Exception duplicate) when (PartnerInbox.IsSecondDelivery(duplicate))
         {

@@ -141,6 +141,14 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
             var recorded = state.ShouldNotBeNull().Involvements.Values.ShouldHaveSingleItem("the refused command appended nothing");
             recorded.Id.ShouldBe(own);
             recorded.Practitioner.ShouldBe(officer);
+            // The command carried out has its entry, committed with its event, as an API write has.
+            var allowed = (await audit.AllAsync(client, default)).Where(e => e.Outcome == AuditOutcome.Allowed).ToList();
+            var entry = allowed.ShouldHaveSingleItem();
+            entry.Action.ShouldBe("involvement.record");
+            entry.Channel.ShouldBe(AuditChannel.Bus);
+            entry.Rule.ShouldBe("RegisteredClient");
+            entry.Actor.Kind.ShouldBe(EventStore.PrincipalKind.PartnerSystem);
+            entry.Organisation.ShouldBe(Police);
         }
         finally
         {
