@@ -155,34 +155,9 @@ public sealed class EventSession
         return (SaveResult.Saved([.. appended.Select(a => new StreamVersion(a.Pending.StreamId, a.Action.Events[^1].Version))]), false);
     }
 
-    /// <summary>
-    /// Marten's append reads the stream's version without a lock when no version is expected, so two sessions appending
-    /// "at any version" to one stream race for its next version (or to start it) and the loser is refused — again and
-    /// again on a busy stream. Such sessions first take a transaction-scoped advisory lock per stream, in id order, so
-    /// they wait their turn instead; the order also keeps two sessions that append to the same streams from
-    /// deadlocking. Advisory locks, not the streams' rows: a stream being started has no row yet, and a row lock would
-    /// stand in the way of the foreign-key checks of events appended at an expected version. The two-key form keeps
-    /// these locks apart from single-key advisory locks (Marten's daemon, the relays' leadership).
-    /// A session saving an event of a serialised kind (<see cref="EventStoreOptions.SerialisedAppends"/>) also locks that
-    /// kind's name, in the same order, before Marten loads the document its inline projection will fold the event into.
-    /// </summary>
-    private async Task LockStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingStream> pending, CancellationToken cancellationToken)
-    {
-        var serialised = _store.Options.SerialisedAppends;
-        var names = serialised.Count == 0 ? [] : pending.SelectMany(p => p.Events)
-            .Select(e => serialised.TryGetValue(e.GetType(), out var name) ? name : null).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var streams = pending.Count == 1 && pending[0].Expected.Value is not null ? [] : pending.Select(p => p.StreamId.ToString());
-        var keys = streams.Concat(names).Order(StringComparer.Ordinal).ToArray();
-        if (keys.Length == 0) return;
-        // unnest yields the keys in the array's order, so the locks are taken in that order.
-        await using var command = new NpgsqlCommand(
-            $"SELECT pg_advisory_xact_lock({StreamLockClass}, hashtext(id)) FROM unnest(@ids::text[]) AS id", connection, transaction);
-        command.Parameters.AddWithValue("ids", keys);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>The first key of the streams' advisory locks ("PWST").</summary>
-    private const int StreamLockClass = 0x50575354;
+    private Task LockStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<PendingStream> pending, CancellationToken cancellationToken) =>
+        StreamLocks.TakeAsync(connection, transaction, _store.Options, [.. pending.Select(p => (p.StreamId, AnyVersion: p.Expected.Value is null))],
+            pending.SelectMany(p => p.Events).Select(e => e.GetType()), cancellationToken);
 
     /// <summary>Stores <paramref name="metadata"/> with every event the Marten session appends, as its headers and ids.</summary>
     internal static void Stamp(IDocumentSession session, EventMetadata metadata)

@@ -87,6 +87,16 @@ public sealed class EventStore : IAsyncDisposable
         return session;
     }
 
+    /// <summary>
+    /// Marten's session in a transaction of our own, holding a connection until disposed, for writes that need the stream
+    /// and serialised-kind locks (<see cref="WriteTransaction"/>).
+    /// </summary>
+    public Task<WriteTransaction> OpenWriteTransactionAsync(EventMetadata metadata, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        return WriteTransaction.OpenAsync(this, metadata, cancellationToken);
+    }
+
     /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
     public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
 

@@ -25,14 +25,17 @@ public sealed class DemoInsightHistory(EventStore.EventStore store, TimeProvider
     {
         var events = Generate(clock.GetUtcNow());
         var first = events[0];
-        var opening = store.OpenSession(new EventMetadata(Channel: first.Channel));
-        opening.StartStream(first.Client, "client", first.Data);
-        if (!(await opening.SaveChangesAsync(cancellationToken)).IsSaved) return;
+        await using (var opening = await store.OpenWriteTransactionAsync(new EventMetadata(Channel: first.Channel), cancellationToken))
+        {
+            opening.Session.Events.StartStream(first.Client, first.Data);
+            // Refused when the history was seeded before.
+            if (!await opening.CommitAsync(cancellationToken)) return;
+        }
         foreach (var e in events.Skip(1))
         {
-            var session = store.OpenSession(new EventMetadata(Channel: e.Channel));
-            session.Append(e.Client, ExpectedVersion.Any, e.Data);
-            await session.SaveChangesAsync(cancellationToken);
+            await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Channel: e.Channel), cancellationToken);
+            write.Session.Events.Append(e.Client, e.Data);
+            await write.CommitAsync(cancellationToken);
         }
         log.LogInformation("Seeded {Events} events of fictional history for {Clients} demo clients", events.Count, Clients);
     }

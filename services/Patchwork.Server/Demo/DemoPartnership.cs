@@ -52,20 +52,20 @@ public sealed class DemoPartnership(EventStore.EventStore store, ClientIdentityV
         var today = Calendar.Today(now);
         var admin = new ActedBy(SocialCare.Id, PartnershipAdmin.Id, null);
 
-        var partnership = store.OpenSession();
+        await using var partnership = await store.OpenWriteTransactionAsync(EventMetadata.None, cancellationToken);
         foreach (var agency in Agencies)
         {
-            partnership.StartStream(agency.Id.Value, "organisation",
+            partnership.Session.Events.StartStream(agency.Id.Value,
             [
                 new OrganisationRegistered(agency.Id, agency.Name, agency.Sector, null, new ContactRoute("01632 960100", null), admin, now),
                 .. Everyone.Where(staff => staff.Agency == agency).Select(staff => new PractitionerRegistered(staff.Id, agency.Id, staff.Name,
                     staff.JobTitle, staff.Contact, staff.Roles, null, admin, now)),
             ]);
         }
-        partnership.StartStream(AgreementStream, "agreement", new AgreementMade(new AgreementId(AgreementStream), "Wessex information sharing agreement",
+        partnership.Session.Events.StartStream(AgreementStream, new AgreementMade(new AgreementId(AgreementStream), "Wessex information sharing agreement",
             [.. Agencies.Select(a => a.Id)], CategoryScope.GeneralAnd([.. Category.WellKnown.Where(c => c.IsSensitive)]),
             today.AddYears(-1), today.AddYears(2), admin, now));
-        if (!await SavedAsync(partnership, cancellationToken)) return;
+        if (!await partnership.CommitAsync(cancellationToken)) return;
 
         await ClientAsync(Ellie, ClientIdentity.Create("Ellie", "Marsh-Whitfield", new DateOnly(2011, 4, 17), "943 476 5919", "WX1 2AB", null, today).Value,
             [
@@ -97,14 +97,11 @@ public sealed class DemoPartnership(EventStore.EventStore store, ClientIdentityV
     {
         var registered = await vault.RegisterAsync(client, identity, candidatesSeen: true, cancellationToken);
         if (!registered.IsSuccess || registered.Value is not IdentityRegistration.Registered) return;
-        var session = store.OpenSession();
-        session.StartStream(client.Value, "client", events);
-        await SavedAsync(session, cancellationToken);
+        await using var write = await store.OpenWriteTransactionAsync(EventMetadata.None, cancellationToken);
+        write.Session.Events.StartStream(client.Value, events);
+        // False when the stream already exists: this partnership was seeded before.
+        await write.CommitAsync(cancellationToken);
     }
-
-    /// <summary>False when the streams already exist: this partnership was seeded before.</summary>
-    private static async Task<bool> SavedAsync(EventSession session, CancellationToken cancellationToken) =>
-        (await session.SaveChangesAsync(cancellationToken)).IsSaved;
 
     private static InvolvementRecorded Involvement(ClientId client, Staff staff, string role, Category category, DateOnly start, DateTimeOffset now) =>
         new(new InvolvementId(Derive($"involvement {client} {staff.Name}")), client, staff.Id, role, staff.Agency.Name, category, start,

@@ -73,7 +73,7 @@ public sealed class PartnerCommandConsumer(
         var by = await SenderAsync(context);
         if (vault is null) throw new InvalidOperationException("The identity vault is not configured on this node.");
         var client = new ClientId(message.ClientId);
-        if (await vault.ReadAsync(client, context.CancellationToken) is null
+        if (!await vault.IsRegisteredAsync(client, context.CancellationToken)
             && (await HasStreamAsync(client, context.CancellationToken) || await audit.WasErasedAsync(client, context.CancellationToken)))
             throw new PartnerCommandRejected("clientId", "this id already has a history in Patchwork; register the client under a new id");
         var identity = ClientIdentity.Create(message.GivenNames, message.FamilyName, message.DateOfBirth, message.NhsNumber, message.Postcode,
@@ -91,7 +91,7 @@ public sealed class PartnerCommandConsumer(
     {
         var message = context.Message;
         if (!await HasStreamAsync(new ClientId(message.ClientId), context.CancellationToken)
-            && (vault is null || await vault.ReadAsync(new ClientId(message.ClientId), context.CancellationToken) is null))
+            && (vault is null || !await vault.IsRegisteredAsync(new ClientId(message.ClientId), context.CancellationToken)))
             throw new PartnerCommandRejected("clientId", "no such client: register it first");
         var (_, partnership) = await teams.LoadAsync(new ClientId(message.ClientId), context.CancellationToken);
         var category = partnership.Categories.Find(message.Category) ?? throw new PartnerCommandRejected("category", "is not one of the partnership's categories");

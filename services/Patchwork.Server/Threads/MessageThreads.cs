@@ -37,15 +37,15 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
             return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<StartedThreadResponse>>(problem));
 
         var first = new MessagePosted(command.Thread, command.FirstMessage, client, started.Value.Starter, now);
-        var session = Session(http, me);
-        session.StartStream(command.Thread.Value, "thread", started.Value, first);
-        session.AlsoWrite(async (connection, transaction, ct) =>
+        await using var write = await WriteAsync(http, me, cancellationToken);
+        write.Session.Events.StartStream(command.Thread.Value, started.Value, first);
+        write.AfterSave(async (connection, transaction, ct) =>
         {
             await threads.InsertThreadAsync(started.Value, connection, transaction, ct);
             await threads.InsertMessageAsync(first, body.Message!, connection, transaction, ct);
         });
-        audit.AllowedWith(session, http, me, action, client, $"Starter:{RuleOf(sharing!, partnership, started.Value, now)}");
-        await session.SaveChangesAsync(cancellationToken);
+        audit.AllowedWith(write, http, me, action, client, $"Starter:{RuleOf(sharing!, partnership, started.Value, now)}");
+        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
         return TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{command.Thread.Value}",
             new StartedThreadResponse(command.Thread.Value, command.FirstMessage.Value));
     }
@@ -103,11 +103,12 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         var posted = Posting.Decide(found, sharing, partnership, new PostMessage(thread, MessageId.New(), body.Body ?? ""), me.Actor, clock.GetUtcNow(), policy);
         if (posted.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<PostedMessageResponse>>(problem));
 
-        var session = Session(http, me);
-        session.Append(thread.Value, ExpectedVersion.Any, posted.Value);
-        session.AlsoWrite((connection, transaction, ct) => threads.InsertMessageAsync(posted.Value, body.Body!, connection, transaction, ct));
-        audit.AllowedWith(session, http, me, action, client, rule);
-        await session.SaveChangesAsync(cancellationToken);
+        // At any version: the thread's stream takes its messages in turn (the write transaction's stream lock).
+        await using var write = await WriteAsync(http, me, cancellationToken);
+        write.Session.Events.Append(thread.Value, posted.Value);
+        write.AfterSave((connection, transaction, ct) => threads.InsertMessageAsync(posted.Value, body.Body!, connection, transaction, ct));
+        audit.AllowedWith(write, http, me, action, client, rule);
+        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
         return TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{thread.Value}#message-{posted.Value.Message.Value}",
             new PostedMessageResponse(posted.Value.Message.Value));
     }
@@ -124,11 +125,11 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         var withdrawn = Withdrawing.Decide(found, stored.Message, me.Actor, clock.GetUtcNow());
         if (withdrawn.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Ok<PostedMessageResponse>>(problem));
 
-        var session = Session(http, me);
-        session.Append(thread.Value, ExpectedVersion.Any, withdrawn.Value);
-        session.AlsoWrite((connection, transaction, ct) => threads.WithdrawAsync(withdrawn.Value, connection, transaction, ct));
-        audit.AllowedWith(session, http, me, action, client, rule + ";Author");
-        await session.SaveChangesAsync(cancellationToken);
+        await using var write = await WriteAsync(http, me, cancellationToken);
+        write.Session.Events.Append(thread.Value, withdrawn.Value);
+        write.AfterSave((connection, transaction, ct) => threads.WithdrawAsync(withdrawn.Value, connection, transaction, ct));
+        audit.AllowedWith(write, http, me, action, client, rule + ";Author");
+        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
         return TypedResults.Ok(new PostedMessageResponse(message.Value));
     }
 
@@ -160,8 +161,8 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         string.Join(',', started.Participants.Skip(1).Select(p =>
             AccessPolicy.Decide(sharing, partnership, p.Viewer, started.StarterInvolvement, now, policy)?.Rule.ToString() ?? "Hidden").Distinct().Order());
 
-    private EventSession Session(HttpContext http, CurrentActor me) =>
-        store.OpenSession(new EventMetadata(Correlation.Of(http), null, me.Principal, me.Organisation.Value));
+    private Task<WriteTransaction> WriteAsync(HttpContext http, CurrentActor me, CancellationToken cancellationToken) =>
+        store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, me.Principal, me.Organisation.Value), cancellationToken);
 
     private static Participant Caller(CurrentActor me) => me.Actor is Actor.Practitioner p ? new Participant(p.Id, p.Organisation)
         : throw new InvalidOperationException("threads are for practitioners; the endpoint admits no partner system");

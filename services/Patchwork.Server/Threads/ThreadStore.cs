@@ -15,7 +15,7 @@ public sealed record StoredMessage(MessageId Id, Participant Author, DateTimeOff
 
 /// <summary>
 /// The one place that knows the SQL of the thread tables. Writes run on the append's connection and transaction (through
-/// EventSession.AlsoWrite), so a thread, message or withdrawal is stored exactly when its event is.
+/// WriteTransaction.AfterSave), so a thread, message or withdrawal is stored exactly when its event is.
 /// </summary>
 public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStoreOptions options, MessageSeal seal)
 {

@@ -143,15 +143,17 @@ public sealed class ClientTeamReaderTests
             var registered = Enumerable.Range(0, 24).Select(i => new Patchwork.Core.Organisations.OrganisationRegistered(
                 OrganisationId.New(), $"Agency {i}", Sector.Health, null, null, new ActedBy(ChildrensSocialCare.Id, null, null), told.Now)).ToList();
             using var start = new Barrier(registered.Count);
+            // As the product writes partnership events (agreements, the demo): Marten's session in a write transaction.
             var saves = await Task.WhenAll(registered.Select(e => Task.Run(async () =>
             {
-                var session = saved.Store.OpenSession();
-                session.StartStream(e.Organisation.Value, "organisation", e);
+                // Together, then each its own connection: 24 held open at a barrier could exhaust a small pool.
                 start.SignalAndWait();
-                return await session.SaveChangesAsync();
+                await using var write = await saved.Store.OpenWriteTransactionAsync(EventMetadata.None);
+                write.Session.Events.StartStream(e.Organisation.Value, e);
+                return await write.CommitAsync(default);
             })));
 
-            saves.ShouldAllBe(s => s.IsSaved);
+            saves.ShouldAllBe(committed => committed);
             var partnership = await saved.NewReader().PartnershipAsync(default);
             registered.Select(e => e.Organisation).ShouldBeSubsetOf(partnership.Organisations.Keys);
             partnership.Organisations.Count.ShouldBe(before + registered.Count);

@@ -104,7 +104,7 @@ public sealed class ClientCommandPipeline(EventStore.EventStore store, ClientTea
     {
         if (!exists)
         {
-            var registered = act.OpenToAnyone && vault is not null && await vault.ReadAsync(act.Client, cancellationToken) is not null;
+            var registered = act.OpenToAnyone && vault is not null && await vault.IsRegisteredAsync(act.Client, cancellationToken);
             return registered ? (null, "RegisteredClient") : (new("NoSuchClient", "no such client", InvolvementOnly: false), "NoSuchClient");
         }
         var rule = "RegisteredClient";

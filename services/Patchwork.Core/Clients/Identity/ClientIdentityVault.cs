@@ -140,6 +140,14 @@ public sealed class ClientIdentityVault
         return await command.ExecuteScalarAsync(cancellationToken) is byte[] ciphertext ? Unprotect(ciphertext) : null;
     }
 
+    /// <summary>Whether the client is registered (and not erased), without decrypting anything: for doors that need only that.</summary>
+    public async Task<bool> IsRegisteredAsync(ClientId client, CancellationToken cancellationToken)
+    {
+        await using var command = _database.CreateCommand($"SELECT EXISTS (SELECT 1 FROM {_schema}.client_identity WHERE client_id = @client)");
+        command.Parameters.AddWithValue("client", client.Value);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Destroys the identity and every local reference; events about the client keep only its id.</summary>
     public async Task<bool> EraseAsync(ClientId client, CancellationToken cancellationToken)
     {

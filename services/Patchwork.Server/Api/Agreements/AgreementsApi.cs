@@ -65,10 +65,12 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         if (decision.Problem is { } problem) return await DeniedAsync<Created<AgreementView>>(http, caller, action, problem);
 
         var made = decision.Value!;
-        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
-        session.StartStream(made.Agreement.Value, "agreement", made);
-        audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + made.Agreement.Value);
-        if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
+        // The partnership's events are serialised: the write transaction takes the partnership's lock before Marten folds the
+        // agreement into the partnership's document.
+        await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value), cancellationToken);
+        write.Session.Events.StartStream(made.Agreement.Value, made);
+        audit.AllowedWith(write, http, caller, action, null, "PartnershipAdmin:" + made.Agreement.Value);
+        if (!await write.CommitAsync(cancellationToken))
             return await DeniedAsync<Created<AgreementView>>(http, caller, action, Problem.Conflict("this agreement is already made"));
         var agreement = SharingAgreement.From(made);
         return TypedResults.Created($"{ApiExtensions.Prefix}/agreements/{made.Agreement.Value}", View(agreement, partnership, now));
@@ -83,11 +85,12 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         var decision = Ending.Decide(partnership, new EndAgreement(new AgreementId(agreement)), caller.Actor, clock.GetUtcNow());
         if (decision.Problem is { } problem) return await DeniedAsync<NoContent>(http, caller, action, problem);
 
-        var session = store.OpenSession(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value));
-        // An agreement's stream holds the one event that made it until it is ended: two admins ending it at once append once.
-        session.Append(agreement, 1, decision.Value!);
-        audit.AllowedWith(session, http, caller, action, null, "PartnershipAdmin:" + agreement);
-        if ((await session.SaveChangesAsync(cancellationToken)).Rejection is not null)
+        await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value), cancellationToken);
+        // An agreement's stream holds the one event that made it until it is ended: two admins ending it at once append once
+        // (Marten's expected version is the stream's version after the append).
+        write.Session.Events.Append(agreement, 2, decision.Value!);
+        audit.AllowedWith(write, http, caller, action, null, "PartnershipAdmin:" + agreement);
+        if (!await write.CommitAsync(cancellationToken))
             return await DeniedAsync<NoContent>(http, caller, action, Problem.Conflict("the agreement has already ended"));
         return TypedResults.NoContent();
     }

@@ -172,7 +172,7 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     {
         var sharing = (await LoadAsync(client, cancellationToken))?.Sharing;
         var vault = services.GetService<ClientIdentityVault>();
-        var exists = sharing is not null || (vault is not null && await vault.ReadAsync(client, cancellationToken) is not null);
+        var exists = sharing is not null || (vault is not null && await vault.IsRegisteredAsync(client, cancellationToken));
         if (!exists || caller.Actor is not Actor.Practitioner me || !me.Holds(Roles.PartnershipAdmin))
         {
             await audit.DeniedAsync(http, caller, "client.erase", client, exists ? "NotEntitled" : "NoSuchClient");

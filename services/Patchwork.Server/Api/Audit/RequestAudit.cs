@@ -38,18 +38,6 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
             CancellationToken.None);
 
     /// <summary>
-    /// The allowed change's entry, written in the transaction that saves the session's events: a change is never stored
-    /// without its audit entry, nor audited as allowed when its save was refused (that request is audited as denied).
-    /// </summary>
-    public void AllowedWith(EventSession session, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null,
-        IReadOnlyList<OrganisationId>? disclosed = null)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        var entry = Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed ?? [] };
-        session.AlsoWrite(() => trail.Statement(entry));
-    }
-
-    /// <summary>
     /// The allowed change's entry as a statement for the transaction that saves a Marten session's events
     /// (<see cref="StatementsBeforeCommit"/>): a change is never stored without its audit entry, nor audited as allowed when
     /// its save was refused (that request is audited as denied).
@@ -57,6 +45,13 @@ public sealed class RequestAudit(AuditTrail trail, TimeProvider clock)
     public Npgsql.NpgsqlBatchCommand AllowedStatement(HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose,
         IReadOnlyList<OrganisationId> disclosed) =>
         trail.Statement(Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose) with { DisclosedOrganisations = disclosed });
+
+    /// <summary>The allowed change's entry, written after Marten's save in the write transaction that commits its events.</summary>
+    public void AllowedWith(WriteTransaction write, HttpContext http, CurrentActor caller, string action, ClientId? client, string? rule, string? purpose = null)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        write.AfterSave(trail.Statement(Entry(http, caller, action, client, AuditOutcome.Allowed, rule, purpose)));
+    }
 
     /// <summary>The allowed change's entry in the transaction that makes a change outside the log (erasure): both or neither.</summary>
     public Task AllowedInAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, HttpContext http, CurrentActor caller, string action,
