@@ -66,7 +66,8 @@ public sealed class PartnerExpiryCheck(
         var sent = 0;
         foreach (var client in told.Where(t => listening.Contains(t.Organisation)).GroupBy(t => t.Client))
         {
-            var history = await store.OpenSession().FetchStreamAsync(client.Key.Value, cancellationToken: cancellationToken);
+            IReadOnlyList<JasperFx.Events.IEvent> history;
+            await using (var query = store.Marten.QuerySession()) history = await query.Events.FetchStreamAsync(client.Key.Value, token: cancellationToken);
             if (history.Count == 0) continue;
             var (_, partnership) = await teams.LoadAsync(client.Key, cancellationToken);
             var state = ClientSharing.From(client.Key, history.Select(e => e.Data));

@@ -45,13 +45,12 @@ internal static class DeskReading
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(organisations);
-        var session = store.OpenSession();
+        await using var query = store.Marten.QuerySession();
         var known = ImmutableDictionary<PractitionerId, Practitioner>.Empty;
         foreach (var organisation in organisations)
         {
-            known = await session.AggregateStreamAsync(organisation.Value, known,
-                (state, @event) => @event is PractitionerRegistered registered ? state.SetItem(registered.Practitioner, Practitioner.From(registered)) : state,
-                cancellationToken);
+            var events = await query.Events.FetchStreamAsync(organisation.Value, token: cancellationToken);
+            known = events.Aggregate(known, (state, e) => e.Data is PractitionerRegistered registered ? state.SetItem(registered.Practitioner, Practitioner.From(registered)) : state);
         }
         return known;
     }

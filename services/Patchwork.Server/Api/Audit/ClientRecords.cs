@@ -210,8 +210,10 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
 
     private async Task<Held?> LoadAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var stream = await store.OpenSession().FetchForWritingAsync(client.Value, Held.Empty(client), Held.Evolve, cancellationToken);
-        return stream.Exists ? stream.State : null;
+        // Who recorded what is in the events themselves, not in the client's state document: the stream, folded.
+        await using var query = store.Marten.QuerySession();
+        var events = await query.Events.FetchStreamAsync(client.Value, token: cancellationToken);
+        return events.Count == 0 ? null : events.Aggregate(Held.Empty(client), (held, e) => Held.Evolve(held, e.Data));
     }
 
     /// <summary>The client's sharing state, and who recorded each involvement, consent and objection (what an organisation holds).</summary>
