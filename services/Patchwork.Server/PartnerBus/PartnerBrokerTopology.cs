@@ -73,17 +73,38 @@ public sealed class PartnerBrokerTopology(HttpClient management, string virtualH
 
     private static string Escape(string name) => name.Replace(".", "\\.", StringComparison.Ordinal);
 
-    private async Task PutAsync(string path, object body, CancellationToken cancellationToken)
+    private Task PutAsync(string path, object body, CancellationToken cancellationToken) =>
+        SendAsync(() => management.PutAsJsonAsync(path, body, cancellationToken), cancellationToken);
+
+    private Task PostAsync(string path, object body, CancellationToken cancellationToken) =>
+        SendAsync(() => management.PostAsJsonAsync(path, body, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Every call here declares something that may already exist (a PUT, or a binding's POST), so a call the broker never
+    /// received is sent again: a management listener that refuses connections for a moment (a node starting or restarting;
+    /// seen once in a test run, right after the API had answered) delays a registration by seconds instead of failing it.
+    /// </summary>
+    private static async Task SendAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
-        using var response = await management.PutAsJsonAsync(path, body, cancellationToken);
-        await EnsureAsync(response, cancellationToken);
+        var refusedUntil = DateTimeOffset.UtcNow + RefusedFor;
+        for (var wait = TimeSpan.FromMilliseconds(200); ; wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                using var response = await send();
+                await EnsureAsync(response, cancellationToken);
+                return;
+            }
+            catch (HttpRequestException refused) when (refused.InnerException is System.Net.Sockets.SocketException
+                { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } && DateTimeOffset.UtcNow < refusedUntil)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
     }
 
-    private async Task PostAsync(string path, object body, CancellationToken cancellationToken)
-    {
-        using var response = await management.PostAsJsonAsync(path, body, cancellationToken);
-        await EnsureAsync(response, cancellationToken);
-    }
+    /// <summary>How long a refusing management listener is given before the registration fails.</summary>
+    private static readonly TimeSpan RefusedFor = TimeSpan.FromSeconds(30);
 
     private static async Task EnsureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
