@@ -12,13 +12,13 @@ using NpgsqlTypes;
 namespace Patchwork.EventStore;
 
 /// <summary>
-/// Streams of events in Marten: sessions append with optimistic concurrency and inline projections in one
-/// transaction, subscriptions run under Marten's async daemon. Knows nothing of the domain.
+/// Streams of events in Marten: Marten's sessions append with optimistic concurrency and inline projections in one
+/// transaction (<see cref="OpenWriteSession"/>, <see cref="OpenWriteTransactionAsync"/>), subscriptions run under Marten's
+/// async daemon. Knows nothing of the domain.
 /// </summary>
 public sealed class EventStore : IAsyncDisposable
 {
     private readonly bool _ownsDataSource;
-    private readonly ConcurrentDictionary<Type, bool> _mapped = new();
     private readonly ConcurrentDictionary<string, SubscriptionRunner> _runners = new(StringComparer.Ordinal);
 
     public EventStore(NpgsqlDataSource dataSource, EventStoreOptions options, TimeProvider? clock = null, ILoggerFactory? loggers = null)
@@ -38,7 +38,6 @@ public sealed class EventStore : IAsyncDisposable
         Json = options.Json;
         Clock = clock ?? TimeProvider.System;
         Loggers = loggers ?? NullLoggerFactory.Instance;
-        foreach (var (type, _) in Types.All) _mapped[type] = true;
         Marten = new DocumentStore(MartenConfiguration.For(dataSource, options, Clock));
     }
 
@@ -83,7 +82,7 @@ public sealed class EventStore : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(metadata);
         var session = Marten.LightweightSession();
-        EventSession.Stamp(session, metadata);
+        EventHeaders.Stamp(session, metadata);
         return session;
     }
 
@@ -96,9 +95,6 @@ public sealed class EventStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(metadata);
         return WriteTransaction.OpenAsync(this, metadata, cancellationToken);
     }
-
-    /// <summary>A unit of work: queue appends, then save them in one transaction. Cheap; holds no connection.</summary>
-    public EventSession OpenSession(EventMetadata? metadata = null) => new(this, metadata ?? EventMetadata.None);
 
     /// <summary>
     /// Runs one named subscription under Marten's async daemon; call <see cref="SubscriptionRunner.RunAsync"/> on every
@@ -199,18 +195,9 @@ public sealed class EventStore : IAsyncDisposable
         if (_ownsDataSource) await DataSource.DisposeAsync();
     }
 
-    /// <summary>Maps an event type Marten has not been told of to its stable name before it is appended.</summary>
-    internal void EnsureMapped(Type eventType)
-    {
-        if (_mapped.ContainsKey(eventType)) return;
-        var name = Types.NameOf(eventType);
-        ((DocumentStore)Marten).Options.Events.MapEventType(eventType, name);
-        _mapped[eventType] = true;
-    }
-
     /// <summary>A Marten event as the log's readers see it, its metadata read back from its headers.</summary>
     public RecordedEvent ToRecorded(IEvent e) =>
-        new(e.Sequence, e.Id, e.StreamId, e.Version, e.EventTypeName, e.Data, EventSession.MetadataOf(e), e.Timestamp);
+        new(e.Sequence, e.Id, e.StreamId, e.Version, e.EventTypeName, e.Data, EventHeaders.Read(e), e.Timestamp);
 }
 
 /// <summary>Keys of the locks Marten's leaders hold, for operators and tests that need to find or hold a subscription's leader.</summary>

@@ -30,10 +30,6 @@ public sealed class EventTypes
         return this;
     }
 
-    /// <summary>The stored name of an event; writing an event registers its type for reading back.</summary>
-    public string NameOf(Type eventType) =>
-        _byType.TryGetValue(eventType, out var name) ? name : Register(eventType)._byType[eventType];
-
     public Type? TypeOf(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>Every registered record and its stored name: what Marten is told to map.</summary>

@@ -39,6 +39,7 @@ internal static class MartenConfiguration
         marten.UseSystemTextJsonForSerialization(new System.Text.Json.JsonSerializerOptions(options.Json), EnumStorage.AsString, Casing.CamelCase);
         // Stable names only: a record renamed or moved never changes what the log says happened.
         foreach (var (type, name) in options.Events.All) marten.Events.MapEventType(type, name);
+        marten.Listeners.Add(new StableEventNames(options.Events));
         // No retries of reads inside Marten. Our sessions run in transactions of their own connection; when that connection
         // breaks (PostgreSQL killed or restarted) a retried read only meets the dead transaction, and its "Transaction is
         // already completed" hides the outage behind a bug (a 500 where the caller should be told 503 and Retry-After). The

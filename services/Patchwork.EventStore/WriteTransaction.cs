@@ -39,7 +39,7 @@ public sealed class WriteTransaction : IAsyncDisposable
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var session = store.Marten.LightweightSession(SessionOptions.ForTransaction(transaction));
-            EventSession.Stamp(session, metadata);
+            EventHeaders.Stamp(session, metadata);
             return new WriteTransaction(store, connection, transaction, session);
         }
         catch
@@ -82,7 +82,7 @@ public sealed class WriteTransaction : IAsyncDisposable
         {
             await Session.SaveChangesAsync(cancellationToken);
         }
-        catch (Exception e) when (EventSession.IsConcurrencyRefusal(e))
+        catch (Exception e) when (ExceptionChain.IsConcurrencyRefusal(e))
         {
             await Transaction.RollbackAsync(cancellationToken);
             return false;

@@ -43,7 +43,7 @@ internal static class EventStoreBenchmark
             var (p1Raw, p1Store, p1Marten) = await Compare(Rounds, () => p1.RawAsync(window), () => p1.StoreAsync(window), () => p1.MartenAsync(window));
             Report("P1 append, 32 writers", p1Store, p1Raw, "raw single-row INSERT", ratioGoal: 0.5, rateGoal: 2_000);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{"P1 context: Marten alone",-34} {p1Marten,10:N0} events/s | the same appends in Marten's own session, without our facade: ratio to raw {p1Marten / p1Raw:0.00}; the facade keeps {p1Store / p1Marten:0.00} of it"));
+                $"{"P1 context: Marten alone",-34} {p1Marten,10:N0} events/s | the same appends in a bare Marten session, without our metadata headers: ratio to raw {p1Marten / p1Raw:0.00}; the store's write session keeps {p1Store / p1Marten:0.00} of it"));
 
             // P3: partner bulk import, batches of 1,000 events into one stream per batch.
             var p3 = new Appends(store, schema, writers: 2, eventsPerAppend: 1_000);

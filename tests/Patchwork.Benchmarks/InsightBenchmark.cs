@@ -107,12 +107,12 @@ internal static class InsightBenchmark
     /// <summary>The five organisations, registered as the partnership's, so the page shows each beside the partnership.</summary>
     private static async Task RegisterOrganisationsAsync(EventStore.EventStore store)
     {
-        var session = store.OpenSession();
+        await using var write = await store.OpenWriteTransactionAsync(EventMetadata.None);
         var by = new ActedBy(new OrganisationId(Organisations[0]), new PractitionerId(Guid.CreateVersion7()), null);
         for (var o = 0; o < Organisations.Length; o++)
-            session.StartStream(Organisations[o], "organisation", new Core.Organisations.OrganisationRegistered(new OrganisationId(Organisations[o]), $"Organisation {o + 1}",
+            write.Session.Events.StartStream(Organisations[o], new Core.Organisations.OrganisationRegistered(new OrganisationId(Organisations[o]), $"Organisation {o + 1}",
                 Sector.SocialCare, null, null, by, DateTimeOffset.UtcNow));
-        if (!(await session.SaveChangesAsync()).IsSaved) throw new InvalidOperationException("the organisations were refused");
+        if (!await write.CommitAsync(CancellationToken.None)) throw new InvalidOperationException("the organisations were refused");
     }
 
     /// <summary>Batches of 200 clients (1,000 events) a transaction, as P3 imports.</summary>
@@ -122,7 +122,7 @@ internal static class InsightBenchmark
         var start = DateTimeOffset.UtcNow.AddMonths(-24);
         for (var batch = 0; batch < clients; batch += 200)
         {
-            var session = store.OpenSession(new EventMetadata(Channel: "bus"));
+            await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Channel: "bus"));
             for (var c = batch; c < Math.Min(clients, batch + 200); c++)
             {
                 var client = new ClientId(Guid.CreateVersion7());
@@ -132,7 +132,7 @@ internal static class InsightBenchmark
                 InvolvementRecorded Involvement(InvolvementId id, int org, DateTimeOffset when) =>
                     new(id, client, null, "Key worker", null, Category.General, DateOnly.FromDateTime(when.UtcDateTime), new ContactRoute("01632 960000", null), false, By(org), when);
                 var lead = random.Next(5);
-                session.StartStream(client.Value, "client",
+                write.Session.Events.StartStream(client.Value,
                     Involvement(first, lead, at),
                     Involvement(new InvolvementId(Guid.CreateVersion7()), (lead + 1) % 5, at.AddDays(random.Next(1, 60))),
                     Involvement(new InvolvementId(Guid.CreateVersion7()), (lead + 2) % 5, at.AddDays(random.Next(30, 90))),
@@ -140,7 +140,7 @@ internal static class InsightBenchmark
                         ConsentGiver.Client, new ConsentEvidence(EvidenceKind.Verbal, null), null, By(lead), at.AddDays(2)),
                     new InvolvementEnded(first, client, DateOnly.FromDateTime(at.AddDays(100).UtcDateTime), By(lead), at.AddDays(100)));
             }
-            if (!(await session.SaveChangesAsync()).IsSaved) throw new InvalidOperationException("a seeding batch was refused");
+            if (!await write.CommitAsync(CancellationToken.None)) throw new InvalidOperationException("a seeding batch was refused");
         }
     }
 }

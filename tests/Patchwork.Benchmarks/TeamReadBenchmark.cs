@@ -103,9 +103,11 @@ internal static class TeamReadBenchmark
         if (existing != 0) throw new InvalidOperationException($"{Schema} holds {existing:N0} clients, not {clients:N0}: run with --reseed");
 
         var seeding = Stopwatch.StartNew();
-        var session = store.OpenSession();
-        session.StartStream(Guid.CreateVersion7(), "partnership", county.Events);
-        await session.SaveChangesAsync();
+        await using (var write = await store.OpenWriteTransactionAsync(EventMetadata.None))
+        {
+            write.Session.Events.StartStream(Guid.CreateVersion7(), county.Events);
+            if (!await write.CommitAsync(CancellationToken.None)) throw new InvalidOperationException("the partnership was refused");
+        }
 
         // Documents are written as the projection writes them (its fold, Marten's serializer); the 5 involvements are one
         // per agency, plus a consent to the police.

@@ -73,9 +73,7 @@ public sealed class CheckpointWritesTests(PostgresSchema schema) : IClassFixture
 
     private async Task AppendNotesAsync(int count)
     {
-        var session = _store.OpenSession();
-        session.StartStream(Guid.CreateVersion7(), "notes", Enumerable.Range(0, count).Select(n => new NoteRecorded(0, n)));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        (await TestStores.WriteAsync(_store, e => e.StartStream(Guid.CreateVersion7(), Enumerable.Range(0, count).Select(n => (object)new NoteRecorded(0, n)).ToArray()))).ShouldBeTrue();
     }
 
     /// <summary>Queues one row per page with its checkpoint; may throw on a page's first attempt, after queueing.</summary>

@@ -5,8 +5,9 @@ namespace Patchwork.EventStore.Tests;
 
 /// <summary>
 /// Writes of our own that must commit with the events they go with (an audit entry, a justification, a partner command's
-/// inbox row): in the facade's session (<see cref="EventSession.AlsoWrite(Func{NpgsqlBatchCommand})"/>) and in Marten's own
-/// (<see cref="StatementsBeforeCommit"/>, a transaction participant). Read models are Marten's inline projections.
+/// inbox row): in Marten's own session (<see cref="StatementsBeforeCommit"/>, a transaction participant) and in a
+/// transaction of our own around it (<see cref="WriteTransaction.AfterSave(Func{NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task})"/>).
+/// Read models are Marten's inline projections.
 /// </summary>
 public sealed class EnlistedWritesTests(PostgresSchema schema) : IClassFixture<PostgresSchema>, IAsyncLifetime
 {
@@ -43,14 +44,14 @@ public sealed class EnlistedWritesTests(PostgresSchema schema) : IClassFixture<P
             StatementsBeforeCommit.Join(session, [new NpgsqlBatchCommand("SELECT 1 / 0")]);
             (await Should.ThrowAsync<Exception>(() => session.SaveChangesAsync())).ToString().ShouldContain("division by zero");
         }
-        (await _store.OpenSession().FetchStreamAsync(refused)).ShouldBeEmpty();
+        (await TestStores.StreamAsync(_store, refused)).ShouldBeEmpty();
 
         // A refused append (another writer moved the stream) runs none of its statements, and says it was a refusal.
         await using (var session = _store.OpenWriteSession(EventMetadata.None))
         {
             session.Events.Append(kept, 7, new PractitionerJoined(Guid.CreateVersion7(), "late"));
             StatementsBeforeCommit.Join(session, [Member(kept, Guid.CreateVersion7(), "after a refusal")]);
-            EventSession.IsConcurrencyRefusal(await Should.ThrowAsync<Exception>(() => session.SaveChangesAsync())).ShouldBeTrue();
+            ExceptionChain.IsConcurrencyRefusal(await Should.ThrowAsync<Exception>(() => session.SaveChangesAsync())).ShouldBeTrue();
         }
         (await MembersAsync(kept)).ShouldBe([(nurse, "joined")]);
     }
@@ -62,29 +63,37 @@ public sealed class EnlistedWritesTests(PostgresSchema schema) : IClassFixture<P
         };
 
     [Fact]
-    public async Task A_write_enlisted_with_the_session_commits_with_its_events_and_a_failing_one_stores_no_event()
+    public async Task A_write_after_the_save_in_a_write_transaction_commits_with_its_events_and_a_failing_one_stores_no_event()
     {
         var (kept, refused) = (Guid.CreateVersion7(), Guid.CreateVersion7());
-        var session = _store.OpenSession();
-        session.StartStream(kept, "team", new TeamFormed(Guid.CreateVersion7()));
         var nurse = Guid.CreateVersion7();
-        session.AlsoWrite((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, nurse, "enlisted", ct));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using (var write = await _store.OpenWriteTransactionAsync(EventMetadata.None))
+        {
+            write.Session.Events.StartStream(kept, new TeamFormed(Guid.CreateVersion7()));
+            write.AfterSave((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, nurse, "enlisted", ct));
+            (await write.CommitAsync(default)).ShouldBeTrue();
+        }
         (await MembersAsync(kept)).ShouldBe([(nurse, "enlisted")]);
 
-        session.StartStream(refused, "team", new TeamFormed(Guid.CreateVersion7()));
-        session.AlsoWrite(async (connection, transaction, ct) =>
+        await using (var write = await _store.OpenWriteTransactionAsync(EventMetadata.None))
         {
-            await using var failing = new NpgsqlCommand("SELECT 1 / 0", connection, transaction);
-            await failing.ExecuteNonQueryAsync(ct);
-        });
-        await Should.ThrowAsync<PostgresException>(() => session.SaveChangesAsync());
-        (await _store.OpenSession().FetchStreamAsync(refused)).ShouldBeEmpty();
+            write.Session.Events.StartStream(refused, new TeamFormed(Guid.CreateVersion7()));
+            write.AfterSave(async (connection, transaction, ct) =>
+            {
+                await using var failing = new NpgsqlCommand("SELECT 1 / 0", connection, transaction);
+                await failing.ExecuteNonQueryAsync(ct);
+            });
+            await Should.ThrowAsync<PostgresException>(() => write.CommitAsync(default));
+        }
+        (await TestStores.StreamAsync(_store, refused)).ShouldBeEmpty();
 
-        // A refused append (a stale version) runs none of its enlisted writes.
-        session.Append(kept, 7, new PractitionerJoined(Guid.CreateVersion7(), "late"));
-        session.AlsoWrite((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, Guid.CreateVersion7(), "after a refusal", ct));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeFalse();
+        // A refused append (a stale version) runs none of its writes.
+        await using (var write = await _store.OpenWriteTransactionAsync(EventMetadata.None))
+        {
+            write.Session.Events.Append(kept, 7, new PractitionerJoined(Guid.CreateVersion7(), "late"));
+            write.AfterSave((connection, transaction, ct) => InsertMemberAsync(connection, transaction, kept, Guid.CreateVersion7(), "after a refusal", ct));
+            (await write.CommitAsync(default)).ShouldBeFalse();
+        }
         (await MembersAsync(kept)).ShouldBe([(nurse, "enlisted")]);
     }
 

@@ -11,14 +11,12 @@ public sealed class EventStoreMigrationsTests(PostgresSchema schema) : IClassFix
         await EventStoreMigrations.ApplyAsync(options);
         await using var store = EventStore.Create(options);
         var team = Guid.CreateVersion7();
-        var session = store.OpenSession();
-        session.StartStream(team, "team", new TeamFormed(Guid.CreateVersion7()));
-        await session.SaveChangesAsync();
+        (await TestStores.WriteAsync(store, e => e.StartStream(team, new TeamFormed(Guid.CreateVersion7())))).ShouldBeTrue();
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => EventStoreMigrations.ApplyAsync(options)));
         await EventStoreMigrations.ApplyAsync(options);
 
-        (await store.OpenSession().FetchStreamAsync(team)).Count.ShouldBe(1);
+        (await TestStores.StreamAsync(store, team)).Count.ShouldBe(1);
     }
 
     [Fact]

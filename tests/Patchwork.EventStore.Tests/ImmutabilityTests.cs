@@ -12,9 +12,7 @@ public sealed class ImmutabilityTests(PostgresSchema schema) : IClassFixture<Pos
     {
         _store = await TestStores.StartAsync(schema);
         _team = Guid.CreateVersion7();
-        var session = _store.OpenSession();
-        session.StartStream(_team, "team", new TeamFormed(Guid.CreateVersion7()));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        (await TestStores.WriteAsync(_store, e => e.StartStream(_team, new TeamFormed(Guid.CreateVersion7())))).ShouldBeTrue();
     }
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
@@ -44,18 +42,15 @@ public sealed class ImmutabilityTests(PostgresSchema schema) : IClassFixture<Pos
         var refused = await Should.ThrowAsync<Exception>(() => session.SaveChangesAsync());
 
         Unwrap(refused).ShouldNotBeNull().SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
-        (await _store.OpenSession().FetchStreamAsync(_team)).Count.ShouldBe(1);
+        (await TestStores.StreamAsync(_store, _team)).Count.ShouldBe(1);
     }
 
     [Fact]
     public async Task The_application_role_can_still_append_and_read()
     {
         var team = Guid.CreateVersion7();
-        var session = _store.OpenSession();
-        session.StartStream(team, "team", new TeamFormed(Guid.CreateVersion7()));
-
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
-        (await _store.OpenSession().FetchStreamAsync(team)).Count.ShouldBe(1);
+        (await TestStores.WriteAsync(_store, e => e.StartStream(team, new TeamFormed(Guid.CreateVersion7())))).ShouldBeTrue();
+        (await TestStores.StreamAsync(_store, team)).Count.ShouldBe(1);
     }
 
     [Fact]

@@ -19,10 +19,8 @@ public sealed class RelayKilledMidPageTests(PostgresSchema schema) : IClassFixtu
     public async Task A_relay_killed_mid_page_loses_nothing_and_repeats_the_page_with_the_same_message_ids()
     {
         var stream = Guid.CreateVersion7();
-        var session = _store.OpenSession();
-        session.StartStream(stream, "notes", Enumerable.Range(0, 40).Select(n => new NoteRecorded(0, n)));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
-        var notes = (await _store.OpenSession().FetchStreamAsync(stream)).Select(e => e.Id).ToList();
+        (await TestStores.WriteAsync(_store, e => e.StartStream(stream, Enumerable.Range(0, 40).Select(n => (object)new NoteRecorded(0, n)).ToArray()))).ShouldBeTrue();
+        var notes = (await TestStores.StreamAsync(_store, stream)).Select(e => e.Id).ToList();
 
         var broker = new Broker();
         var options = RunningSubscription.Quick();

@@ -80,9 +80,7 @@ public sealed class SubscriptionFailureTests(PostgresSchema schema) : IClassFixt
     private async Task<List<Guid>> AppendNotesAsync(int count)
     {
         var stream = Guid.CreateVersion7();
-        var session = _store.OpenSession();
-        session.StartStream(stream, "notes", Enumerable.Range(0, count).Select(n => new NoteRecorded(0, n)));
-        await session.SaveChangesAsync();
-        return (await _store.OpenSession().FetchStreamAsync(stream)).Select(e => e.Id).ToList();
+        (await TestStores.WriteAsync(_store, e => e.StartStream(stream, Enumerable.Range(0, count).Select(n => (object)new NoteRecorded(0, n)).ToArray()))).ShouldBeTrue();
+        return (await TestStores.StreamAsync(_store, stream)).Select(e => e.Id).ToList();
     }
 }

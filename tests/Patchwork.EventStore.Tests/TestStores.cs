@@ -38,6 +38,21 @@ internal static class TestStores
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>A stream's events as the log's readers see them.</summary>
+    public static async Task<IReadOnlyList<RecordedEvent>> StreamAsync(EventStore store, Guid stream)
+    {
+        await using var query = store.Marten.QuerySession();
+        return [.. (await query.Events.FetchStreamAsync(stream)).Select(store.ToRecorded)];
+    }
+
+    /// <summary>Appends what <paramref name="append"/> queues, as the product's threads do; false when Marten refused for concurrency.</summary>
+    public static async Task<bool> WriteAsync(EventStore store, Action<Marten.Events.IEventStoreOperations> append, EventMetadata? metadata = null)
+    {
+        await using var write = await store.OpenWriteTransactionAsync(metadata ?? EventMetadata.None);
+        append(write.Session.Events);
+        return await write.CommitAsync(default);
+    }
+
     public static async Task<T> ScalarAsync<T>(EventStore store, string sql)
     {
         await using var command = store.DataSource.CreateCommand(sql.Replace("{schema}", $"\"{store.Schema}\"", StringComparison.Ordinal));

@@ -42,7 +42,7 @@ public sealed class WriteTransactionTests(PostgresSchema schema) : IClassFixture
         })));
 
         committed.ShouldAllBe(c => c, "no writer at any version loses a race for the stream's next version");
-        var events = await _store.OpenSession().FetchStreamAsync(stream);
+        var events = await TestStores.StreamAsync(_store, stream);
         events.Select(e => e.Version).ShouldBe(Enumerable.Range(1, Writers + 1).Select(v => (long)v));
         (await TestStores.ScalarAsync<long>(_store, $"SELECT count(*) FROM {{schema}}.thread_rows WHERE stream = '{stream}'")).ShouldBe(Writers);
     }
@@ -70,7 +70,7 @@ public sealed class WriteTransactionTests(PostgresSchema schema) : IClassFixture
             (await again.CommitAsync(default)).ShouldBeFalse("the stream exists");
         }
 
-        (await _store.OpenSession().FetchStreamAsync(stream)).Count.ShouldBe(1);
+        (await TestStores.StreamAsync(_store, stream)).Count.ShouldBe(1);
         (await TestStores.ScalarAsync<long>(_store, $"SELECT count(*) FROM {{schema}}.thread_rows WHERE stream = '{stream}'")).ShouldBe(0);
     }
 

@@ -65,6 +65,8 @@ public sealed class PrivateBroker : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await RunAsync("broker", "kill").ContinueWith(_ => { }, TaskScheduler.Default);
+        // "stop" of a node already gone ends its port mapper (epmd), which a kill leaves running on the node's private port.
+        await RunAsync("broker", "stop").ContinueWith(_ => { }, TaskScheduler.Default);
         var directory = _environment["PATCHWORK_LOCAL_DIR"];
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
     }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Patchwork.EventStore;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 
@@ -22,13 +23,8 @@ public static class PartnerInbox
     }
 
     /// <summary>Whether a save failed because another delivery of the same message committed first, wherever the failure was wrapped.</summary>
-    public static bool IsSecondDelivery(Exception e) => e switch
-    {
-        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: PrimaryKey } => true,
-        AggregateException aggregate => aggregate.InnerExceptions.Any(IsSecondDelivery),
-        { InnerException: { } inner } => IsSecondDelivery(inner),
-        _ => false,
-    };
+    public static bool IsSecondDelivery(Exception e) =>
+        ExceptionChain.IsUniqueViolation(e, p => p.ConstraintName == PrimaryKey);
 
     /// <summary>Whether this organisation's endpoint already handled the message.</summary>
     public static async Task<bool> HandledAsync(NpgsqlDataSource database, string schema, OrganisationId organisation, Guid message, CancellationToken cancellationToken)

@@ -178,10 +178,12 @@ public sealed class ClientTeamReaderTests
         try
         {
             await using var started = await StartStoreAsync(schema);
-            var session = started.Store.OpenSession();
-            session.StartStream(PartnershipStream, "partnership", told.PartnershipEvents);
-            foreach (var (client, events) in clients) session.StartStream(client.Value, "client", events);
-            await session.SaveChangesAsync();
+            await using (var write = await started.Store.OpenWriteTransactionAsync(EventMetadata.None))
+            {
+                write.Session.Events.StartStream(PartnershipStream, told.PartnershipEvents);
+                foreach (var (client, events) in clients) write.Session.Events.StartStream(client.Value, events);
+                (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
+            }
             await body(new Saved(schema, started, told.Now));
         }
         finally

@@ -55,9 +55,9 @@ public sealed class MyClientsTests(ApiServer server) : IClassFixture<ApiServer>
 
     private async Task AppendAsync(ClientId client, object @event)
     {
-        var session = server.Services.GetRequiredService<EventStore.EventStore>().OpenSession();
-        session.Append(client.Value, ExpectedVersion.Any, @event);
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using var write = await server.Services.GetRequiredService<EventStore.EventStore>().OpenWriteTransactionAsync(EventMetadata.None);
+        write.Session.Events.Append(client.Value, @event);
+        (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
     }
 
     private static InvolvementRecorded Involvement(ClientId client, PractitionerId practitioner, OrganisationId organisation) =>

@@ -8,6 +8,7 @@ using System.Text.Json;
 using Patchwork.Core;
 using Patchwork.EventStore;
 using Patchwork.Server.PartnerBus;
+using Patchwork.Server.Tests.Foundation;
 using Patchwork.Server.Tests.PartnerBus;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
@@ -107,9 +108,9 @@ public sealed class PartnerWriteLoad : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         var clients = Enumerable.Range(0, count).Select(_ => ClientId.New()).ToList();
-        var session = store.OpenSession();
-        foreach (var client in clients) session.StartStream(client.Value, "client", Involvement(client, InvolvementId.New(), SocialCare));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using var write = await store.OpenWriteTransactionAsync(EventMetadata.None);
+        foreach (var client in clients) write.Session.Events.StartStream(client.Value, Involvement(client, InvolvementId.New(), SocialCare));
+        (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
         return clients;
     }
 
@@ -138,7 +139,7 @@ public sealed class PartnerWriteLoad : IAsyncDisposable
         var recorded = new HashSet<Guid>();
         foreach (var client in clients)
         {
-            foreach (var e in await store.OpenSession().FetchStreamAsync(client.Value))
+            foreach (var e in await StoredStreams.FetchAsync(store, client.Value))
             {
                 if (e.Data is Core.Involvements.InvolvementRecorded involvement && involvement.By.Organisation == organisation) recorded.Add(involvement.Involvement.Value);
             }

@@ -101,10 +101,10 @@ public sealed class EventDaemonHealthTests(PostgresSchema schema) : IClassFixtur
     private static async Task AppendAsync(EventStore.EventStore store)
     {
         var organisation = OrganisationId.New();
-        var session = store.OpenSession();
-        session.StartStream(Guid.CreateVersion7(), "partnership",
+        await using var write = await store.OpenWriteTransactionAsync(EventMetadata.None);
+        write.Session.Events.StartStream(Guid.CreateVersion7(),
             new OrganisationRegistered(organisation, "Health check test agency", Sector.Other, null, null, new ActedBy(organisation, null, null), DateTimeOffset.UtcNow));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
     }
 
     /// <summary>Holds the first page until the test releases it: a relay stuck on a slow broker, made certain.</summary>

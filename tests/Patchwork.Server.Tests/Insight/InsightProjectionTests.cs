@@ -32,9 +32,9 @@ public sealed class InsightProjectionTests(ApiServer server) : IClassFixture<Api
         foreach (var client in history.GroupBy(h => h.Client))
             foreach (var e in client)
             {
-                var session = store.OpenSession(new EventMetadata(Channel: e.Channel.ToString().ToLowerInvariant()));
-                session.Append(e.Client, ExpectedVersion.Any, e.Data);
-                (await session.SaveChangesAsync()).Rejection.ShouldBeNull();
+                await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Channel: e.Channel.ToString().ToLowerInvariant()));
+                write.Session.Events.Append(e.Client, e.Data);
+                (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
             }
         var projection = server.Services.GetRequiredService<InsightProjection>();
         long last;

@@ -107,11 +107,13 @@ public sealed class PartnerCommandsTests(PostgresSchema schema, RabbitVirtualHos
         await using var store = await rig.StartStoreAsync();
         var officer = PractitionerId.New();
         var socialWorker = PractitionerId.New();
-        var register = store.OpenSession();
-        register.StartStream(Guid.CreateVersion7(), "organisation",
-            new Patchwork.Core.Practitioners.PractitionerRegistered(officer, Police, "An Officer", "Constable", new ContactRoute("01632 960111", null), Roles.Practitioner, null, Admin, Now),
-            new Patchwork.Core.Practitioners.PractitionerRegistered(socialWorker, SocialCare, "A Social Worker", "Social worker", new ContactRoute("01632 960112", null), Roles.Practitioner, null, Admin, Now));
-        (await register.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using (var register = await store.OpenWriteTransactionAsync(EventStore.EventMetadata.None))
+        {
+            register.Session.Events.StartStream(Guid.CreateVersion7(),
+                new Patchwork.Core.Practitioners.PractitionerRegistered(officer, Police, "An Officer", "Constable", new ContactRoute("01632 960111", null), Roles.Practitioner, null, Admin, Now),
+                new Patchwork.Core.Practitioners.PractitionerRegistered(socialWorker, SocialCare, "A Social Worker", "Social worker", new ContactRoute("01632 960112", null), Roles.Practitioner, null, Admin, Now));
+            (await register.CommitAsync(CancellationToken.None)).ShouldBeTrue();
+        }
         var directory = rig.Directory(store);
         var police = await rig.RegisterPartnerAsync(directory, Police, PartnerScopes.InvolvementsWrite);
         using var host = rig.RelayHost(store, directory);

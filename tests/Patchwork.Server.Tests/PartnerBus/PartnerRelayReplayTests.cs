@@ -3,6 +3,7 @@ using Patchwork.Core;
 using Patchwork.Core.Consents;
 using Patchwork.EventStore;
 using Patchwork.Server.PartnerBus;
+using Patchwork.Server.Tests.Foundation;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
 
@@ -54,7 +55,7 @@ public sealed class PartnerRelayReplayTests(PostgresSchema schema, RabbitVirtual
             // The consent is withdrawn. Its page is relayed, and the node dies before the checkpoint: the page's own
             // transaction has committed, as the runner commits it, but nothing queued with the checkpoint has.
             await AppendAsync(store, client, new ConsentWithdrawn(consent, client, Admin, DateTimeOffset.UtcNow));
-            var withdrawal = (await store.OpenSession().FetchStreamAsync(client.Value)).Where(e => e.Name == EventNames.ConsentWithdrawn).ToList();
+            var withdrawal = (await StoredStreams.FetchAsync(store, client.Value)).Where(e => e.Name == EventNames.ConsentWithdrawn).ToList();
             withdrawal.Count.ShouldBe(1);
             await RelayWithoutCheckpointAsync(store, relay, withdrawal);
             var first = await policeQueue.UntilAsync(heard => heard.Any(n => n.Type == "InvolvementNoLongerShared"), "the police told the social worker is no longer shared");

@@ -140,13 +140,15 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
             await SchemaScripts.ApplyAsync(owner, schema.Name, "api", typeof(Patchwork.Server.Api.Audit.AuditTrail).Assembly, ["Patchwork.Server.Api.Audit.api.sql"], default);
         }
         var store = EventStore.EventStore.Create(options);
-        var session = store.OpenSession();
-        session.StartStream(Guid.CreateVersion7(), "partnership",
-            new OrganisationRegistered(SocialCare, "Children's Social Care", Sector.SocialCare, null, null, Admin, Now),
-            new OrganisationRegistered(Police, "Constabulary", Sector.Police, null, null, Admin, Now),
-            new OrganisationRegistered(HealthTrust, "Health Trust", Sector.Health, null, null, Admin, Now),
-            new AgreementMade(AgreementId.New(), "County agreement", [SocialCare, Police, HealthTrust], CategoryScope.GeneralOnly, Today.AddYears(-1), null, Admin, Now));
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using (var write = await store.OpenWriteTransactionAsync(EventMetadata.None))
+        {
+            write.Session.Events.StartStream(Guid.CreateVersion7(),
+                new OrganisationRegistered(SocialCare, "Children's Social Care", Sector.SocialCare, null, null, Admin, Now),
+                new OrganisationRegistered(Police, "Constabulary", Sector.Police, null, null, Admin, Now),
+                new OrganisationRegistered(HealthTrust, "Health Trust", Sector.Health, null, null, Admin, Now),
+                new AgreementMade(AgreementId.New(), "County agreement", [SocialCare, Police, HealthTrust], CategoryScope.GeneralOnly, Today.AddYears(-1), null, Admin, Now));
+            (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
+        }
         return store;
     }
 
@@ -182,9 +184,9 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
 
     public static async Task AppendAsync(EventStore.EventStore store, ClientId client, params object[] events)
     {
-        var session = store.OpenSession();
-        session.Append(client.Value, ExpectedVersion.Any, events);
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using var write = await store.OpenWriteTransactionAsync(EventMetadata.None);
+        write.Session.Events.Append(client.Value, events);
+        (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
     }
 
     /// <summary>

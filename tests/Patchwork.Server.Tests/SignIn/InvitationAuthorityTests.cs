@@ -127,10 +127,10 @@ public sealed class InvitationAuthorityTests(SignInServer server) : IClassFixtur
     private async Task<PractitionerId> RegisteredAsync(OrganisationId organisation, string jobTitle)
     {
         var practitioner = new PractitionerId(Guid.CreateVersion7());
-        var session = server.Services.GetRequiredService<EventStore.EventStore>().OpenSession();
-        session.Append(organisation.Value, EventStore.ExpectedVersion.Any, [new PractitionerRegistered(practitioner, organisation, "Registered Practitioner", jobTitle,
-            new ContactRoute("01632 960123", null), Roles.Practitioner, null, new ActedBy(organisation, null, null), DateTimeOffset.UtcNow)]);
-        (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+        await using var write = await server.Services.GetRequiredService<EventStore.EventStore>().OpenWriteTransactionAsync(EventStore.EventMetadata.None);
+        write.Session.Events.Append(organisation.Value, new PractitionerRegistered(practitioner, organisation, "Registered Practitioner", jobTitle,
+            new ContactRoute("01632 960123", null), Roles.Practitioner, null, new ActedBy(organisation, null, null), DateTimeOffset.UtcNow));
+        (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
         return practitioner;
     }
 
@@ -140,10 +140,12 @@ public sealed class InvitationAuthorityTests(SignInServer server) : IClassFixtur
         try
         {
             if (Signed.TryGetValue(server.SchemaName, out var ready)) return ready;
-            var session = server.Services.GetRequiredService<EventStore.EventStore>().OpenSession();
-            foreach (var (organisation, name, sector) in new[] { (SocialCare, "Social Care", Sector.SocialCare), (Health, "Health", Sector.Health), (Police, "Police", Sector.Police) })
-                session.StartStream(organisation.Value, "organisation", [new OrganisationRegistered(organisation, name, sector, null, null, new ActedBy(organisation, null, null), DateTimeOffset.UtcNow)]);
-            (await session.SaveChangesAsync()).IsSaved.ShouldBeTrue();
+            await using (var write = await server.Services.GetRequiredService<EventStore.EventStore>().OpenWriteTransactionAsync(EventStore.EventMetadata.None))
+            {
+                foreach (var (organisation, name, sector) in new[] { (SocialCare, "Social Care", Sector.SocialCare), (Health, "Health", Sector.Health), (Police, "Police", Sector.Police) })
+                    write.Session.Events.StartStream(organisation.Value, new OrganisationRegistered(organisation, name, sector, null, null, new ActedBy(organisation, null, null), DateTimeOffset.UtcNow));
+                (await write.CommitAsync(CancellationToken.None)).ShouldBeTrue();
+            }
             var browsers = new Dictionary<Caller, Browser> { [Caller.Anonymous] = server.NewBrowser() };
             foreach (var (caller, roles, organisation) in new[]
                      {

@@ -87,7 +87,9 @@ public sealed class ClientCommandPipeline(EventStore.EventStore store, ClientTea
         {
             await session.SaveChangesAsync(cancellationToken);
         }
-        catch (Exception e) when (EventSession.IsConcurrencyRefusal(e) && !IsOurOwnStatement(e))
+        // A unique violation of one of the door's own statements (a partner command's inbox row: another delivery of the
+        // same message committed first) is not a concurrent change of the stream: it goes back to the door to read.
+        catch (Exception e) when (ExceptionChain.IsConcurrencyRefusal(e))
         {
             return new ClientActOutcome<TEvent>.Conflict();
         }
@@ -123,16 +125,4 @@ public sealed class ClientCommandPipeline(EventStore.EventStore store, ClientTea
         }
         return (null, rule);
     }
-
-    /// <summary>
-    /// A unique violation of one of the door's own statements (a partner command's inbox row: another delivery of the same
-    /// message committed first) is the door's to read, not a concurrent change of the stream.
-    /// </summary>
-    private static bool IsOurOwnStatement(Exception e) => e switch
-    {
-        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, TableName: { } table } => !table.StartsWith("mt_", StringComparison.Ordinal),
-        AggregateException aggregate => aggregate.InnerExceptions.Any(IsOurOwnStatement),
-        { InnerException: { } inner } => IsOurOwnStatement(inner),
-        _ => false,
-    };
 }
