@@ -37,11 +37,13 @@ public static class ApiProblems
 
     public static ProblemHttpResult NoSuchClient() => NotFound("no such client");
 
-    public static ProblemHttpResult Stale() => TypedResults.Problem("the client's record has changed since the version in If-Match; read it again",
-        statusCode: StatusCodes.Status412PreconditionFailed, title: "Precondition failed");
+    public const string StaleDetail = "the client's record has changed since the version in If-Match; read it again";
 
-    public static ProblemHttpResult ConcurrentChange() => TypedResults.Problem("someone else changed the client's record at the same moment; read it again and retry",
-        statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+    public const string ConcurrentChangeDetail = "someone else changed the client's record at the same moment; read it again and retry";
+
+    public static ProblemHttpResult Stale() => TypedResults.Problem(StaleDetail, statusCode: StatusCodes.Status412PreconditionFailed, title: "Precondition failed");
+
+    public static ProblemHttpResult ConcurrentChange() => TypedResults.Problem(ConcurrentChangeDetail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
 

@@ -90,28 +90,20 @@ public sealed class PartnerCommandConsumer(
     private async Task RecordAsync(ConsumeContext<V1.RecordInvolvement> context)
     {
         var message = context.Message;
-        if (!await HasStreamAsync(new ClientId(message.ClientId), context.CancellationToken)
-            && (vault is null || !await vault.IsRegisteredAsync(new ClientId(message.ClientId), context.CancellationToken)))
-            throw new PartnerCommandRejected("clientId", "no such client: register it first");
-        var (_, partnership) = await teams.LoadAsync(new ClientId(message.ClientId), context.CancellationToken);
-        var category = partnership.Categories.Find(message.Category) ?? throw new PartnerCommandRejected("category", "is not one of the partnership's categories");
-        var command = new RecordInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.Role, message.Service,
-            category, message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail),
-            OnBehalfOf: message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : null);
-        var named = command.OnBehalfOf is { } someone ? await practitioners.ActiveOrganisationOfAsync(someone, context.CancellationToken) : null;
-        await DecideAndAppendAsync(context, "involvement.record", command.Client, null, (state, by, now) => Recording.Decide(state, command, by, partnership.Categories, now, named));
+        var client = new ClientId(message.ClientId);
+        var onBehalfOf = message.PractitionerId is { } practitioner ? new PractitionerId(practitioner) : (PractitionerId?)null;
+        var named = onBehalfOf is { } someone ? await practitioners.ActiveOrganisationOfAsync(someone, context.CancellationToken) : null;
+        // The wire format requires a category: none is refused, not read as the general one.
+        await CarryOutAsync(context, by => Recording.UseCase(client, categories => Recording.Command(client, new InvolvementId(message.InvolvementId),
+            message.Role, message.Service, message.Category ?? "", message.Start, new ContactRoute(message.ContactPhone, message.ContactEmail), categories,
+            onBehalfOf: onBehalfOf), by, named));
     }
 
-    private async Task EndAsync(ConsumeContext<V1.EndInvolvement> context)
-    {
-        var message = context.Message;
-        var command = new EndInvolvement(new ClientId(message.ClientId), new InvolvementId(message.InvolvementId), message.End);
-        await DecideAndAppendAsync(context, "involvement.end", command.Client, command.Involvement, (state, by, now) => Ending.Decide(state, command, by, now));
-    }
+    private Task EndAsync(ConsumeContext<V1.EndInvolvement> context) =>
+        CarryOutAsync(context, by => Ending.UseCase(new ClientId(context.Message.ClientId), new InvolvementId(context.Message.InvolvementId), context.Message.End, by));
 
-    /// <param name="involvement">The involvement an act on an existing one names (ending it): the policy must show it to the organisation.</param>
-    private async Task DecideAndAppendAsync<TEvent>(ConsumeContext context, string action, ClientId client, InvolvementId? involvement,
-        Func<ClientSharing, Actor, DateTimeOffset, Result<TEvent>> decide)
+    /// <summary>Hands the slice's use case, as the sending partner system's, to the client's one write pipeline.</summary>
+    private async Task CarryOutAsync<TEvent>(ConsumeContext context, Func<Actor, ClientUseCase<TEvent>> useCaseBy)
         where TEvent : notnull
     {
         var messageId = context.MessageId ?? throw new PartnerCommandRejected("message_id", "every command needs an AMQP message id");
@@ -120,16 +112,14 @@ public sealed class PartnerCommandConsumer(
 
         // The client's one write pipeline, as the API's, acting as the partner system for its organisation; the inbox row
         // and the audit entry commit with the event, so a second delivery of the message stores nothing.
-        var act = new ClientAct(by, Core.Access.Viewer.ForOrganisation(organisation), client, new EventMetadata(context.CorrelationId ?? messageId, messageId,
-            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"))
-        {
-            Involvement = involvement, OpenToAnyone = involvement is null,
-        };
+        var useCase = useCaseBy(by);
+        var act = useCase.By(by, Core.Access.Viewer.ForOrganisation(organisation), new EventMetadata(context.CorrelationId ?? messageId, messageId,
+            new ActingPrincipal(PrincipalKind.PartnerSystem, by.Id.Value), organisation.Value, Channel: "bus"));
         ClientActOutcome<TEvent> outcome;
         try
         {
-            outcome = await pipeline.HandleAsync(act, (state, _, now) => decide(state, by, now),
-                (_, _, rule) => [PartnerInbox.Statement(store.Schema, organisation, messageId), audit.AllowedStatement(by, messageId, action, client, rule)],
+            outcome = await pipeline.HandleAsync(act, useCase.Decide,
+                (_, _, rule) => [PartnerInbox.Statement(store.Schema, organisation, messageId), audit.AllowedStatement(by, messageId, useCase.Action, useCase.Client, rule)],
                 context.CancellationToken);
         }
         catch (Exception duplicate) when (PartnerInbox.IsSecondDelivery(duplicate))

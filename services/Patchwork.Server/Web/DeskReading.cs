@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
+using Patchwork.Core.Clients;
 using Patchwork.Core.Practitioners;
 using Patchwork.Server.Api;
 using Patchwork.Server.Api.Clients;
@@ -33,6 +34,26 @@ internal static class DeskReading
                 LikelyMatch = problem.Status == StatusCodes.Status409Conflict && problem.Detail == ClientReads.LikelyMatchDetail,
             }),
             var answer => throw new InvalidOperationException($"The API answered the page with {answer.GetType().Name}, which the desk does not read."),
+        };
+    }
+
+    /// <summary>
+    /// What became of a use case the page handed to the client's write pipeline: its value, or a refusal naming the field the
+    /// decision named; hidden by the policy reads as not found, as it does on the API.
+    /// </summary>
+    public static DeskOutcome<TOut> Outcome<TEvent, TOut>(ClientActOutcome<TEvent> outcome, Func<TEvent, TOut> value)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return outcome switch
+        {
+            ClientActOutcome<TEvent>.Done done => DeskOutcome<TOut>.Done(value(done.Event)),
+            ClientActOutcome<TEvent>.Hidden or ClientActOutcome<TEvent>.Refused { Problem.Kind: ProblemKind.NotFound } =>
+                DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            ClientActOutcome<TEvent>.Refused { Problem: { Kind: ProblemKind.Invalid } invalid } =>
+                DeskOutcome<TOut>.Refused(new DeskRefusal(invalid.Field ?? "request", Capitalised(invalid.Detail))),
+            ClientActOutcome<TEvent>.Refused { Problem: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail))),
+            ClientActOutcome<TEvent>.Stale => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ApiProblems.StaleDetail))),
+            _ => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ApiProblems.ConcurrentChangeDetail))),
         };
     }
 

@@ -17,9 +17,10 @@ using Patchwork.Web.Desk;
 namespace Patchwork.Server.Web;
 
 /// <summary>
-/// The pages' desk, made of the API's own reads (<see cref="ClientReads"/>) and command pipeline (<see cref="ClientCommands"/>):
-/// the same policy decisions, validation and audit entries, marked with the web channel. Their HTTP answers are read back
-/// into what a page shows; the API's headers (ETags of JSON representations) are taken off the page's response.
+/// The pages' desk, made of the API's own reads (<see cref="ClientReads"/>) and the slices' use cases carried out through the
+/// client's write pipeline (<see cref="ClientCommands.CarryOutAsync"/>): the same policy decisions, validation and audit
+/// entries, marked with the web channel. A read's HTTP answer is read back into what a page shows (the API's headers, ETags of
+/// JSON representations, are taken off the page's response); a use case's outcome is read directly.
 /// </summary>
 public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads reads, ClientCommands commands, ClientTeamReader reader,
     RequestAudit audit, EventStore.EventStore store, StatedPurposes purposes, TimeProvider clock, IServiceProvider services) : IClientDesk
@@ -144,12 +145,10 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<DeskOutcome<InvolvementId>> RecordInvolvementAsync(ClientId client, NewInvolvement involvement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(involvement);
-        var body = new RecordInvolvementRequest(null, involvement.Role, involvement.Service, involvement.Category, involvement.Start,
-            new ContactBody(involvement.Phone, involvement.Email), Undisclosed: false, OnBehalfOf: null);
         var me = Me;
-        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "involvement.record") { OpenToAnyone = true },
-            (sharing, partnership, now) => body.Decide(sharing, me, partnership, now), recorded => TypedResults.Ok(recorded.Involvement), cancellationToken),
-            (InvolvementId id) => id);
+        return await CarryOutAsync(Core.Involvements.Recording.UseCase(client, categories => Core.Involvements.Recording.Command(client, InvolvementId.New(), involvement.Role, involvement.Service,
+                involvement.Category, involvement.Start, new ContactRoute(involvement.Phone, involvement.Email), categories), me.Actor),
+            recorded => recorded.Involvement, cancellationToken);
     }
 
     public async Task<DeskOutcome<ConsentId>> RecordConsentAsync(ClientId client, NewConsent consent, CancellationToken cancellationToken)
@@ -159,36 +158,24 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         var general = consent.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
         var body = new RecordConsentRequest(scope, new CategoriesBody(general, [.. consent.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))]),
             consent.GivenBy ?? ConsentGiver.Client, consent.Evidence is { } kind ? new EvidenceBody(kind, consent.EvidenceReference) : null, null);
-        var me = Me;
-        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "consent.record"),
-            (sharing, partnership, now) => body.Decide(sharing, me, partnership, now), recorded => TypedResults.Ok(recorded.Consent), cancellationToken),
-            (ConsentId id) => id);
+        return await CarryOutAsync(Core.Consents.Recording.UseCase(client, categories => body.ToCommand(client, categories), Me.Actor),
+            recorded => recorded.Consent, cancellationToken);
     }
 
     public async Task<DeskOutcome<ConsentId>> WithdrawConsentAsync(ClientId client, ConsentId consent, CancellationToken cancellationToken)
     {
-        var me = Me;
-        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "consent.withdraw"),
-            (sharing, _, now) => Withdrawing.Decide(sharing, new WithdrawConsent(sharing.Client, consent), me.Actor, now),
-            withdrawn => TypedResults.Ok(withdrawn.Consent), cancellationToken), (ConsentId id) => id);
+        return await CarryOutAsync(Withdrawing.UseCase(new WithdrawConsent(client, consent), Me.Actor), withdrawn => withdrawn.Consent, cancellationToken);
     }
 
     public async Task<DeskOutcome<ContactRequestId>> RequestContactAsync(ClientId client, string handle, CancellationToken cancellationToken)
     {
-        var me = Me;
         var policy = services.GetRequiredService<Core.Access.PolicyOptions>();
-        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "contact.request"),
-            (sharing, partnership, now) => Requesting.Decide(sharing, new RequestContact(sharing.Client, ContactRequestId.New(), new Core.Access.MaskedHandle(handle)),
-                me.Actor, partnership, policy, now),
-            requested => TypedResults.Ok(requested.Request), cancellationToken), (ContactRequestId id) => id);
+        return await CarryOutAsync(Requesting.UseCase(client, ContactRequestId.New(), handle, Me.Actor, policy), requested => requested.Request, cancellationToken);
     }
 
     public async Task<DeskOutcome<ContactRequestId>> AnswerContactAsync(ClientId client, ContactRequestId request, ContactAnswer answer, CancellationToken cancellationToken)
     {
-        var me = Me;
-        return Outcome(await commands.HandleAsync(new ClientCommand(Http, me, client, "contact.answer"),
-            (sharing, _, now) => Answering.Decide(sharing, new AnswerContactRequest(sharing.Client, request, answer), me.Actor, now),
-            answered => TypedResults.Ok(answered.Request), cancellationToken), (ContactRequestId id) => id);
+        return await CarryOutAsync(Answering.UseCase(new AnswerContactRequest(client, request, answer), Me.Actor), answered => answered.Request, cancellationToken);
     }
 
     /// <summary>
@@ -278,6 +265,11 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     }
 
     private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value) => DeskReading.Outcome(Http, result, value);
+
+    /// <summary>Hands a use case to the client's write pipeline as this practitioner, through the web channel, and reads what became of it.</summary>
+    private async Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
+        where TEvent : notnull =>
+        DeskReading.Outcome(await commands.CarryOutAsync(Http, Me, useCase, expectedVersion: null, cancellationToken), value);
 
     private static ConsentSummary Summary(Consent consent, Partnership partnership, DateTimeOffset now)
     {

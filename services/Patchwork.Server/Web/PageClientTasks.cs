@@ -14,24 +14,19 @@ using Patchwork.Web.Desk;
 namespace Patchwork.Server.Web;
 
 /// <summary>
-/// The pages' client tasks, made of the API's command pipeline (<see cref="ClientCommands"/>) and its access-log read
-/// (<see cref="ClientRecords"/>): the same decisions, refusals and audit entries as the API's endpoints, channel web.
+/// The pages' client tasks: the slices' use cases carried out through the client's write pipeline
+/// (<see cref="ClientCommands.CarryOutAsync"/>) and the API's access-log read (<see cref="ClientRecords"/>): the same decisions,
+/// refusals and audit entries as the API's endpoints, channel web.
 /// </summary>
 public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommands commands, ClientRecords records, ClientTeamReader reader,
-    EventStore.EventStore store) : IClientTasks
+    EventStore.EventStore store, TimeProvider clock) : IClientTasks
 {
     private HttpContext Http => DeskReading.Http(accessor);
 
     public async Task<DeskOutcome<DateTimeOffset>> BreakGlassAsync(ClientId client, string? justification, int? minutes, CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
-        var grant = GrantId.New();
-        return DeskReading.Outcome(Http, await commands.HandleAsync(
-                new ClientCommand(Http, me, client, "break-glass.grant") { OpenToAnyone = true, Justification = (grant.Value, justification) },
-                (sharing, _, now) => Granting.Decide(sharing, new GrantBreakGlass(sharing.Client, grant, justification ?? "",
-                    minutes is { } m ? TimeSpan.FromMinutes(m) : null), me.Actor, now),
-                granted => TypedResults.Ok(granted.ExpiresAt), cancellationToken),
-            (DateTimeOffset expires) => expires);
+        return await CarryOutAsync(Granting.UseCase(client, GrantId.New(), justification, minutes is { } m ? TimeSpan.FromMinutes(m) : null, Me.Actor),
+            granted => granted.ExpiresAt, cancellationToken);
     }
 
     public async Task<IReadOnlyList<Viewing>?> WhoViewedAsync(ClientId client, CancellationToken cancellationToken)
@@ -60,58 +55,40 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
 
     public async Task<DeskOutcome<InvolvementId>> EndInvolvementAsync(ClientId client, InvolvementId involvement, DateOnly? end, CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
-        return DeskReading.Outcome(Http, await commands.HandleAsync(
-                new ClientCommand(Http, me, client, "involvement.end") { Involvement = involvement },
-                (sharing, _, now) => Ending.Decide(sharing, new EndInvolvement(sharing.Client, involvement, end ?? Calendar.Today(now)), me.Actor, now),
-                _ => TypedResults.Ok(involvement), cancellationToken),
-            (InvolvementId ended) => ended);
+        return await CarryOutAsync(Ending.UseCase(client, involvement, end, Me.Actor), ended => ended.Involvement, cancellationToken);
     }
 
     public async Task<DeskOutcome<bool>> RaiseAttentionAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
-        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "attention.raise"),
-                (sharing, _, now) => Raising.Decide(sharing, new RaiseAttention(sharing.Client, AttentionId.New()), me.Actor, now),
-                _ => TypedResults.Ok(true), cancellationToken),
-            (bool raised) => raised);
+        return await CarryOutAsync(Raising.UseCase(new RaiseAttention(client, AttentionId.New()), Me.Actor), _ => true, cancellationToken);
     }
 
     public async Task<DeskOutcome<bool>> RecordObjectionAsync(ClientId client, string? shareWith, CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
-        var scope = PageClientDesk.ScopeOf(shareWith);
-        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "objection.record"),
-                (sharing, partnership, now) => (scope?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector")).Bind(named =>
-                    Core.Objections.Recording.Decide(sharing, new RecordObjection(sharing.Client, ObjectionId.New(), named), me.Actor, partnership, now)),
-                _ => TypedResults.Ok(true), cancellationToken),
-            (bool recorded) => recorded);
+        var scope = PageClientDesk.ScopeOf(shareWith)?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector");
+        return await CarryOutAsync(Core.Objections.Recording.UseCase(client, ObjectionId.New(), scope, Me.Actor), _ => true, cancellationToken);
     }
 
     public async Task<DeskOutcome<Guid>> RequestSharingWithoutConsentAsync(ClientId client, string? basis, string? justification, int? months,
         CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
         var lawfulBasis = Enum.TryParse<LawfulBasis>(basis, out var parsed) && Enum.IsDefined(parsed) ? parsed : (LawfulBasis?)null;
-        var requested = SharingWithoutConsentId.New();
-        return DeskReading.Outcome(Http, await commands.HandleAsync(
-                new ClientCommand(Http, me, client, "sharing-without-consent.request") { Justification = (requested.Value, justification) },
-                (sharing, _, now) => lawfulBasis is not { } named ? Problem.Invalid("lawfulBasis", "choose the lawful basis")
-                    : months is not { } term ? Problem.Invalid("expiresAt", "choose when it is reviewed")
-                    : Core.SharingWithoutConsent.Requesting.Decide(sharing, new RequestSharingWithoutConsent(sharing.Client, requested,
-                        named, justification ?? "", now.AddMonths(term)), me.Actor, now),
-                recorded => TypedResults.Ok(recorded.Basis.Value), cancellationToken),
-            (Guid id) => id);
+        return await CarryOutAsync(Core.SharingWithoutConsent.Requesting.UseCase(client, SharingWithoutConsentId.New(), lawfulBasis, justification,
+            months is { } term ? clock.GetUtcNow().AddMonths(term) : null, Me.Actor), requested => requested.Basis.Value, cancellationToken);
     }
 
     public async Task<DeskOutcome<bool>> ApproveSharingWithoutConsentAsync(ClientId client, Guid basis, CancellationToken cancellationToken)
     {
-        var me = DeskReading.Me(Http);
-        return DeskReading.Outcome(Http, await commands.HandleAsync(new ClientCommand(Http, me, client, "sharing-without-consent.approve"),
-                (sharing, _, now) => Approving.Decide(sharing, new ApproveSharingWithoutConsent(sharing.Client, new SharingWithoutConsentId(basis)), me.Actor, now),
-                _ => TypedResults.Ok(true), cancellationToken),
-            (bool approved) => approved);
+        return await CarryOutAsync(Approving.UseCase(new ApproveSharingWithoutConsent(client, new SharingWithoutConsentId(basis)), Me.Actor), _ => true,
+            cancellationToken);
     }
+
+    private CurrentActor Me => DeskReading.Me(Http);
+
+    /// <summary>Hands a use case to the client's write pipeline as this practitioner, through the web channel, and reads what became of it.</summary>
+    private async Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
+        where TEvent : notnull =>
+        DeskReading.Outcome(await commands.CarryOutAsync(Http, Me, useCase, expectedVersion: null, cancellationToken), value);
 
     internal static string LawfulBasisName(LawfulBasis basis) => basis switch
     {

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Attention;
@@ -12,6 +13,12 @@ public sealed record RaisedAttention(AttentionId Id, PractitionerId Practitioner
 
 public static class Raising
 {
+    public const string Action = "attention.raise";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<AttentionRaised> UseCase(RaiseAttention command, Actor by) =>
+        new(command.Client, Action, (client, _, now) => Decide(client, command, by, now));
+
     public static Result<AttentionRaised> Decide(ClientSharing client, RaiseAttention command, Actor by, DateTimeOffset now)
     {
         var problem =

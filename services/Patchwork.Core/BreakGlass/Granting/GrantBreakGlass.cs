@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.BreakGlass;
@@ -14,6 +15,19 @@ public sealed record BreakGlassGranted(GrantId Grant, ClientId Client, Practitio
 /// <summary>Any practitioner may break glass, with a written justification; partner systems never can (DESIGN.md §3).</summary>
 public static class Granting
 {
+    public const string Action = "break-glass.grant";
+
+    /// <summary>
+    /// The use case every door hands to the client's write pipeline: open to anyone who found the client; the justification
+    /// is kept erasably under the grant's id.
+    /// </summary>
+    public static ClientUseCase<BreakGlassGranted> UseCase(ClientId client, GrantId grant, string? justification, TimeSpan? duration, Actor by) =>
+        new(client, Action, (sharing, _, now) => Decide(sharing, new GrantBreakGlass(client, grant, justification ?? "", duration), by, now))
+        {
+            OpenToAnyone = true,
+            Justification = (grant.Value, justification),
+        };
+
     public const int MaxJustificationLength = 4000;
 
     public static readonly TimeSpan DefaultDuration = TimeSpan.FromHours(4);

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using System.Text.Json.Serialization;
 using Patchwork.EventStore;
 
@@ -27,6 +28,20 @@ public sealed record BreakGlassReviewed(GrantId Grant, ClientId Client, Practiti
 /// </summary>
 public static class Reviewing
 {
+    public const string Action = "break-glass.review";
+
+    /// <summary>
+    /// The use case every door hands to the client's write pipeline. The client need only exist: the decision asks the policy
+    /// whether the reviewer reviews this grant, and a grant that is not theirs to review does not exist for them.
+    /// </summary>
+    public static ClientUseCase<BreakGlassReviewed> UseCase(ClientId client, GrantId grant, BreakGlassFinding? finding, Actor by) =>
+        new(client, Action, (sharing, _, now) => finding is { } named
+            ? Decide(sharing, new ReviewBreakGlass(client, grant, named), by, now)
+            : Problem.Invalid("finding", "give justified or not-justified"))
+        {
+            OpenToAnyone = true,
+        };
+
     public static Result<BreakGlassReviewed> Decide(ClientSharing client, ReviewBreakGlass command, Actor by, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Consents;
@@ -31,6 +32,12 @@ public sealed record ConsentRecorded(
 /// </summary>
 public static class Recording
 {
+    public const string Action = "consent.record";
+
+    /// <summary>The use case every door hands to the client's write pipeline; the command's categories are named in the partnership's list.</summary>
+    public static ClientUseCase<ConsentRecorded> UseCase(ClientId client, Func<CategoryList, Result<RecordConsent>> command, Actor by) =>
+        new(client, Action, (sharing, partnership, now) => command(partnership.Categories).Bind(recorded => Decide(sharing, recorded, by, partnership, now)));
+
     public const int MaxReferenceLength = 100;
 
     public static Result<ConsentRecorded> Decide(ClientSharing client, RecordConsent command, Actor by, Partnership partnership, DateTimeOffset now)

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Consents;
@@ -10,6 +11,12 @@ public sealed record ConsentWithdrawn(ConsentId Consent, ClientId Client, ActedB
 /// <summary>A client may tell any agency in their team that they withdraw; it takes effect at the next read.</summary>
 public static class Withdrawing
 {
+    public const string Action = "consent.withdraw";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<ConsentWithdrawn> UseCase(WithdrawConsent command, Actor by) =>
+        new(command.Client, Action, (client, _, now) => Decide(client, command, by, now));
+
     public static Result<ConsentWithdrawn> Decide(ClientSharing client, WithdrawConsent command, Actor by, DateTimeOffset now)
     {
         if (!client.Consents.TryGetValue(command.Consent, out var consent))

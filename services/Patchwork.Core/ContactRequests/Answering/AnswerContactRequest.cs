@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.ContactRequests;
@@ -11,6 +12,12 @@ public sealed record ContactRequestAnswered(ContactRequestId Request, ClientId C
 /// <summary>Only the sensitive practitioner decides whether to reveal themselves; not their manager, not a partner system.</summary>
 public static class Answering
 {
+    public const string Action = "contact.answer";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<ContactRequestAnswered> UseCase(AnswerContactRequest command, Actor by) =>
+        new(command.Client, Action, (client, _, now) => Decide(client, command, by, now));
+
     public static Result<ContactRequestAnswered> Decide(ClientSharing client, AnswerContactRequest command, Actor by, DateTimeOffset now)
     {
         if (!client.ContactRequests.TryGetValue(command.Request, out var request) || !client.Involvements.TryGetValue(request.Involvement, out var involvement))

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.Core.Access;
 using Patchwork.EventStore;
 
@@ -15,6 +16,13 @@ public sealed record ContactRequested(ContactRequestId Request, ClientId Client,
 
 public static class Requesting
 {
+    public const string Action = "contact.request";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<ContactRequested> UseCase(ClientId client, ContactRequestId request, string? handle, Actor by, PolicyOptions options) =>
+        new(client, Action, (sharing, partnership, now) => string.IsNullOrWhiteSpace(handle) ? Problem.Invalid("handle", "is required")
+            : Decide(sharing, new RequestContact(client, request, new MaskedHandle(handle)), by, partnership, options, now));
+
     public static Result<ContactRequested> Decide(ClientSharing client, RequestContact command, Actor by, Partnership partnership, PolicyOptions options, DateTimeOffset now)
     {
         if (by is not Actor.Practitioner requester)

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Involvements;
@@ -11,6 +12,12 @@ public sealed record InvolvementRoleOrContactChanged(InvolvementId Involvement, 
 
 public static class ChangingRoleOrContact
 {
+    public const string Action = "involvement.change";
+
+    /// <summary>The use case every door hands to the client's write pipeline: the involvement must be one the actor sees.</summary>
+    public static ClientUseCase<InvolvementRoleOrContactChanged> UseCase(ChangeRoleOrContact command, Actor by) =>
+        new(command.Client, Action, (client, _, now) => Decide(client, command, by, now)) { Involvement = command.Involvement };
+
     public static Result<InvolvementRoleOrContactChanged> Decide(ClientSharing client, ChangeRoleOrContact command, Actor by, DateTimeOffset now)
     {
         if (!client.Involvements.TryGetValue(command.Involvement, out var involvement))

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Involvements;
@@ -10,6 +11,18 @@ public sealed record InvolvementEnded(InvolvementId Involvement, ClientId Client
 
 public static class Ending
 {
+    public const string Action = "involvement.end";
+
+    /// <summary>
+    /// The use case every door hands to the client's write pipeline: the involvement must be one the actor sees; with no end
+    /// date it ends today.
+    /// </summary>
+    public static ClientUseCase<InvolvementEnded> UseCase(ClientId client, InvolvementId involvement, DateOnly? end, Actor by) =>
+        new(client, Action, (sharing, _, now) => Decide(sharing, new EndInvolvement(client, involvement, end ?? Calendar.Today(now)), by, now))
+        {
+            Involvement = involvement,
+        };
+
     public static Result<InvolvementEnded> Decide(ClientSharing client, EndInvolvement command, Actor by, DateTimeOffset now)
     {
         if (!client.Involvements.TryGetValue(command.Involvement, out var involvement))

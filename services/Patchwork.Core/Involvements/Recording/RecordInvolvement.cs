@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Involvements;
@@ -33,6 +34,34 @@ public sealed record InvolvementRecorded(
 
 public static class Recording
 {
+    public const string Action = "involvement.record";
+
+    /// <summary>
+    /// The command from a door's fields (a body, a form, a partner's message): a missing start or contact, or a category not in
+    /// the partnership's list, is refused as the field it is; no category is the general one.
+    /// </summary>
+    public static Result<RecordInvolvement> Command(ClientId client, InvolvementId involvement, string? role, string? service, string? category,
+        DateOnly? start, ContactRoute? contact, CategoryList categories, bool undisclosed = false, PractitionerId? onBehalfOf = null)
+    {
+        ArgumentNullException.ThrowIfNull(categories);
+        if (start is not { } from) return Problem.Invalid("start", "is required");
+        if (contact is null) return Problem.Invalid("contact", "give a phone number or an email address");
+        if (categories.Find(category ?? Category.General.Name) is not { } found) return Problem.Invalid("category", "is not one of the partnership's categories");
+        return new RecordInvolvement(client, involvement, role ?? "", service, found, from, contact, undisclosed, onBehalfOf);
+    }
+
+    /// <summary>
+    /// The use case every door hands to the client's write pipeline: open to anyone who found the client. The door's command
+    /// names its category, which is looked up in the partnership's list as it stands when the stream is read.
+    /// </summary>
+    public static ClientUseCase<InvolvementRecorded> UseCase(ClientId client, Func<CategoryList, Result<RecordInvolvement>> command, Actor by,
+        OrganisationId? namedPractitionersOrganisation = null) =>
+        new(client, Action, (sharing, partnership, now) =>
+            command(partnership.Categories).Bind(recorded => Decide(sharing, recorded, by, partnership.Categories, now, namedPractitionersOrganisation)))
+        {
+            OpenToAnyone = true,
+        };
+
     public const int MaxRoleLength = 200;
 
     /// <param name="namedPractitionersOrganisation">

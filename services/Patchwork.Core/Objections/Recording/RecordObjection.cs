@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Objections;
@@ -9,6 +10,12 @@ public sealed record ObjectionRecorded(ObjectionId Objection, ClientId Client, S
 
 public static class Recording
 {
+    public const string Action = "objection.record";
+
+    /// <summary>The use case every door hands to the client's write pipeline; a scope the door could not read is refused after the policy.</summary>
+    public static ClientUseCase<ObjectionRecorded> UseCase(ClientId client, ObjectionId objection, Result<SharingScope> scope, Actor by) =>
+        new(client, Action, (sharing, partnership, now) => scope.Bind(named => Decide(sharing, new RecordObjection(client, objection, named), by, partnership, now)));
+
     public static Result<ObjectionRecorded> Decide(ClientSharing client, RecordObjection command, Actor by, Partnership partnership, DateTimeOffset now)
     {
         var problem =

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Objections;
@@ -13,6 +14,12 @@ public sealed record ObjectionWithdrawn(ObjectionId Objection, ClientId Client, 
 /// </summary>
 public static class Withdrawing
 {
+    public const string Action = "objection.withdraw";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<ObjectionWithdrawn> UseCase(WithdrawObjection command, Actor by) =>
+        new(command.Client, Action, (client, partnership, now) => Decide(client, command, by, partnership, now));
+
     public static Result<ObjectionWithdrawn> Decide(ClientSharing client, WithdrawObjection command, Actor by, Partnership partnership, DateTimeOffset now)
     {
         if (!client.Objections.TryGetValue(command.Objection, out var objection))

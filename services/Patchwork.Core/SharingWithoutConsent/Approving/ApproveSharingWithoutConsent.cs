@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.SharingWithoutConsent;
@@ -13,6 +14,12 @@ public sealed record SharingWithoutConsentApproved(SharingWithoutConsentId Basis
 /// </summary>
 public static class Approving
 {
+    public const string Action = "sharing-without-consent.approve";
+
+    /// <summary>The use case every door hands to the client's write pipeline.</summary>
+    public static ClientUseCase<SharingWithoutConsentApproved> UseCase(ApproveSharingWithoutConsent command, Actor by) =>
+        new(command.Client, Action, (client, _, now) => Decide(client, command, by, now));
+
     public static Result<SharingWithoutConsentApproved> Decide(ClientSharing client, ApproveSharingWithoutConsent command, Actor by, DateTimeOffset now)
     {
         if (!client.SharingWithoutConsent.TryGetValue(command.Basis, out var basis))

@@ -1,3 +1,4 @@
+using Patchwork.Core.Clients;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.SharingWithoutConsent;
@@ -22,6 +23,19 @@ public sealed record SharingWithoutConsentRequested(
 /// <summary>A practitioner in the client's team asks; nothing is shared until a manager approves.</summary>
 public static class Requesting
 {
+    public const string Action = "sharing-without-consent.request";
+
+    /// <summary>The use case every door hands to the client's write pipeline; the justification is kept erasably under the basis's id.</summary>
+    public static ClientUseCase<SharingWithoutConsentRequested> UseCase(ClientId client, SharingWithoutConsentId basis, LawfulBasis? lawfulBasis,
+        string? justification, DateTimeOffset? expiresAt, Actor by) =>
+        new(client, Action, (sharing, _, now) =>
+            lawfulBasis is not { } named ? Problem.Invalid("lawfulBasis", "choose the lawful basis")
+            : expiresAt is not { } expires ? Problem.Invalid("expiresAt", "is required")
+            : Decide(sharing, new RequestSharingWithoutConsent(client, basis, named, justification ?? "", expires), by, now))
+        {
+            Justification = (basis.Value, justification),
+        };
+
     public const int MaxJustificationLength = 4000;
 
     /// <summary>Time-limited so it is reviewed: a year at most, then it must be requested afresh.</summary>

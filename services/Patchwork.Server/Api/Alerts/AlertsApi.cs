@@ -17,24 +17,20 @@ public static class AlertsApi
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapPost("/clients/{clientId}/attention", (Guid clientId, CurrentActor me, ClientCommands commands, HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "attention.raise"),
-                    (client, _, now) => Raising.Decide(client, new RaiseAttention(client.Client, AttentionId.New()), me.Actor, now),
+                commands.HandleAsync(http, me, Raising.UseCase(new RaiseAttention(new ClientId(clientId), AttentionId.New()), me.Actor),
                     raised => TypedResults.Created($"/api/v1/clients/{clientId}/attention/{raised.Attention.Value}", new CreatedResponse(raised.Attention.Value)), ct))
             .WithName("RaiseAttention");
 
         api.MapPost("/clients/{clientId}/contact-requests", (Guid clientId, RequestContactRequest body, CurrentActor me, ClientCommands commands, PolicyOptions policy,
                 HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "contact.request"),
-                    (client, partnership, now) => string.IsNullOrWhiteSpace(body.Handle) ? Problem.Invalid("handle", "is required")
-                        : Requesting.Decide(client, new RequestContact(client.Client, ContactRequestId.New(), new MaskedHandle(body.Handle)), me.Actor, partnership, policy, now),
+                commands.HandleAsync(http, me, Requesting.UseCase(new ClientId(clientId), ContactRequestId.New(), body.Handle, me.Actor, policy),
                     // The answer names the request only: the requester must not learn which involvement the handle stood for.
                     requested => TypedResults.Created($"/api/v1/clients/{clientId}/contact-requests/{requested.Request.Value}", new CreatedResponse(requested.Request.Value)), ct))
             .WithName("RequestContact");
 
         api.MapPost("/clients/{clientId}/contact-requests/{requestId}/answer", (Guid clientId, Guid requestId, AnswerContactRequestRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "contact.answer"),
-                    (client, _, now) => Answering.Decide(client, new AnswerContactRequest(client.Client, new ContactRequestId(requestId), body.Answer), me.Actor, now),
+                commands.HandleAsync(http, me, Answering.UseCase(new AnswerContactRequest(new ClientId(clientId), new ContactRequestId(requestId), body.Answer), me.Actor),
                     _ => TypedResults.Ok(new CreatedResponse(requestId)), ct))
             .WithName("AnswerContactRequest");
         return api;

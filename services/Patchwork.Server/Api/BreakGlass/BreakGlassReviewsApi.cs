@@ -26,7 +26,6 @@ public sealed record BreakGlassUsesResponse(IReadOnlyList<BreakGlassUseResponse>
 public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands commands, RequestAudit audit, IServiceProvider services)
 {
     public const string ReadAction = "break-glass.reviews.read";
-    public const string ReviewAction = "break-glass.review";
 
     /// <summary>The purpose the queue's read is recorded with: opening the queue is stating it.</summary>
     public const string Purpose = "Reviewing break-glass use";
@@ -84,11 +83,7 @@ public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands co
         GrantId grant, string? finding, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var found = FindingNamed(finding);
-        return commands.HandleAsync(new ClientCommand(http, caller, client, ReviewAction) { OpenToAnyone = true },
-            (sharing, _, now) => found is { } named
-                ? Reviewing.Decide(sharing, new ReviewBreakGlass(sharing.Client, grant, named), caller.Actor, now)
-                : Problem.Invalid("finding", "give justified or not-justified"),
+        return commands.HandleAsync(http, caller, Reviewing.UseCase(client, grant, FindingNamed(finding), caller.Actor),
             reviewed => TypedResults.Ok(new BreakGlassReviewResponse(reviewed.Grant.Value, reviewed.Reviewer.Value, FindingName(reviewed.Finding), reviewed.At)),
             cancellationToken);
     }

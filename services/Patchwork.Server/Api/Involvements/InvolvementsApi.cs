@@ -24,8 +24,7 @@ public static class InvolvementsApi
                 PractitionerDirectory practitioners, HttpContext http, CancellationToken ct) =>
             {
                 var named = body.OnBehalfOf is { } other ? await practitioners.ActiveOrganisationOfAsync(new PractitionerId(other), ct) : null;
-                return await commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "involvement.record") { OpenToAnyone = true },
-                    (client, partnership, now) => body.Decide(client, me, partnership, now, named),
+                return await commands.HandleAsync(http, me, Recording.UseCase(new ClientId(clientId), categories => body.ToCommand(new ClientId(clientId), categories), me.Actor, named),
                     recorded => TypedResults.Created($"/api/v1/clients/{clientId}/involvements/{recorded.Involvement.Value}",
                         new InvolvementResponse(recorded.Involvement.Value)), ct);
             })
@@ -33,31 +32,21 @@ public static class InvolvementsApi
 
         api.MapPost("/clients/{clientId}/involvements/{involvementId}/end", (Guid clientId, Guid involvementId, EndInvolvementRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "involvement.end") { Involvement = new InvolvementId(involvementId) },
-                    (client, _, now) => Ending.Decide(client, new EndInvolvement(client.Client, new InvolvementId(involvementId), body.End ?? Calendar.Today(now)), me.Actor, now),
+                commands.HandleAsync(http, me, Ending.UseCase(new ClientId(clientId), new InvolvementId(involvementId), body.End, me.Actor),
                     _ => TypedResults.Ok(new InvolvementResponse(involvementId)), ct))
             .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("EndInvolvement");
 
         api.MapPatch("/clients/{clientId}/involvements/{involvementId}", (Guid clientId, Guid involvementId, ChangeInvolvementRequest body, CurrentActor me,
                 ClientCommands commands, HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "involvement.change") { Involvement = new InvolvementId(involvementId) },
-                    (client, _, now) => ChangingRoleOrContact.Decide(client,
-                        new ChangeRoleOrContact(client.Client, new InvolvementId(involvementId), body.Role, body.Contact?.ToRoute()), me.Actor, now),
+                commands.HandleAsync(http, me, ChangingRoleOrContact.UseCase(
+                        new ChangeRoleOrContact(new ClientId(clientId), new InvolvementId(involvementId), body.Role, body.Contact?.ToRoute()), me.Actor),
                     _ => TypedResults.Ok(new InvolvementResponse(involvementId)), ct))
             .AllowPartnerWith(PartnerScopes.InvolvementsWrite).WithName("ChangeInvolvement");
         return api;
     }
 
     /// <summary>The request as the slice's command; the category is looked up by name in the partnership's list.</summary>
-    internal static Result<InvolvementRecorded> Decide(this RecordInvolvementRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now,
-        OrganisationId? namedPractitionersOrganisation = null)
-    {
-        if (body.Start is not { } start) return Problem.Invalid("start", "is required");
-        if (body.Contact is null) return Problem.Invalid("contact", "give a phone number or an email address");
-        if (partnership.Categories.Find(body.Category ?? Category.General.Name) is not { } category)
-            return Problem.Invalid("category", "is not one of the partnership's categories");
-        var command = new RecordInvolvement(client.Client, new InvolvementId(body.InvolvementId ?? Guid.CreateVersion7()), body.Role ?? "", body.Service,
-            category, start, body.Contact.ToRoute(), body.Undisclosed, body.OnBehalfOf is { } other ? new PractitionerId(other) : null);
-        return Recording.Decide(client, command, me.Actor, partnership.Categories, now, namedPractitionersOrganisation);
-    }
+    private static Result<RecordInvolvement> ToCommand(this RecordInvolvementRequest body, ClientId client, CategoryList categories) =>
+        Recording.Command(client, new InvolvementId(body.InvolvementId ?? Guid.CreateVersion7()), body.Role, body.Service, body.Category, body.Start,
+            body.Contact?.ToRoute(), categories, body.Undisclosed, body.OnBehalfOf is { } other ? new PractitionerId(other) : null);
 }

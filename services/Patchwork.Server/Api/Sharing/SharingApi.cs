@@ -53,74 +53,63 @@ public static class SharingApi
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapPost("/clients/{clientId}/consents", (Guid clientId, RecordConsentRequest body, CurrentActor me, ClientCommands commands, HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "consent.record"),
-                    (client, partnership, now) => body.Decide(client, me, partnership, now),
+                commands.HandleAsync(http, me, Core.Consents.Recording.UseCase(new ClientId(clientId), categories => body.ToCommand(new ClientId(clientId), categories), me.Actor),
                     recorded => Created(clientId, "consents", recorded.Consent.Value), ct))
             .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordConsent");
 
         api.MapPost("/clients/{clientId}/consents/{consentId}/withdraw", (Guid clientId, Guid consentId, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "consent.withdraw"),
-                    (client, _, now) => Core.Consents.Withdrawing.Decide(client, new WithdrawConsent(client.Client, new ConsentId(consentId)), me.Actor, now),
+                commands.HandleAsync(http, me, Core.Consents.Withdrawing.UseCase(new WithdrawConsent(new ClientId(clientId), new ConsentId(consentId)), me.Actor),
                     _ => TypedResults.Ok(new CreatedResponse(consentId)), ct))
             .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawConsent");
 
         api.MapPost("/clients/{clientId}/objections", (Guid clientId, RecordObjectionRequest body, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "objection.record"),
-                    (client, partnership, now) => (body.Scope?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector")).Bind(scope =>
-                        Core.Objections.Recording.Decide(client, new RecordObjection(client.Client, ObjectionId.New(), scope), me.Actor, partnership, now)),
+                commands.HandleAsync(http, me, Core.Objections.Recording.UseCase(new ClientId(clientId), ObjectionId.New(),
+                        body.Scope?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector"), me.Actor),
                     recorded => Created(clientId, "objections", recorded.Objection.Value), ct))
             .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("RecordObjection");
 
         api.MapPost("/clients/{clientId}/objections/{objectionId}/withdraw", (Guid clientId, Guid objectionId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "objection.withdraw"),
-                    (client, partnership, now) => Core.Objections.Withdrawing.Decide(client, new WithdrawObjection(client.Client, new ObjectionId(objectionId)), me.Actor, partnership, now),
+                commands.HandleAsync(http, me, Core.Objections.Withdrawing.UseCase(new WithdrawObjection(new ClientId(clientId), new ObjectionId(objectionId)), me.Actor),
                     _ => TypedResults.Ok(new CreatedResponse(objectionId)), ct))
             .AllowPartnerWith(PartnerScopes.ConsentsWrite).WithName("WithdrawObjection");
 
         api.MapPost("/clients/{clientId}/sharing-without-consent", (Guid clientId, RequestSharingWithoutConsentRequest body, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
-        {
-            var basis = SharingWithoutConsentId.New();
-            return commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "sharing-without-consent.request") { Justification = (basis.Value, body.Justification) },
-                (client, _, now) => body.ExpiresAt is not { } expires ? Problem.Invalid("expiresAt", "is required")
-                    : Core.SharingWithoutConsent.Requesting.Decide(client, new RequestSharingWithoutConsent(client.Client, basis,
-                        body.LawfulBasis, body.Justification ?? "", expires), me.Actor, now),
-                requested => Created(clientId, "sharing-without-consent", requested.Basis.Value), ct);
-        }).WithName("RequestSharingWithoutConsent");
+                commands.HandleAsync(http, me, Core.SharingWithoutConsent.Requesting.UseCase(new ClientId(clientId), SharingWithoutConsentId.New(), body.LawfulBasis,
+                        body.Justification, body.ExpiresAt, me.Actor),
+                    requested => Created(clientId, "sharing-without-consent", requested.Basis.Value), ct))
+            .WithName("RequestSharingWithoutConsent");
 
         api.MapPost("/clients/{clientId}/sharing-without-consent/{basisId}/approve", (Guid clientId, Guid basisId, CurrentActor me, ClientCommands commands,
                 HttpContext http, CancellationToken ct) =>
-                commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "sharing-without-consent.approve"),
-                    (client, _, now) => Approving.Decide(client, new ApproveSharingWithoutConsent(client.Client, new SharingWithoutConsentId(basisId)), me.Actor, now),
+                commands.HandleAsync(http, me, Approving.UseCase(new ApproveSharingWithoutConsent(new ClientId(clientId), new SharingWithoutConsentId(basisId)), me.Actor),
                     _ => TypedResults.Ok(new CreatedResponse(basisId)), ct))
             .WithName("ApproveSharingWithoutConsent");
 
         api.MapPost("/clients/{clientId}/break-glass", (Guid clientId, BreakGlassRequest body, CurrentActor me, ClientCommands commands, HttpContext http,
                 CancellationToken ct) =>
-        {
-            var grant = GrantId.New();
-            return commands.HandleAsync(new ClientCommand(http, me, new ClientId(clientId), "break-glass.grant") { OpenToAnyone = true, Justification = (grant.Value, body.Justification) },
-                (client, _, now) => Granting.Decide(client, new GrantBreakGlass(client.Client, grant, body.Justification ?? "",
-                    body.DurationMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null), me.Actor, now),
-                granted => TypedResults.Created($"/api/v1/clients/{clientId}/team", new BreakGlassResponse(granted.Grant.Value, granted.ExpiresAt)), ct);
-        }).WithName("BreakGlass");
+                commands.HandleAsync(http, me, Granting.UseCase(new ClientId(clientId), GrantId.New(), body.Justification,
+                        body.DurationMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, me.Actor),
+                    granted => TypedResults.Created($"/api/v1/clients/{clientId}/team", new BreakGlassResponse(granted.Grant.Value, granted.ExpiresAt)), ct))
+            .WithName("BreakGlass");
         return api;
     }
 
     private static Created<CreatedResponse> Created(Guid clientId, string collection, Guid id) =>
         TypedResults.Created($"/api/v1/clients/{clientId}/{collection}/{id}", new CreatedResponse(id));
 
-    internal static Result<ConsentRecorded> Decide(this RecordConsentRequest body, ClientSharing client, CurrentActor me, Partnership partnership, DateTimeOffset now)
+    /// <summary>The request as the slice's command; its categories are named in the partnership's list.</summary>
+    internal static Result<RecordConsent> ToCommand(this RecordConsentRequest body, ClientId client, CategoryList categories)
     {
         if (body.Scope is null) return Problem.Invalid("scope", "name an organisation or a sector");
         if (body.Categories is null) return Problem.Invalid("categories", "a consent must cover at least one category");
         if (body.Evidence is null) return Problem.Invalid("evidence", "is required");
-        return body.Scope.ToScope().Bind(scope => body.Categories.ToScope(partnership.Categories).Bind(categories =>
-            Core.Consents.Recording.Decide(client, new RecordConsent(client.Client, ConsentId.New(), scope, categories, body.GivenBy,
-                new ConsentEvidence(body.Evidence.Kind, body.Evidence.Reference), body.ExpiresAt), me.Actor, partnership, now)));
+        return body.Scope.ToScope().Bind(scope => body.Categories.ToScope(categories).Bind(named =>
+            (Result<RecordConsent>)new RecordConsent(client, ConsentId.New(), scope, named, body.GivenBy,
+                new ConsentEvidence(body.Evidence.Kind, body.Evidence.Reference), body.ExpiresAt)));
     }
 }
 
