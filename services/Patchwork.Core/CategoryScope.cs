@@ -16,6 +16,19 @@ public sealed record CategoryScope(bool IncludesGeneral, ImmutableHashSet<Catego
 
     public bool IsEmpty => !IncludesGeneral && Named.IsEmpty;
 
+    /// <summary>The scope a door's fields name: general or not, and sensitive categories by their names in the partnership's list.</summary>
+    public static Result<CategoryScope> Naming(bool includesGeneral, IEnumerable<string?>? named, CategoryList categories)
+    {
+        ArgumentNullException.ThrowIfNull(categories);
+        var found = new List<Category>();
+        foreach (var name in named ?? [])
+        {
+            if (categories.Find(name ?? "") is not { } category) return Problem.Invalid("categories", $"'{name}' is not one of the partnership's categories");
+            found.Add(category);
+        }
+        return new CategoryScope(includesGeneral, [.. found]);
+    }
+
     public bool Covers(Category category, bool isSensitive) =>
         Named.Contains(category) || (!isSensitive && IncludesGeneral);
 

@@ -154,11 +154,11 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<DeskOutcome<ConsentId>> RecordConsentAsync(ClientId client, NewConsent consent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consent);
-        var scope = ScopeOf(consent.ShareWith);
         var general = consent.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
-        var body = new RecordConsentRequest(scope, new CategoriesBody(general, [.. consent.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))]),
-            consent.GivenBy ?? ConsentGiver.Client, consent.Evidence is { } kind ? new EvidenceBody(kind, consent.EvidenceReference) : null, null);
-        return await CarryOutAsync(Core.Consents.Recording.UseCase(client, categories => body.ToCommand(client, categories), Me.Actor),
+        IEnumerable<string?> named = [.. consent.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))];
+        return await CarryOutAsync(Core.Consents.Recording.UseCase(client, categories => Core.Consents.Recording.Command(client, ConsentId.New(),
+                ScopeOf(consent.ShareWith), (general, named), consent.GivenBy ?? ConsentGiver.Client,
+                consent.Evidence is { } kind ? new ConsentEvidence(kind, consent.EvidenceReference) : null, null, categories), Me.Actor),
             recorded => recorded.Consent, cancellationToken);
     }
 
@@ -289,10 +289,11 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     }
 
     /// <summary>A form's "sector:Police" or "organisation:{id}" as the API's scope; null when it is neither.</summary>
-    internal static ScopeBody? ScopeOf(string? shareWith) => shareWith?.Split(':', 2) switch
+    /// <summary>The form's "sector:…" or "organisation:…" choice as a scope; null when it names neither.</summary>
+    internal static Result<SharingScope>? ScopeOf(string? shareWith) => shareWith?.Split(':', 2) switch
     {
-        ["sector", var sector] when Enum.TryParse<Sector>(sector, out var s) && Enum.IsDefined(s) => new ScopeBody(null, s),
-        ["organisation", var organisation] when Guid.TryParse(organisation, out var o) => new ScopeBody(o, null),
+        ["sector", var sector] when Enum.TryParse<Sector>(sector, out var s) && Enum.IsDefined(s) => SharingScope.Naming(null, s),
+        ["organisation", var organisation] when Guid.TryParse(organisation, out var o) => SharingScope.Naming(o, null),
         _ => null,
     };
 

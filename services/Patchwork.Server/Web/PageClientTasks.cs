@@ -65,7 +65,7 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
 
     public async Task<DeskOutcome<bool>> RecordObjectionAsync(ClientId client, string? shareWith, CancellationToken cancellationToken)
     {
-        var scope = PageClientDesk.ScopeOf(shareWith)?.ToScope() ?? Problem.Invalid("scope", "name an organisation or a sector");
+        var scope = PageClientDesk.ScopeOf(shareWith) ?? Problem.Invalid("scope", "name an organisation or a sector");
         return await CarryOutAsync(Core.Objections.Recording.UseCase(client, ObjectionId.New(), scope, Me.Actor), _ => true, cancellationToken);
     }
 

@@ -34,6 +34,20 @@ public static class Recording
 {
     public const string Action = "consent.record";
 
+    /// <summary>
+    /// The command from a door's fields (a body, a form): the scope it could read, the categories it names (null: none given),
+    /// and evidence, each refused as the field it is when missing.
+    /// </summary>
+    public static Result<RecordConsent> Command(ClientId client, ConsentId consent, Result<SharingScope>? scope, (bool IncludesGeneral, IEnumerable<string?>? Named)? categories,
+        ConsentGiver givenBy, ConsentEvidence? evidence, DateTimeOffset? expiresAt, CategoryList partnershipCategories)
+    {
+        if (scope is null) return Problem.Invalid("scope", "name an organisation or a sector");
+        if (categories is not { } named) return Problem.Invalid("categories", "a consent must cover at least one category");
+        if (evidence is null) return Problem.Invalid("evidence", "is required");
+        return scope.Bind(sharing => CategoryScope.Naming(named.IncludesGeneral, named.Named, partnershipCategories).Bind(covered =>
+            (Result<RecordConsent>)new RecordConsent(client, consent, sharing, covered, givenBy, evidence, expiresAt)));
+    }
+
     /// <summary>The use case every door hands to the client's write pipeline; the command's categories are named in the partnership's list.</summary>
     public static ClientUseCase<ConsentRecorded> UseCase(ClientId client, Func<CategoryList, Result<RecordConsent>> command, Actor by) =>
         new(client, Action, (sharing, partnership, now) => command(partnership.Categories).Bind(recorded => Decide(sharing, recorded, by, partnership, now)));

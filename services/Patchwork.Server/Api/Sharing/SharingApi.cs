@@ -11,28 +11,13 @@ namespace Patchwork.Server.Api.Sharing;
 /// <summary>Names one organisation or one sector, never both.</summary>
 public sealed record ScopeBody(Guid? OrganisationId, Sector? Sector)
 {
-    public Result<SharingScope> ToScope() =>
-        (OrganisationId, Sector) switch
-        {
-            ({ } organisation, null) => SharingScope.OrganisationNamed(new OrganisationId(organisation)),
-            (null, { } sector) => SharingScope.SectorNamed(sector),
-            _ => Problem.Invalid("scope", "name an organisation or a sector, not both"),
-        };
+    public Result<SharingScope> ToScope() => SharingScope.Naming(OrganisationId, Sector);
 }
 
 /// <summary>General categories unless excluded; sensitive ones only by name.</summary>
 public sealed record CategoriesBody(bool IncludesGeneral, IReadOnlyList<string>? Named)
 {
-    public Result<CategoryScope> ToScope(CategoryList categories)
-    {
-        var named = new List<Category>();
-        foreach (var name in Named ?? [])
-        {
-            if (categories.Find(name ?? "") is not { } category) return Problem.Invalid("categories", $"'{name}' is not one of the partnership's categories");
-            named.Add(category);
-        }
-        return new CategoryScope(IncludesGeneral, [.. named]);
-    }
+    public Result<CategoryScope> ToScope(CategoryList categories) => CategoryScope.Naming(IncludesGeneral, Named, categories);
 }
 
 public sealed record EvidenceBody(EvidenceKind Kind, string? Reference);
@@ -102,15 +87,9 @@ public static class SharingApi
         TypedResults.Created($"/api/v1/clients/{clientId}/{collection}/{id}", new CreatedResponse(id));
 
     /// <summary>The request as the slice's command; its categories are named in the partnership's list.</summary>
-    internal static Result<RecordConsent> ToCommand(this RecordConsentRequest body, ClientId client, CategoryList categories)
-    {
-        if (body.Scope is null) return Problem.Invalid("scope", "name an organisation or a sector");
-        if (body.Categories is null) return Problem.Invalid("categories", "a consent must cover at least one category");
-        if (body.Evidence is null) return Problem.Invalid("evidence", "is required");
-        return body.Scope.ToScope().Bind(scope => body.Categories.ToScope(categories).Bind(named =>
-            (Result<RecordConsent>)new RecordConsent(client, ConsentId.New(), scope, named, body.GivenBy,
-                new ConsentEvidence(body.Evidence.Kind, body.Evidence.Reference), body.ExpiresAt)));
-    }
+    private static Result<RecordConsent> ToCommand(this RecordConsentRequest body, ClientId client, CategoryList categories) =>
+        Core.Consents.Recording.Command(client, ConsentId.New(), body.Scope?.ToScope(), body.Categories is { } named ? (named.IncludesGeneral, named.Named) : null,
+            body.GivenBy, body.Evidence is { } evidence ? new ConsentEvidence(evidence.Kind, evidence.Reference) : null, body.ExpiresAt, categories);
 }
 
 public sealed record BreakGlassResponse(Guid GrantId, DateTimeOffset ExpiresAt);
