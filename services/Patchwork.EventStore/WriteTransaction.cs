@@ -68,6 +68,18 @@ public sealed class WriteTransaction : IAsyncDisposable
     }
 
     /// <summary>
+    /// Takes, now, the lock appends of <paramref name="eventType"/>'s serialised kind take at commit (the partnership's), so
+    /// that what the caller reads next and decides on is as the last such write left it and stays so until this commits.
+    /// </summary>
+    public Task LockKindOfAsync(Type eventType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        if (!_store.Options.SerialisedAppends.ContainsKey(eventType))
+            throw new ArgumentException($"{eventType.Name} is of no serialised kind: nothing would hold what the caller reads.", nameof(eventType));
+        return StreamLocks.TakeAsync(Connection, Transaction, _store.Options, [], [eventType], cancellationToken);
+    }
+
+    /// <summary>
     /// Takes the locks the session's appends need, saves them through Marten, runs the caller's writes and commits. False
     /// (and nothing stored) when Marten refused for optimistic concurrency: a stream moved past the version expected, or a
     /// stream to be started exists.

@@ -30,6 +30,7 @@ public static class ApiExtensions
         services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(IdempotencyOptions.Section));
         services.AddHostedService<IdempotencyKeyPruning>();
         services.AddSingleton<Core.Clients.ClientCommandPipeline>();
+        services.AddSingleton<Core.Agreements.PartnershipCommandPipeline>();
         services.AddSingleton<ClientCommands>();
         services.AddSingleton<ClientReads>();
         services.AddSingleton<ClientRecords>();

@@ -47,13 +47,22 @@ internal static class DeskReading
         return outcome switch
         {
             ClientActOutcome<TEvent>.Done done => DeskOutcome<TOut>.Done(value(done.Event)),
-            ClientActOutcome<TEvent>.Hidden or ClientActOutcome<TEvent>.Refused { Problem.Kind: ProblemKind.NotFound } =>
-                DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-            ClientActOutcome<TEvent>.Refused { Problem: { Kind: ProblemKind.Invalid } invalid } =>
-                DeskOutcome<TOut>.Refused(new DeskRefusal(invalid.Field ?? "request", Capitalised(invalid.Detail))),
-            ClientActOutcome<TEvent>.Refused { Problem: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail))),
-            ClientActOutcome<TEvent>.Stale => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ApiProblems.StaleDetail))),
-            _ => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ApiProblems.ConcurrentChangeDetail))),
+            ClientActOutcome<TEvent>.Hidden => Refusal<TOut>(Problem.NotFound("no such client")),
+            ClientActOutcome<TEvent>.Refused { Problem: var problem } => Refusal<TOut>(problem),
+            ClientActOutcome<TEvent>.Stale => Refusal<TOut>(Problem.Conflict(ApiProblems.StaleDetail)),
+            _ => Refusal<TOut>(Problem.Conflict(ApiProblems.ConcurrentChangeDetail)),
+        };
+    }
+
+    /// <summary>A decision's refusal as a page shows it: the field it names, "not found", or the reason.</summary>
+    public static DeskOutcome<TOut> Refusal<TOut>(Problem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return problem.Kind switch
+        {
+            ProblemKind.NotFound => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            ProblemKind.Invalid => DeskOutcome<TOut>.Refused(new DeskRefusal(problem.Field ?? "request", Capitalised(problem.Detail))),
+            _ => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail))),
         };
     }
 

@@ -66,14 +66,28 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
     {
         ArgumentNullException.ThrowIfNull(agreement);
         var general = agreement.Categories.Contains(Category.General.Name, StringComparer.OrdinalIgnoreCase);
-        var named = agreement.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase)).ToList();
-        var body = new MakeAgreementRequest(agreement.Name, agreement.Members, agreement.Categories.Count == 0 ? null : new CategoriesBody(general, named),
-            agreement.Start, agreement.End);
-        return DeskReading.Outcome(Http, await agreements.MakeAsync(Http, DeskReading.Me(Http), body, cancellationToken), (AgreementView made) => made.AgreementId);
+        IEnumerable<string?> named = [.. agreement.Categories.Where(c => !c.Equals(Category.General.Name, StringComparison.OrdinalIgnoreCase))];
+        var me = DeskReading.Me(Http);
+        var useCase = Core.Agreements.Making.UseCase(categories => Core.Agreements.Making.Command(AgreementId.New(), agreement.Name, agreement.Members,
+            agreement.Categories.Count == 0 ? null : (general, named), agreement.Start, agreement.End, categories), me.Actor);
+        return Outcome(await agreements.CarryOutAsync(Http, me, useCase, cancellationToken), made => made.Agreement.Value, "this agreement is already made");
     }
 
-    public async Task<DeskOutcome<bool>> EndAgreementAsync(Guid agreement, CancellationToken cancellationToken) =>
-        Done(await agreements.EndAsync(Http, DeskReading.Me(Http), agreement, cancellationToken));
+    public async Task<DeskOutcome<bool>> EndAgreementAsync(Guid agreement, CancellationToken cancellationToken)
+    {
+        var me = DeskReading.Me(Http);
+        var useCase = Core.Agreements.Ending.UseCase(new Core.Agreements.EndAgreement(new AgreementId(agreement)), me.Actor);
+        return Outcome(await agreements.CarryOutAsync(Http, me, useCase, cancellationToken), _ => true, "the agreement has already ended");
+    }
+
+    /// <summary>What became of a partnership use case, as the page shows it; a lost race reads as the refusal it would have been.</summary>
+    private static DeskOutcome<TOut> Outcome<TEvent, TOut>(Core.Agreements.PartnershipActOutcome<TEvent> outcome, Func<TEvent, TOut> value, string conflict) =>
+        outcome switch
+        {
+            Core.Agreements.PartnershipActOutcome<TEvent>.Done done => DeskOutcome<TOut>.Done(value(done.Event)),
+            Core.Agreements.PartnershipActOutcome<TEvent>.Refused { Problem: var problem } => DeskReading.Refusal<TOut>(problem),
+            _ => DeskReading.Refusal<TOut>(Problem.Conflict(conflict)),
+        };
 
     public async Task<DeskOutcome<IReadOnlyList<PartnerSystemSummary>>> PartnerSystemsAsync(CancellationToken cancellationToken) =>
         DeskReading.Outcome(Http, await PartnerSystemsApi.List(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),

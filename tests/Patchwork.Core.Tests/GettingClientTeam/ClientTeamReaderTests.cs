@@ -1,6 +1,7 @@
 using System.Reflection;
 using Npgsql;
 using Patchwork.Core.Access;
+using Patchwork.Core.Agreements;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Tests.Access;
 using Patchwork.EventStore;
@@ -159,6 +160,34 @@ public sealed class ClientTeamReaderTests
             partnership.Organisations.Count.ShouldBe(before + registered.Count);
             (await saved.ScalarAsync<long>($"""SELECT (data->>'eventsFolded')::bigint FROM "{saved.Schema.Name}".mt_doc_partnership_state"""))
                 .ShouldBe(told.PartnershipEvents.Count + registered.Count, "every event folded once");
+        });
+    }
+
+    [Fact]
+    public async Task A_partnership_use_case_decides_on_the_partnership_as_the_write_holding_its_lock_leaves_it()
+    {
+        // The pipeline takes the partnership's lock before it reads: an agreement another administrator is making is
+        // committed, and seen, before this one decides. Read first, it would decide on a partnership without the agreement.
+        var told = Story.ClientWithSocialWorkerAndPolice();
+        await WithSavedAsync(told, [], async saved =>
+        {
+            var agreement = AgreementId.New();
+            var admin = new Actor.Practitioner(PractitionerId.New(), ChildrensSocialCare.Id, Roles.PartnershipAdmin);
+            var pipeline = new PartnershipCommandPipeline(saved.Store, saved.NewReader(), new FixedClock(saved.Now));
+            await using var making = await saved.Store.OpenWriteTransactionAsync(EventMetadata.None);
+            await making.LockKindOfAsync(typeof(AgreementMade), default);
+            making.Session.Events.StartStream(agreement.Value, new AgreementMade(agreement, "Made at the same moment",
+                [ChildrensSocialCare.Id, Police.Id], CategoryScope.GeneralOnly, Today, null, ActedBy.From(admin), saved.Now));
+
+            var ending = pipeline.HandleAsync(Patchwork.Core.Agreements.Ending.UseCase(new EndAgreement(agreement), admin), EventMetadata.None, _ => [], default);
+            await Eventually.Within(TimeSpan.FromSeconds(30), () => saved.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"),
+                waiting => waiting > 0, "the pipeline waiting for the partnership's lock");
+            ending.IsCompleted.ShouldBeFalse();
+            (await making.CommitAsync(default)).ShouldBeTrue();
+
+            var outcome = await ending;
+            outcome.ShouldBeOfType<PartnershipActOutcome<AgreementEnded>.Done>().Partnership.Agreements.Keys.ShouldContain(agreement);
+            (await saved.NewReader().PartnershipAsync(default)).Agreements[agreement].EndedAt.ShouldBe(saved.Now);
         });
     }
 

@@ -10,6 +10,17 @@ public sealed record AgreementEnded(AgreementId Agreement, ActedBy By, DateTimeO
 
 public static class Ending
 {
+    public const string Action = "agreement.end";
+
+    /// <summary>
+    /// The use case every door hands to the partnership's write pipeline. An agreement's stream holds the one event that made
+    /// it until it is ended, so it is appended to at that version: two administrators ending it at once append once (Marten's
+    /// expected version is the stream's version after the append).
+    /// </summary>
+    public static PartnershipUseCase<AgreementEnded> UseCase(EndAgreement command, Actor by) =>
+        new(Action, (partnership, now) => Decide(partnership, command, by, now), (events, ended) => events.Append(ended.Agreement.Value, 2, ended),
+            ended => "PartnershipAdmin:" + ended.Agreement.Value);
+
     public static Result<AgreementEnded> Decide(Partnership partnership, EndAgreement command, Actor by, DateTimeOffset now)
     {
         if (!partnership.Agreements.TryGetValue(command.Agreement, out var agreement))

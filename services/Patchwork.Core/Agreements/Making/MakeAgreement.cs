@@ -13,6 +13,29 @@ public static class Making
 {
     public const int MaxNameLength = 200;
 
+    public const string Action = "agreement.make";
+
+    /// <summary>
+    /// The use case every door hands to the partnership's write pipeline: the agreement's stream starts with it. The door's
+    /// command names its categories, which are looked up in the partnership's list as it stands under the lock.
+    /// </summary>
+    public static PartnershipUseCase<AgreementMade> UseCase(Func<CategoryList, Result<MakeAgreement>> command, Actor by) =>
+        new(Action, (partnership, now) => command(partnership.Categories).Bind(make => Decide(partnership, make, by, now)),
+            (events, made) => events.StartStream(made.Agreement.Value, made), made => "PartnershipAdmin:" + made.Agreement.Value);
+
+    /// <summary>
+    /// The command from a door's fields: categories (null: none given) named in the partnership's list, and a first day, each
+    /// refused as the field it is when missing.
+    /// </summary>
+    public static Result<MakeAgreement> Command(AgreementId agreement, string? name, IEnumerable<Guid>? members,
+        (bool IncludesGeneral, IEnumerable<string?>? Named)? categories, DateOnly? start, DateOnly? end, CategoryList partnershipCategories)
+    {
+        if (categories is not { } named) return Problem.Invalid("categories", "give the categories the agreement covers");
+        return CategoryScope.Naming(named.IncludesGeneral, named.Named, partnershipCategories).Bind(covered =>
+            start is not { } first ? Problem.Invalid("start", "give the agreement's first day")
+            : (Result<MakeAgreement>)new MakeAgreement(agreement, name ?? "", (members ?? []).Select(m => new OrganisationId(m)).ToImmutableHashSet(), covered, first, end));
+    }
+
     public static Result<AgreementMade> Decide(Partnership partnership, MakeAgreement command, Actor by, DateTimeOffset now)
     {
         var problem =

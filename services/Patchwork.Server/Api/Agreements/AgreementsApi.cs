@@ -21,7 +21,7 @@ public sealed record AgreementView(Guid AgreementId, string Name, IReadOnlyList<
 /// partnership admin sees them all, and an organisation admin or DPO those their organisation signed. Partner systems and
 /// other practitioners get 403. Every call is audited, refusals included; agreements name no client.
 /// </summary>
-public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTeamReader reader, RequestAudit audit, TimeProvider clock)
+public sealed class PartnershipAgreements(PartnershipCommandPipeline pipeline, ClientTeamReader reader, RequestAudit audit, TimeProvider clock)
 {
     public async Task<Results<Ok<List<AgreementView>>, ValidationProblem, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor caller, Guid? after,
         int? limit, CancellationToken cancellationToken)
@@ -51,55 +51,49 @@ public sealed class PartnershipAgreements(EventStore.EventStore store, ClientTea
         MakeAgreementRequest? body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        const string action = "agreement.make";
-        var partnership = await reader.PartnershipAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        var command = body?.Categories is null
-            ? Problem.Invalid("categories", "give the categories the agreement covers")
-            : body.Categories.ToScope(partnership.Categories) is { Problem: { } invalid } ? invalid : null;
-        command ??= body?.Start is null ? Problem.Invalid("start", "give the agreement's first day") : null;
-        var decision = command is null
-            ? Making.Decide(partnership, new MakeAgreement(AgreementId.New(), body!.Name ?? "", (body.Members ?? []).Select(m => new OrganisationId(m)).ToImmutableHashSet(),
-                body.Categories!.ToScope(partnership.Categories).Value!, body.Start!.Value, body.End), caller.Actor, now)
-            : (Result<AgreementMade>)command;
-        if (decision.Problem is { } problem) return await DeniedAsync<Created<AgreementView>>(http, caller, action, problem);
-
-        var made = decision.Value!;
-        // The partnership's events are serialised: the write transaction takes the partnership's lock before Marten folds the
-        // agreement into the partnership's document.
-        await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value), cancellationToken);
-        write.Session.Events.StartStream(made.Agreement.Value, made);
-        audit.AllowedWith(write, http, caller, action, null, "PartnershipAdmin:" + made.Agreement.Value);
-        if (!await write.CommitAsync(cancellationToken))
-            return await DeniedAsync<Created<AgreementView>>(http, caller, action, Problem.Conflict("this agreement is already made"));
-        var agreement = SharingAgreement.From(made);
-        return TypedResults.Created($"{ApiExtensions.Prefix}/agreements/{made.Agreement.Value}", View(agreement, partnership, now));
+        var useCase = Making.UseCase(categories => Making.Command(AgreementId.New(), body?.Name, body?.Members,
+            body?.Categories is { } named ? (named.IncludesGeneral, named.Named) : null, body?.Start, body?.End, categories), caller.Actor);
+        return await CarryOutAsync(http, caller, useCase, cancellationToken) switch
+        {
+            PartnershipActOutcome<AgreementMade>.Done { Event: var made, Partnership: var partnership } =>
+                TypedResults.Created($"{ApiExtensions.Prefix}/agreements/{made.Agreement.Value}", View(SharingAgreement.From(made), partnership, clock.GetUtcNow())),
+            PartnershipActOutcome<AgreementMade>.Refused { Problem: var problem } => ApiProblems.From<Created<AgreementView>>(problem),
+            _ => ApiProblems.From<Created<AgreementView>>(Problem.Conflict("this agreement is already made")),
+        };
     }
 
     public async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> EndAsync(HttpContext http, CurrentActor caller, Guid agreement,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        const string action = "agreement.end";
-        var partnership = await reader.PartnershipAsync(cancellationToken);
-        var decision = Ending.Decide(partnership, new EndAgreement(new AgreementId(agreement)), caller.Actor, clock.GetUtcNow());
-        if (decision.Problem is { } problem) return await DeniedAsync<NoContent>(http, caller, action, problem);
-
-        await using var write = await store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value), cancellationToken);
-        // An agreement's stream holds the one event that made it until it is ended: two admins ending it at once append once
-        // (Marten's expected version is the stream's version after the append).
-        write.Session.Events.Append(agreement, 2, decision.Value!);
-        audit.AllowedWith(write, http, caller, action, null, "PartnershipAdmin:" + agreement);
-        if (!await write.CommitAsync(cancellationToken))
-            return await DeniedAsync<NoContent>(http, caller, action, Problem.Conflict("the agreement has already ended"));
-        return TypedResults.NoContent();
+        return await CarryOutAsync(http, caller, Ending.UseCase(new EndAgreement(new AgreementId(agreement)), caller.Actor), cancellationToken) switch
+        {
+            PartnershipActOutcome<AgreementEnded>.Done => TypedResults.NoContent(),
+            PartnershipActOutcome<AgreementEnded>.Refused { Problem: var problem } => ApiProblems.From<NoContent>(problem),
+            _ => ApiProblems.From<NoContent>(Problem.Conflict("the agreement has already ended")),
+        };
     }
 
-    private async Task<Results<TSuccess, ValidationProblem, ProblemHttpResult>> DeniedAsync<TSuccess>(HttpContext http, CurrentActor caller, string action,
-        Problem problem) where TSuccess : IResult
+    /// <summary>
+    /// Carries out a partnership use case for a signed-in caller (the API and the pages): the pipeline commits the allowed
+    /// entry with the event; a refusal or a lost race leaves its denied entry.
+    /// </summary>
+    public async Task<PartnershipActOutcome<TEvent>> CarryOutAsync<TEvent>(HttpContext http, CurrentActor caller, PartnershipUseCase<TEvent> useCase,
+        CancellationToken cancellationToken)
+        where TEvent : notnull
     {
-        await audit.DeniedAsync(http, caller, action, null, problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}");
-        return ApiProblems.From<TSuccess>(problem);
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(useCase);
+        var outcome = await pipeline.HandleAsync(useCase, new EventMetadata(Correlation.Of(http), null, caller.Principal, caller.Organisation.Value),
+            done => [audit.AllowedStatement(http, caller, useCase.Action, null, useCase.Rule(done), null, [])], cancellationToken);
+        var refusal = outcome switch
+        {
+            PartnershipActOutcome<TEvent>.Done => null,
+            PartnershipActOutcome<TEvent>.Refused { Problem: var problem } => problem.Field is null ? problem.Kind.ToString() : $"{problem.Kind}:{problem.Field}",
+            _ => nameof(ProblemKind.Conflict),
+        };
+        if (refusal is not null) await audit.DeniedAsync(http, caller, useCase.Action, null, refusal);
+        return outcome;
     }
 
     internal static AgreementView View(SharingAgreement agreement, Partnership partnership, DateTimeOffset now) => new(
