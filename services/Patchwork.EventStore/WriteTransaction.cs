@@ -70,6 +70,9 @@ public sealed class WriteTransaction : IAsyncDisposable
     /// <summary>
     /// Takes, now, the lock appends of <paramref name="eventType"/>'s serialised kind take at commit (the partnership's), so
     /// that what the caller reads next and decides on is as the last such write left it and stays so until this commits.
+    /// Taken first, it comes before any stream lock the commit takes, against the usual order (streams' ids sort before the
+    /// kind's name): use it for appends that take no stream lock — one stream started, or appended to at an expected
+    /// version — or PostgreSQL may end a deadlock with another writer by refusing one of the two.
     /// </summary>
     public Task LockKindOfAsync(Type eventType, CancellationToken cancellationToken)
     {
