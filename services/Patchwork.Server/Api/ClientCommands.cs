@@ -31,7 +31,7 @@ public sealed class ClientCommands(ClientCommandPipeline pipeline, RequestAudit 
         ArgumentNullException.ThrowIfNull(useCase);
         ArgumentNullException.ThrowIfNull(respond);
         if (!TryReadIfMatch(http.Request, out var ifMatch)) return ApiProblems.Invalid("If-Match", "give one strong ETag from this API, such as \"3\"");
-        if (useCase.Justification is (_, { }) && services.GetService<Justifications>() is null) return ApiProblems.Unavailable("the personal data store is not configured");
+        if (!CanKeepJustificationOf(useCase)) return ApiProblems.Unavailable(NoPersonalDataStore);
 
         switch (await CarryOutAsync(http, caller, useCase, ifMatch, cancellationToken))
         {
@@ -97,6 +97,12 @@ public sealed class ClientCommands(ClientCommandPipeline pipeline, RequestAudit 
         if (refusal is not null) await audit.DeniedAsync(http, caller, useCase.Action, client, refusal, null);
         return outcome;
     }
+
+    public const string NoPersonalDataStore = "the personal data store is not configured";
+
+    /// <summary>Whether this node can keep the use case's free-text justification (it has one only when the personal data store is configured).</summary>
+    public bool CanKeepJustificationOf<TEvent>(ClientUseCase<TEvent> useCase) where TEvent : notnull =>
+        useCase.Justification is not (_, { }) || services.GetService<Justifications>() is not null;
 
     public static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 

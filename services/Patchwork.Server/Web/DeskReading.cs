@@ -38,6 +38,19 @@ internal static class DeskReading
     }
 
     /// <summary>
+    /// Hands a use case to the client's write pipeline as the signed-in practitioner, through the web channel, and reads what
+    /// became of it; a justification this node cannot keep is refused before, as the API answers 503 for it.
+    /// </summary>
+    public static async Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientCommands commands, HttpContext http, ClientUseCase<TEvent> useCase,
+        Func<TEvent, TOut> value, CancellationToken cancellationToken)
+        where TEvent : notnull
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (!commands.CanKeepJustificationOf(useCase)) return DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ClientCommands.NoPersonalDataStore)));
+        return Outcome(await commands.CarryOutAsync(http, Me(http), useCase, expectedVersion: null, cancellationToken), value);
+    }
+
+    /// <summary>
     /// What became of a use case the page handed to the client's write pipeline: its value, or a refusal naming the field the
     /// decision named; hidden by the policy reads as not found, as it does on the API.
     /// </summary>

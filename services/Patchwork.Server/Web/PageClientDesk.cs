@@ -267,9 +267,9 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value) => DeskReading.Outcome(Http, result, value);
 
     /// <summary>Hands a use case to the client's write pipeline as this practitioner, through the web channel, and reads what became of it.</summary>
-    private async Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
+    private Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
         where TEvent : notnull =>
-        DeskReading.Outcome(await commands.CarryOutAsync(Http, Me, useCase, expectedVersion: null, cancellationToken), value);
+        DeskReading.CarryOutAsync(commands, Http, useCase, value, cancellationToken);
 
     private static ConsentSummary Summary(Consent consent, Partnership partnership, DateTimeOffset now)
     {

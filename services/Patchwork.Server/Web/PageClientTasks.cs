@@ -86,9 +86,9 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
     private CurrentActor Me => DeskReading.Me(Http);
 
     /// <summary>Hands a use case to the client's write pipeline as this practitioner, through the web channel, and reads what became of it.</summary>
-    private async Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
+    private Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)
         where TEvent : notnull =>
-        DeskReading.Outcome(await commands.CarryOutAsync(Http, Me, useCase, expectedVersion: null, cancellationToken), value);
+        DeskReading.CarryOutAsync(commands, Http, useCase, value, cancellationToken);
 
     internal static string LawfulBasisName(LawfulBasis basis) => basis switch
     {
