@@ -177,25 +177,35 @@ public sealed class PartnerCommandRefusalTests(PostgresSchema schema, RabbitVirt
             catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { }
         }
 
-        /// <summary>Waits for <paramref name="count"/> messages in the error queue and takes them.</summary>
+        /// <summary>
+        /// Waits for <paramref name="count"/> messages in the error queue and takes them. The error queue is a quorum queue,
+        /// and RabbitMQ 3.10 answers a get on one whose leader is still being elected with INTERNAL_ERROR, closing the whole
+        /// connection (CI saw it once). So each attempt has a connection of its own, and a message is acknowledged only
+        /// after it is read: one taken by a get that then failed goes back to the queue, and its second reading (the same
+        /// message id) is counted once.
+        /// </summary>
         public async Task<List<ErrorMessage>> ErrorQueueAsync(int count)
         {
-            var taken = new List<ErrorMessage>();
-            await using var application = await _rig.ConnectAsApplicationAsync();
+            var taken = new Dictionary<string, ErrorMessage>(StringComparer.Ordinal);
             await Eventually.Within(TimeSpan.FromSeconds(90), async () =>
             {
-                await using var channel = await application.CreateChannelAsync();
                 try
                 {
-                    while (await channel.BasicGetAsync(ErrorQueue, autoAck: true) is { } got) taken.Add(Read(got));
+                    await using var application = await _rig.ConnectAsApplicationAsync();
+                    await using var channel = await application.CreateChannelAsync();
+                    while (await channel.BasicGetAsync(ErrorQueue, autoAck: false) is { } got)
+                    {
+                        taken.TryAdd(got.BasicProperties.MessageId ?? throw new InvalidOperationException("A refused command was moved without its message id."), Read(got));
+                        await channel.BasicAckAsync(got.DeliveryTag, multiple: false);
+                    }
                 }
                 catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
                 {
-                    // Not declared yet: nothing refused so far.
+                    // Not declared yet (nothing refused so far), or the queue's leader not elected yet: try again.
                 }
                 return taken.Count >= count;
             }, $"{count} message(s) in the error queue");
-            return taken;
+            return [.. taken.Values];
         }
 
         private static ErrorMessage Read(BasicGetResult got)

@@ -20,6 +20,7 @@ using Patchwork.Server.SignIn;
 using Patchwork.Server.Tokens;
 using Patchwork.Testing;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace Patchwork.Server.Tests.PartnerBus;
 
@@ -245,23 +246,32 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
 
     public sealed record Heard(string Type, Guid Client, Guid? Involvement, Guid NoticeId, string? MessageId);
 
-    /// <summary>A partner's notice queue read with its own credentials and a plain AMQP client.</summary>
+    /// <summary>
+    /// A partner's notice queue read with its own credentials and a plain AMQP client. Notices are quorum queues, and
+    /// RabbitMQ 3.10 answers a get on one whose leader is still being elected with INTERNAL_ERROR, closing the whole
+    /// connection: the next drain then opens a new one. A notice is acknowledged only after it is read, so one taken by a
+    /// get that then failed comes back, marked redelivered, and is counted once.
+    /// </summary>
     public sealed class PartnerQueue : IAsyncDisposable
     {
-        private readonly IConnection _connection;
-        private readonly IChannel _channel;
+        private readonly ConnectionFactory _factory;
         private readonly string _queue;
         private readonly List<Heard> _heard = [];
+        private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+        private IConnection _connection;
+        private IChannel _channel;
 
-        private PartnerQueue(IConnection connection, IChannel channel, string queue) => (_connection, _channel, _queue) = (connection, channel, queue);
+        private PartnerQueue(ConnectionFactory factory, IConnection connection, IChannel channel, string queue) =>
+            (_factory, _connection, _channel, _queue) = (factory, connection, channel, queue);
 
         public static async Task<PartnerQueue> OpenAsync(BrokerAddress broker, PartnerBrokerCredentials partner)
         {
-            var connection = await new ConnectionFactory
+            var factory = new ConnectionFactory
             {
                 HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = partner.Username, Password = partner.Password,
-            }.CreateConnectionAsync();
-            return new PartnerQueue(connection, await connection.CreateChannelAsync(), partner.Names.NoticeQueue);
+            };
+            var connection = await factory.CreateConnectionAsync();
+            return new PartnerQueue(factory, connection, await connection.CreateChannelAsync(), partner.Names.NoticeQueue);
         }
 
         /// <summary>How many notices <see cref="UntilAsync"/> has gathered so far (for a failure's message).</summary>
@@ -295,17 +305,39 @@ public sealed class PartnerRelayRig(PostgresSchema schema, BrokerAddress broker)
         public async Task<List<Heard>> DrainAsync()
         {
             var drained = new List<Heard>();
-            while (await _channel.BasicGetAsync(_queue, autoAck: true) is { } delivery)
+            try
             {
-                using var envelope = JsonDocument.Parse(delivery.Body);
-                var type = envelope.RootElement.GetProperty("messageType")[0].GetString()!;
-                type.ShouldStartWith("urn:message:Patchwork.Contracts.V1:");
-                var message = envelope.RootElement.GetProperty("message");
-                drained.Add(new Heard(type["urn:message:Patchwork.Contracts.V1:".Length..], message.GetProperty("clientId").GetGuid(),
-                    message.TryGetProperty("involvementId", out var involvement) ? involvement.GetGuid() : null,
-                    message.GetProperty("noticeId").GetGuid(), delivery.BasicProperties.MessageId));
+                if (!_channel.IsOpen) await ReopenAsync();
+                while (await _channel.BasicGetAsync(_queue, autoAck: false) is { } delivery)
+                {
+                    using var envelope = JsonDocument.Parse(delivery.Body);
+                    var type = envelope.RootElement.GetProperty("messageType")[0].GetString()!;
+                    type.ShouldStartWith("urn:message:Patchwork.Contracts.V1:");
+                    var message = envelope.RootElement.GetProperty("message");
+                    var id = delivery.BasicProperties.MessageId;
+                    // A relay's own repeat is a new publish and is counted; only the broker's return of one already read is not.
+                    var readBefore = id is not null && !_read.Add(id) && delivery.Redelivered;
+                    if (!readBefore)
+                        drained.Add(new Heard(type["urn:message:Patchwork.Contracts.V1:".Length..], message.GetProperty("clientId").GetGuid(),
+                            message.TryGetProperty("involvementId", out var involvement) ? involvement.GetGuid() : null,
+                            message.GetProperty("noticeId").GetGuid(), id));
+                    await _channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+                }
+            }
+            catch (OperationInterruptedException interrupted) when (interrupted is AlreadyClosedException || interrupted.ShutdownReason?.ReplyCode == InternalError)
+            {
+                // What was read before the connection closed is kept; the rest is read on the next drain.
             }
             return drained;
+        }
+
+        private const ushort InternalError = 541;
+
+        private async Task ReopenAsync()
+        {
+            await _connection.DisposeAsync();
+            _connection = await _factory.CreateConnectionAsync();
+            _channel = await _connection.CreateChannelAsync();
         }
 
         public async ValueTask DisposeAsync()
