@@ -25,29 +25,10 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         StartThreadRequest body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        const string action = "thread.start";
-        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
-        var now = clock.GetUtcNow();
-        if (Unseen(sharing, partnership, me, now) is { } unseen) return await DeniedAsync(http, me, action, client, unseen, ApiProblems.NoSuchClient());
-        if (Posting.CheckBody(body.Message, "message") is { } invalid)
-            return await DeniedAsync(http, me, action, client, $"Invalid:{invalid.Field}", ApiProblems.From<Created<StartedThreadResponse>>(invalid));
         var command = new StartThread(ThreadId.New(), client, MessageId.New(), [.. (body.Participants ?? []).Select(p => new PractitionerId(p))]);
-        var started = Starting.Decide(sharing!, partnership, command, me.Actor, now, policy);
-        if (started.Problem is { } problem)
-            return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<StartedThreadResponse>>(problem));
-
-        var first = new MessagePosted(command.Thread, command.FirstMessage, client, started.Value.Starter, now);
-        await using var write = await WriteAsync(http, me, cancellationToken);
-        write.Session.Events.StartStream(command.Thread.Value, started.Value, first);
-        write.AfterSave(async (connection, transaction, ct) =>
-        {
-            await threads.InsertThreadAsync(started.Value, connection, transaction, ct);
-            await threads.InsertMessageAsync(first, body.Message!, connection, transaction, ct);
-        });
-        audit.AllowedWith(write, http, me, action, client, $"Starter:{RuleOf(sharing!, partnership, started.Value, now)}");
-        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
-        return TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{command.Thread.Value}",
-            new StartedThreadResponse(command.Thread.Value, command.FirstMessage.Value));
+        var started = await CarryOutAsync(http, me, Starting.UseCase(command, body.Message, me.Actor), cancellationToken);
+        return started.Problem is { } problem ? ApiProblems.From<Created<StartedThreadResponse>>(problem)
+            : TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{command.Thread.Value}", new StartedThreadResponse(command.Thread.Value, command.FirstMessage.Value));
     }
 
     public async Task<Results<Ok<ThreadListResponse>, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken)
@@ -72,7 +53,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
     public async Task<Results<Ok<ThreadResponse>, ProblemHttpResult>> ReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
         CancellationToken cancellationToken)
     {
-        var admitted = await AdmitAsync(http, me, "thread.read", client, thread, cancellationToken);
+        var admitted = await AdmitToReadAsync(http, me, "thread.read", client, thread, cancellationToken);
         if (admitted.Refusal is { } refusal) return refusal;
         var (found, sharing, rule) = admitted.Thread!.Value;
         var messages = await threads.MessagesAsync(found, cancellationToken);
@@ -84,7 +65,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
     public async Task<Results<Ok<MarkedReadResponse>, ProblemHttpResult>> MarkReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
         CancellationToken cancellationToken)
     {
-        var admitted = await AdmitAsync(http, me, "thread.mark-read", client, thread, cancellationToken);
+        var admitted = await AdmitToReadAsync(http, me, "thread.mark-read", client, thread, cancellationToken);
         if (admitted.Refusal is { } refusal) return refusal;
         var marked = await threads.MarkReadAsync(thread, Caller(me).Practitioner, clock.GetUtcNow(), cancellationToken);
         await audit.AllowedAsync(http, me, "thread.mark-read", client, admitted.Thread!.Value.Rule);
@@ -95,55 +76,89 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         ThreadId thread, PostMessageRequest body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        const string action = "thread.post";
-        var admitted = await AdmitAsync(http, me, action, client, thread, cancellationToken);
-        if (admitted.Refusal is { } refusal) return refusal;
-        var (found, sharing, rule) = admitted.Thread!.Value;
-        var partnership = await reader.PartnershipAsync(cancellationToken);
-        var posted = Posting.Decide(found, sharing, partnership, new PostMessage(thread, MessageId.New(), body.Body ?? ""), me.Actor, clock.GetUtcNow(), policy);
-        if (posted.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Created<PostedMessageResponse>>(problem));
-
-        // At any version: the thread's stream takes its messages in turn (the write transaction's stream lock).
-        await using var write = await WriteAsync(http, me, cancellationToken);
-        write.Session.Events.Append(thread.Value, posted.Value);
-        write.AfterSave((connection, transaction, ct) => threads.InsertMessageAsync(posted.Value, body.Body!, connection, transaction, ct));
-        audit.AllowedWith(write, http, me, action, client, rule);
-        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
-        return TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{thread.Value}#message-{posted.Value.Message.Value}",
-            new PostedMessageResponse(posted.Value.Message.Value));
+        var posted = await CarryOutAsync(http, me, Posting.UseCase(client, new PostMessage(thread, MessageId.New(), body.Body ?? ""), me.Actor), cancellationToken);
+        return posted.Problem is { } problem ? ApiProblems.From<Created<PostedMessageResponse>>(problem)
+            : TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{thread.Value}#message-{posted.Value.Message.Value}",
+                new PostedMessageResponse(posted.Value.Message.Value));
     }
 
     public async Task<Results<Ok<PostedMessageResponse>, ValidationProblem, ProblemHttpResult>> WithdrawAsync(HttpContext http, CurrentActor me, ClientId client,
         ThreadId thread, MessageId message, CancellationToken cancellationToken)
     {
-        const string action = "thread.withdraw";
-        var admitted = await AdmitAsync(http, me, action, client, thread, cancellationToken);
-        if (admitted.Refusal is { } refusal) return refusal;
-        var (found, _, rule) = admitted.Thread!.Value;
-        if (await threads.MessageAsync(message, cancellationToken) is not { } stored || stored.Thread != thread)
-            return await DeniedAsync(http, me, action, client, "NoSuchMessage", ApiProblems.NotFound("no such message in this thread"));
-        var withdrawn = Withdrawing.Decide(found, stored.Message, me.Actor, clock.GetUtcNow());
-        if (withdrawn.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), ApiProblems.From<Ok<PostedMessageResponse>>(problem));
-
-        await using var write = await WriteAsync(http, me, cancellationToken);
-        write.Session.Events.Append(thread.Value, withdrawn.Value);
-        write.AfterSave((connection, transaction, ct) => threads.WithdrawAsync(withdrawn.Value, connection, transaction, ct));
-        audit.AllowedWith(write, http, me, action, client, rule + ";Author");
-        if (!await write.CommitAsync(cancellationToken)) return await DeniedAsync(http, me, action, client, "ConcurrentChange", ApiProblems.ConcurrentChange());
-        return TypedResults.Ok(new PostedMessageResponse(message.Value));
+        var withdrawn = await CarryOutAsync(http, me, Withdrawing.UseCase(client, thread, message, me.Actor), cancellationToken);
+        return withdrawn.Problem is { } problem ? ApiProblems.From<Ok<PostedMessageResponse>>(problem) : TypedResults.Ok(new PostedMessageResponse(message.Value));
     }
 
-    /// <summary>The thread, the client's state and the rule that lets the caller in; otherwise the audited 404.</summary>
-    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, CurrentActor me,
-        string action, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    /// <summary>
+    /// The threads' one write pipeline, for the API and the pages: admits the caller to the thread (or, to start one, to the
+    /// client) under the policy at this moment, finds the message acted on, lets the slice decide, then appends its events,
+    /// seals the body beside them and records the audit entry in one transaction. Every refusal is audited with its reason;
+    /// a thread or message the caller may not reach is "not found", as if it did not exist.
+    /// </summary>
+    public async Task<Result<TEvent>> CarryOutAsync<TEvent>(HttpContext http, CurrentActor me, ThreadUseCase<TEvent> useCase, CancellationToken cancellationToken)
+        where TEvent : notnull
+    {
+        ArgumentNullException.ThrowIfNull(useCase);
+        var (client, action) = (useCase.Client, useCase.Action);
+        var now = clock.GetUtcNow();
+        ThreadScene scene;
+        if (useCase.Thread is { } thread)
+        {
+            var admitted = await AdmitAsync(me, client, thread, cancellationToken);
+            if (admitted.Thread is not { } entered) return await DeniedAsync(http, me, action, client, admitted.Reason!, admitted.Problem!);
+            var (found, sharing, rule) = entered;
+            PostedMessage? message = null;
+            if (useCase.Message is { } id)
+            {
+                if (await threads.MessageAsync(id, cancellationToken) is not { } stored || stored.Thread != thread)
+                    return await DeniedAsync(http, me, action, client, "NoSuchMessage", Problem.NotFound("no such message in this thread"));
+                message = stored.Message;
+            }
+            scene = new ThreadScene(sharing, await reader.PartnershipAsync(cancellationToken), found, rule, message, now, policy);
+        }
+        else
+        {
+            var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+            if (Unseen(sharing, partnership, me, now) is { } unseen) return await DeniedAsync(http, me, action, client, unseen, Problem.NotFound("no such client"));
+            scene = new ThreadScene(sharing!, partnership, null, Admission: "", null, now, policy);
+        }
+
+        var decided = useCase.Decide(scene);
+        if (decided.Problem is { } problem) return await DeniedAsync(http, me, action, client, Reason(problem), problem);
+
+        var events = useCase.Events(decided.Value);
+        // At any version: a thread's stream takes its messages in turn (the write transaction's stream lock).
+        await using var write = await WriteAsync(http, me, cancellationToken);
+        if (useCase.Thread is { } existing) write.Session.Events.Append(existing.Value, events.ToArray());
+        else write.Session.Events.StartStream(events.OfType<ThreadStarted>().Single().Thread.Value, events.ToArray());
+        write.AfterSave(async (connection, transaction, ct) =>
+        {
+            foreach (var appended in events) await threads.StoreBesideAsync(appended, useCase.Body, connection, transaction, ct);
+        });
+        audit.AllowedWith(write, http, me, action, client, useCase.Rule(scene, decided.Value));
+        if (!await write.CommitAsync(cancellationToken))
+            return await DeniedAsync(http, me, action, client, "ConcurrentChange", Problem.Conflict(ApiProblems.ConcurrentChangeDetail));
+        return decided;
+    }
+
+    /// <summary>The thread, the client's state and the rule that lets the caller in; otherwise the reason it does not, and "no such thread".</summary>
+    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, string? Reason, Problem? Problem)> AdmitAsync(CurrentActor me,
+        ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
         var found = await threads.FindAsync(thread, cancellationToken);
-        if (found is null || found.Client != client)
-            return (null, await DeniedAsync(http, me, action, client, "NoSuchThread", ApiProblems.NotFound("no such thread")));
+        if (found is null || found.Client != client) return (null, "NoSuchThread", Problem.NotFound("no such thread"));
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var (rule, reason) = sharing is null ? (null, "NoSuchClient") : ThreadAccess.Admit(found, sharing, partnership, Caller(me), clock.GetUtcNow(), policy);
-        if (rule is null) return (null, await DeniedAsync(http, me, action, client, reason, ApiProblems.NotFound("no such thread")));
-        return ((found, sharing!, "Participant;" + reason), null);
+        return rule is null ? (null, reason, Problem.NotFound("no such thread")) : ((found, sharing!, "Participant;" + reason), null, null);
+    }
+
+    /// <summary>A read's admission: the thread, or the audited 404.</summary>
+    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, ProblemHttpResult? Refusal)> AdmitToReadAsync(HttpContext http,
+        CurrentActor me, string action, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    {
+        var admitted = await AdmitAsync(me, client, thread, cancellationToken);
+        return admitted.Thread is { } found ? (found, null)
+            : (null, await DeniedAsync(http, me, action, client, admitted.Reason!, ApiProblems.NotFound(admitted.Problem!.Detail)));
     }
 
     /// <summary>
@@ -156,10 +171,6 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         var team = AccessPolicy.TeamOf(sharing, partnership, me.Viewer, now, policy);
         return !team.Visible.IsEmpty || !team.Masked.IsEmpty ? null : TeamReads.Reasons(AccessPolicy.DecideAll(sharing, partnership, me.Viewer, now, policy));
     }
-
-    private string RuleOf(ClientSharing sharing, Partnership partnership, ThreadStarted started, DateTimeOffset now) =>
-        string.Join(',', started.Participants.Skip(1).Select(p =>
-            AccessPolicy.Decide(sharing, partnership, p.Viewer, started.StarterInvolvement, now, policy)?.Rule.ToString() ?? "Hidden").Distinct().Order());
 
     private Task<WriteTransaction> WriteAsync(HttpContext http, CurrentActor me, CancellationToken cancellationToken) =>
         store.OpenWriteTransactionAsync(new EventMetadata(Correlation.Of(http), null, me.Principal, me.Organisation.Value), cancellationToken);

@@ -42,7 +42,21 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
         return threads;
     }
 
-    public async Task InsertThreadAsync(ThreadStarted started, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a thread event keeps beside the log, in the transaction that appends it: a started thread's row, a posted
+    /// message's sealed <paramref name="body"/>, a withdrawal's erasure of the body.
+    /// </summary>
+    public Task StoreBesideAsync(object appended, string? body, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        appended switch
+        {
+            ThreadStarted started => InsertThreadAsync(started, connection, transaction, cancellationToken),
+            MessagePosted posted => InsertMessageAsync(posted, body ?? throw new ArgumentNullException(nameof(body), "a posted message has a body"), connection, transaction,
+                cancellationToken),
+            MessageWithdrawn withdrawn => WithdrawAsync(withdrawn, connection, transaction, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(appended), appended.GetType().Name, "not a thread event"),
+        };
+
+    private async Task InsertThreadAsync(ThreadStarted started, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(started);
         await using var command = new NpgsqlCommand(
@@ -58,7 +72,7 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
     }
 
     /// <summary>Seals the body under the client's key (made on the client's first message) and stores it beside the message's ids.</summary>
-    public async Task InsertMessageAsync(MessagePosted posted, string body, NpgsqlConnection connection, NpgsqlTransaction transaction,
+    private async Task InsertMessageAsync(MessagePosted posted, string body, NpgsqlConnection connection, NpgsqlTransaction transaction,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posted);
@@ -77,7 +91,7 @@ public sealed class ThreadStore(NpgsqlDataSource database, EventStore.EventStore
     }
 
     /// <summary>The body is erased with the withdrawal: only the marker and the ids remain.</summary>
-    public async Task WithdrawAsync(MessageWithdrawn withdrawn, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    private async Task WithdrawAsync(MessageWithdrawn withdrawn, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(withdrawn);
         await using var command = new NpgsqlCommand(

@@ -3,6 +3,8 @@ using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Threads;
+using Patchwork.Core.Threads.Posting;
+using Patchwork.Core.Threads.Starting;
 using Patchwork.Core.Threads.Withdrawing;
 using Patchwork.Server.Api;
 using Patchwork.Server.Threads;
@@ -52,26 +54,23 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
     }
 
     public async Task<DeskOutcome<Guid>> StartAsync(ClientId client, IReadOnlyList<Guid> participants, string? message, CancellationToken cancellationToken) =>
-        Outcome(await threads.StartAsync(Http, Me, client, new StartThreadRequest(participants, message), cancellationToken), (StartedThreadResponse s) => s.ThreadId);
+        Outcome(await threads.CarryOutAsync(Http, Me, Starting.UseCase(new StartThread(ThreadId.New(), client, MessageId.New(), [.. participants.Select(p => new PractitionerId(p))]),
+            message, Me.Actor), cancellationToken), started => started.Thread.Value);
 
     public async Task<DeskOutcome<Guid>> ReplyAsync(ClientId client, Guid thread, string? body, CancellationToken cancellationToken) =>
-        Outcome(await threads.PostAsync(Http, Me, client, new ThreadId(thread), new PostMessageRequest(body), cancellationToken), (PostedMessageResponse p) => p.MessageId);
+        Outcome(await threads.CarryOutAsync(Http, Me, Posting.UseCase(client, new PostMessage(new ThreadId(thread), MessageId.New(), body ?? ""), Me.Actor), cancellationToken),
+            posted => posted.Message.Value);
 
     public async Task<DeskOutcome<Guid>> WithdrawAsync(ClientId client, Guid thread, Guid message, CancellationToken cancellationToken) =>
-        Outcome(await threads.WithdrawAsync(Http, Me, client, new ThreadId(thread), new MessageId(message), cancellationToken), (PostedMessageResponse p) => p.MessageId);
+        Outcome(await threads.CarryOutAsync(Http, Me, Withdrawing.UseCase(client, new ThreadId(thread), new MessageId(message), Me.Actor), cancellationToken),
+            withdrawn => withdrawn.Message.Value);
 
     private static T? Value<T>(IResult result) where T : class =>
         DeskReading.Answer(result) is IValueHttpResult<T> { Value: { } value } and IStatusCodeHttpResult { StatusCode: < 300 } ? value : null;
 
-    private static DeskOutcome<Guid> Outcome<T>(IResult result, Func<T, Guid> id) where T : class => DeskReading.Answer(result) switch
-    {
-        _ when Value<T>(result) is { } value => DeskOutcome<Guid>.Done(id(value)),
-        ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
-            DeskOutcome<Guid>.Refused(new DeskRefusal(field, char.ToUpperInvariant(reason[0]) + reason[1..])),
-        ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-        ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<Guid>.Refused(new DeskRefusal(null, problem.Detail ?? problem.Title ?? "Refused")),
-        var answer => throw new InvalidOperationException($"The API answered the page with {answer.GetType().Name}, which the desk does not read."),
-    };
+    /// <summary>What became of a thread use case, as the page shows it: the id it made or acted on, or the refusal.</summary>
+    private static DeskOutcome<Guid> Outcome<TEvent>(Result<TEvent> outcome, Func<TEvent, Guid> id) where TEvent : notnull =>
+        outcome.Problem is { } problem ? DeskReading.Refusal<Guid>(problem) : DeskOutcome<Guid>.Done(id(outcome.Value));
 
     private Task<System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner>> NamesAsync(Partnership partnership,
         CancellationToken cancellationToken) => DeskReading.PractitionersAsync(store, partnership.Organisations.Keys, cancellationToken);

@@ -14,6 +14,19 @@ public static class Posting
     /// <summary>Plain text, long enough for a considered note, short enough to stay a message rather than a case record.</summary>
     public const int MaxBodyLength = 4000;
 
+    public const string Action = "thread.post";
+
+    /// <summary>Writing to a thread, for the threads' write pipeline: appended at any version, the thread's messages in turn.</summary>
+    public static ThreadUseCase<MessagePosted> UseCase(ClientId client, PostMessage command, Actor by)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return new ThreadUseCase<MessagePosted>(client, Action, scene => Decide(scene.Thread!, scene.Client, scene.Partnership, command, by, scene.Now, scene.Policy))
+        {
+            Thread = command.Thread,
+            Body = command.Body,
+        };
+    }
+
     public static Problem? CheckBody(string? body, string field = "body") =>
         string.IsNullOrWhiteSpace(body) ? Problem.Invalid(field, "write a message")
         : body.Length > MaxBodyLength ? Problem.Invalid(field, $"has at most {MaxBodyLength} characters")

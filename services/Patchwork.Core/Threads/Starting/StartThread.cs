@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Patchwork.Core.Access;
+using Patchwork.Core.Threads.Posting;
 using Patchwork.EventStore;
 
 namespace Patchwork.Core.Threads.Starting;
@@ -14,6 +15,28 @@ public sealed record ThreadStarted(ThreadId Thread, ClientId Client, Participant
 public static class Starting
 {
     public const int MaxParticipants = 20;
+
+    public const string Action = "thread.start";
+
+    /// <summary>
+    /// Starting a thread with its first message, for the threads' write pipeline: the message is checked after the policy
+    /// has let the starter see the client, and appended with the thread; the audit entry records under which rule each chosen
+    /// participant sees the starter's involvement.
+    /// </summary>
+    public static ThreadUseCase<ThreadStarted> UseCase(StartThread command, string? firstMessage, Actor by)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return new ThreadUseCase<ThreadStarted>(command.Client, Action, scene =>
+            Posting.Posting.CheckBody(firstMessage, "message") is { } invalid ? invalid
+            : Decide(scene.Client, scene.Partnership, command, by, scene.Now, scene.Policy))
+        {
+            Body = firstMessage,
+            Events = started => [started, new MessagePosted(started.Thread, command.FirstMessage, started.Client, started.Starter, started.At)],
+            Rule = (scene, started) => "Starter:" + string.Join(',', started.Participants.Skip(1)
+                .Select(p => AccessPolicy.Decide(scene.Client, scene.Partnership, p.Viewer, started.StarterInvolvement, scene.Now, scene.Policy)?.Rule.ToString() ?? "Hidden")
+                .Distinct().Order()),
+        };
+    }
 
     /// <summary>
     /// Each chosen practitioner is named by an involvement the starter can see, and must themselves see the starter's

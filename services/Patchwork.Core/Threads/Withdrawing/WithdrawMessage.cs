@@ -13,6 +13,17 @@ public static class Withdrawing
     /// <summary>Long enough to catch a message sent to the wrong thread; short enough that readers can rely on what they read.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
 
+    public const string Action = "thread.withdraw";
+
+    /// <summary>Withdrawing one's own message, for the threads' write pipeline; the audit entry adds that the caller is its author.</summary>
+    public static ThreadUseCase<MessageWithdrawn> UseCase(ClientId client, ThreadId thread, MessageId message, Actor by) =>
+        new(client, Action, scene => Decide(scene.Thread!, scene.Message!, by, scene.Now))
+        {
+            Thread = thread,
+            Message = message,
+            Rule = (scene, _) => scene.Admission + ";Author",
+        };
+
     public static Result<MessageWithdrawn> Decide(MessageThread thread, PostedMessage message, Actor by, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(thread);
