@@ -30,8 +30,8 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
         return (false, null, "NotEntitled");
     }
 
-    /// <summary>The figures, or the problem to answer with; every outcome audited.</summary>
-    public async Task<(InsightView? View, IResult? Refusal)> ReadAsync(HttpContext http, CurrentActor caller, string view, string? basis, int? year, string? purpose,
+    /// <summary>The figures, or the refusal, for the API's three formats and the page alike; every outcome audited.</summary>
+    public async Task<Result<InsightView>> ReadAsync(HttpContext http, CurrentActor caller, string view, string? basis, int? year, string? purpose,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -39,7 +39,7 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
         if (!entitled)
         {
             await audit.DeniedAsync(http, caller, Action, null, rule, purpose);
-            return (null, TypedResults.Problem("no such figures", statusCode: StatusCodes.Status404NotFound, title: "Not found"));
+            return Problem.NotFound("no such figures");
         }
         var invalid = basis is not (null or "calendar" or "financial") ? ("basis", "give calendar or financial")
             : year is < 2000 or > 2100 ? ("year", "give a year from 2000 to 2100")
@@ -50,13 +50,13 @@ public sealed class InsightReads(InsightReport report, RequestAudit audit, TimeP
         if (invalid is var (field, reason))
         {
             await audit.DeniedAsync(http, caller, Action, null, $"Invalid:{field}", purpose);
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [reason] }, detail: $"{field}: {reason}"));
+            return Problem.Invalid(field, reason);
         }
         var yearBasis = basis == "calendar" ? YearBasis.Calendar : YearBasis.Financial;
         var chosen = year is { } start ? new ReportingYear(yearBasis, start) : ReportingYear.Holding(yearBasis, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
         var figures = await report.BuildAsync(view, chosen, organisation, cancellationToken);
         await audit.AllowedAsync(http, caller, Action, null, rule + ":" + view, purpose);
-        return (figures, null);
+        return figures;
     }
 
     public static string Csv(InsightView view)
@@ -141,24 +141,26 @@ public static class InsightApi
             api.MapGet($"/insight/{view}", async Task<Results<Ok<InsightView>, ValidationProblem, ProblemHttpResult>> (string? basis, int? year, string? purpose,
                     CurrentActor me, InsightReads reads, HttpContext http, CancellationToken ct) =>
                 {
-                    var (figures, refusal) = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
-                    return figures is not null ? TypedResults.Ok(figures) : (Results<Ok<InsightView>, ValidationProblem, ProblemHttpResult>)Narrow(refusal!);
+                    var figures = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
+                    return figures.Problem is { } refused ? ApiProblems.From<Ok<InsightView>>(refused) : TypedResults.Ok(figures.Value);
                 })
                 .WithName($"GetInsight{name}").WithDescription(Description);
             api.MapGet($"/insight/{view}.csv", async (string? basis, int? year, string? purpose, CurrentActor me, InsightReads reads, HttpContext http, CancellationToken ct) =>
                 {
-                    var (figures, refusal) = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
-                    return figures is null ? refusal!
-                        : TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(InsightReads.Csv(figures))).ToArray(), "text/csv; charset=utf-8",
+                    var read = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
+                    if (read.Problem is { } refused) return (IResult)ApiProblems.From<Ok<InsightView>>(refused);
+                    var figures = read.Value;
+                    return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(InsightReads.Csv(figures))).ToArray(), "text/csv; charset=utf-8",
                             $"patchwork-{view}-{figures.Year.Replace('/', '-')}.csv");
                 })
                 .WithName($"GetInsight{name}Csv").WithDescription(Description).Produces<string>(StatusCodes.Status200OK, "text/csv")
                 .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
             api.MapGet($"/insight/{view}.xlsx", async (string? basis, int? year, string? purpose, CurrentActor me, InsightReads reads, HttpContext http, CancellationToken ct) =>
                 {
-                    var (figures, refusal) = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
-                    return figures is null ? refusal!
-                        : TypedResults.File(InsightReads.Spreadsheet(figures), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    var read = await reads.ReadAsync(http, me, view, basis, year, purpose, ct);
+                    if (read.Problem is { } refused) return (IResult)ApiProblems.From<Ok<InsightView>>(refused);
+                    var figures = read.Value;
+                    return TypedResults.File(InsightReads.Spreadsheet(figures), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             $"patchwork-{view}-{figures.Year.Replace('/', '-')}.xlsx");
                 })
                 .WithName($"GetInsight{name}Spreadsheet").WithDescription(Description)
@@ -167,13 +169,6 @@ public static class InsightApi
         }
         return api;
     }
-
-    private static Results<Ok<InsightView>, ValidationProblem, ProblemHttpResult> Narrow(IResult refusal) => refusal switch
-    {
-        ValidationProblem invalid => invalid,
-        ProblemHttpResult problem => problem,
-        _ => throw new InvalidOperationException("an insight refusal is a problem"),
-    };
 
     /// <summary>The figures' reader and report, and the projection under the daemon (<c>Insight:Projection=false</c> turns it off on a node).</summary>
     public static WebApplicationBuilder AddPatchworkInsight(this WebApplicationBuilder builder)

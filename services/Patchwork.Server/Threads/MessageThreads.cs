@@ -31,45 +31,66 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
             : TypedResults.Created($"/api/v1/clients/{client.Value}/threads/{command.Thread.Value}", new StartedThreadResponse(command.Thread.Value, command.FirstMessage.Value));
     }
 
-    public async Task<Results<Ok<ThreadListResponse>, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ThreadListResponse>, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken) =>
+        Private(http, await ThreadsOfAsync(http, me, client, cancellationToken));
+
+    /// <summary>The one list of a client's threads, for the API and the pages: those the caller is admitted to at this moment, audited.</summary>
+    public async Task<Result<ThreadListResponse>> ThreadsOfAsync(HttpContext http, CurrentActor me, ClientId client, CancellationToken cancellationToken)
     {
         const string action = "thread.list";
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var now = clock.GetUtcNow();
-        if (Unseen(sharing, partnership, me, now) is { } unseen) return await DeniedAsync(http, me, action, client, unseen, ApiProblems.NoSuchClient());
+        if (Unseen(sharing, partnership, me, now) is { } unseen) return await DeniedAsync(http, me, action, client, unseen, Problem.NotFound("no such client"));
         var caller = Caller(me);
         var mine = (await threads.OfClientAsync(client, cancellationToken)).Where(t => ThreadAccess.Admits(t, sharing!, partnership, caller, now, policy)).ToList();
         var summaries = await threads.SummariesAsync([.. mine.Select(t => t.Id)], caller.Practitioner, cancellationToken);
         await audit.AllowedAsync(http, me, action, client, $"ParticipantWhoSeesStarter:{mine.Count}");
-        http.Response.Headers.CacheControl = "private, no-store";
-        return TypedResults.Ok(new ThreadListResponse([.. mine.Select(t =>
+        return new ThreadListResponse([.. mine.Select(t =>
         {
             var (count, latest, unread) = summaries.GetValueOrDefault(t.Id);
             return new ThreadSummaryResponse(t.Id.Value, t.Starter.Practitioner.Value, [.. t.Participants.Select(p => p.Practitioner.Value)], t.StartedAt,
                 count, latest, unread);
-        })]));
+        })]);
     }
 
     public async Task<Results<Ok<ThreadResponse>, ProblemHttpResult>> ReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        Private(http, await ThreadAsync(http, me, client, thread, cancellationToken));
+
+    /// <summary>The one read of a thread, for the API and the pages: its messages, to a participant admitted at this moment, audited.</summary>
+    public async Task<Result<ThreadResponse>> ThreadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
-        var admitted = await AdmitToReadAsync(http, me, "thread.read", client, thread, cancellationToken);
-        if (admitted.Refusal is { } refusal) return refusal;
-        var (found, sharing, rule) = admitted.Thread!.Value;
+        var admitted = await AdmittedAsync(http, me, "thread.read", client, thread, cancellationToken);
+        if (admitted.Problem is { } problem) return problem;
+        var (found, sharing, rule) = admitted.Value;
         var messages = await threads.MessagesAsync(found, cancellationToken);
         await audit.AllowedAsync(http, me, "thread.read", client, rule);
-        http.Response.Headers.CacheControl = "private, no-store";
-        return TypedResults.Ok(ThreadResponse.From(found, messages, sharing));
+        return ThreadResponse.From(found, messages, sharing);
     }
 
     public async Task<Results<Ok<MarkedReadResponse>, ProblemHttpResult>> MarkReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread,
         CancellationToken cancellationToken)
     {
-        var admitted = await AdmitToReadAsync(http, me, "thread.mark-read", client, thread, cancellationToken);
-        if (admitted.Refusal is { } refusal) return refusal;
+        var marked = await MarkAsReadAsync(http, me, client, thread, cancellationToken);
+        return marked.Problem is { } problem ? ApiProblems.NotFound(problem.Detail) : TypedResults.Ok(new MarkedReadResponse(marked.Value));
+    }
+
+    /// <summary>Marks the thread's messages read by the caller, if admitted at this moment; how many it marked.</summary>
+    public async Task<Result<int>> MarkAsReadAsync(HttpContext http, CurrentActor me, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    {
+        var admitted = await AdmittedAsync(http, me, "thread.mark-read", client, thread, cancellationToken);
+        if (admitted.Problem is { } problem) return problem;
         var marked = await threads.MarkReadAsync(thread, Caller(me).Practitioner, clock.GetUtcNow(), cancellationToken);
-        await audit.AllowedAsync(http, me, "thread.mark-read", client, admitted.Thread!.Value.Rule);
-        return TypedResults.Ok(new MarkedReadResponse(marked));
+        await audit.AllowedAsync(http, me, "thread.mark-read", client, admitted.Value.Rule);
+        return marked;
+    }
+
+    /// <summary>A thread read's answer: never cached, and "not found" for every refusal (a read refuses only by not admitting).</summary>
+    private static Results<Ok<T>, ProblemHttpResult> Private<T>(HttpContext http, Result<T> read)
+    {
+        if (read.Problem is { } problem) return ApiProblems.NotFound(problem.Detail);
+        http.Response.Headers.CacheControl = "private, no-store";
+        return TypedResults.Ok(read.Value);
     }
 
     public async Task<Results<Created<PostedMessageResponse>, ValidationProblem, ProblemHttpResult>> PostAsync(HttpContext http, CurrentActor me, ClientId client,
@@ -152,13 +173,12 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         return rule is null ? (null, reason, Problem.NotFound("no such thread")) : ((found, sharing!, "Participant;" + reason), null, null);
     }
 
-    /// <summary>A read's admission: the thread, or the audited 404.</summary>
-    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, ProblemHttpResult? Refusal)> AdmitToReadAsync(HttpContext http,
-        CurrentActor me, string action, ClientId client, ThreadId thread, CancellationToken cancellationToken)
+    /// <summary>A read's admission: the thread, or "no such thread", audited.</summary>
+    private async Task<Result<(MessageThread Thread, ClientSharing Sharing, string Rule)>> AdmittedAsync(HttpContext http, CurrentActor me, string action,
+        ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
         var admitted = await AdmitAsync(me, client, thread, cancellationToken);
-        return admitted.Thread is { } found ? (found, null)
-            : (null, await DeniedAsync(http, me, action, client, admitted.Reason!, ApiProblems.NotFound(admitted.Problem!.Detail)));
+        return admitted.Thread is { } found ? found : await DeniedAsync(http, me, action, client, admitted.Reason!, admitted.Problem!);
     }
 
     /// <summary>

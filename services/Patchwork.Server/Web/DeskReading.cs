@@ -67,7 +67,7 @@ internal static class DeskReading
         };
     }
 
-    /// <summary>A decision's refusal as a page shows it: the field it names, "not found", or the reason.</summary>
+    /// <summary>A decision's refusal as a page shows it: the field it names, "not found", or the reason (and whether it is a likely match).</summary>
     public static DeskOutcome<TOut> Refusal<TOut>(Problem problem)
     {
         ArgumentNullException.ThrowIfNull(problem);
@@ -75,7 +75,10 @@ internal static class DeskReading
         {
             ProblemKind.NotFound => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
             ProblemKind.Invalid => DeskOutcome<TOut>.Refused(new DeskRefusal(problem.Field ?? "request", Capitalised(problem.Detail))),
-            _ => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail))),
+            _ => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail))
+            {
+                LikelyMatch = problem is { Kind: ProblemKind.Conflict, Detail: ClientReads.LikelyMatchDetail },
+            }),
         };
     }
 

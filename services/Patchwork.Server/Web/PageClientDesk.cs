@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
@@ -59,8 +58,10 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         ArgumentNullException.ThrowIfNull(search);
         var query = new ClientSearchQuery(search.NhsNumber, search.FamilyName, search.DateOfBirth?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             search.Postcode, null, search.Purpose);
-        var found = Outcome(await reads.SearchAsync(Http, Me, query, cancellationToken),
-            (ClientSearchResponse found) => (IReadOnlyList<ClientMatch>)[.. found.Matches.Select(Match)]);
+        if (services.GetService<ClientIdentityVault>() is null) return DeskOutcome<IReadOnlyList<ClientMatch>>.Refused(new DeskRefusal(null, DeskReading.Capitalised(ClientReads.NoVault)));
+        var searched = await reads.FindAsync(Http, Me, query, null, Math.Min(Api.Paging.DefaultLimit, ClientIdentityVault.LargestSearchPage), cancellationToken);
+        var found = searched.Problem is { } problem ? DeskReading.Refusal<IReadOnlyList<ClientMatch>>(problem)
+            : DeskOutcome<IReadOnlyList<ClientMatch>>.Done([.. searched.Value.Matches.Select(m => Match(SearchMatchResponse.From(m)))]);
         // The search's purpose is the purpose of opening what it found: kept for each match, so the client page carries it.
         if (found.Value is { Count: > 0 } matches)
             await purposes.KeepAsync(MyId, [.. matches.Select(m => m.Client)], search.Purpose!.Trim(), cancellationToken);
@@ -70,8 +71,10 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var body = new RegisterClientRequest(client.GivenNames, client.FamilyName, client.DateOfBirth, client.NhsNumber, client.Postcode, null, client.CandidatesSeen);
-        var registered = Outcome(await reads.RegisterAsync(Http, Me, body, cancellationToken), (RegisteredClientResponse registered) => new ClientId(registered.ClientId));
+        if (services.GetService<ClientIdentityVault>() is null) return DeskOutcome<ClientId>.Refused(new DeskRefusal(null, DeskReading.Capitalised(ClientReads.NoVault)));
+        var made = await reads.RegisterAsync(Http, Me, new ClientReads.NewIdentity(client.GivenNames, client.FamilyName, client.DateOfBirth, client.NhsNumber,
+            client.Postcode, null, client.CandidatesSeen), cancellationToken);
+        var registered = made.Problem is { } problem ? DeskReading.Refusal<ClientId>(problem) : DeskOutcome<ClientId>.Done(made.Value);
         if (registered.Succeeded) await purposes.KeepAsync(MyId, [registered.Value!], ReadPurposes.Registered, cancellationToken);
         return registered;
     }
@@ -88,8 +91,9 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
 
     public async Task<ClientRecord?> ClientAsync(ClientId client, string purpose, CancellationToken cancellationToken)
     {
-        var team = Outcome(await reads.TeamAsync(Http, Me, client, purpose, cancellationToken), (TeamResponse response) => response);
-        if (team.Value is not { } seen) return null;
+        if (ClientReads.TeamPurposeProblem(purpose) is not null || await reads.ReadTeamAsync(Http, Me, client, purpose, ClientReads.TeamReadAction, cancellationToken)
+            is not { } read) return null;
+        var seen = TeamResponse.From(read.Team, read.Partnership);
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
         var names = await DeskReading.PractitionersAsync(store, seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
@@ -263,8 +267,6 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
                 partnership.Organisations.GetValueOrDefault(r.RequesterOrganisation)?.Name ?? "another organisation", r.RequestedAt);
         })];
     }
-
-    private DeskOutcome<TOut> Outcome<TIn, TOut>(IResult result, Func<TIn, TOut> value) => DeskReading.Outcome(Http, result, value);
 
     /// <summary>Hands a use case to the client's write pipeline as this practitioner, through the web channel, and reads what became of it.</summary>
     private Task<DeskOutcome<TOut>> CarryOutAsync<TEvent, TOut>(ClientUseCase<TEvent> useCase, Func<TEvent, TOut> value, CancellationToken cancellationToken)

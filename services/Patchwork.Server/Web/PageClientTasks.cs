@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Attention;
 using Patchwork.Core.BreakGlass;
@@ -31,9 +30,9 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
 
     public async Task<IReadOnlyList<Viewing>?> WhoViewedAsync(ClientId client, CancellationToken cancellationToken)
     {
-        var page = DeskReading.Outcome(Http, await records.WhoViewedAsync(Http, DeskReading.Me(Http), client, null, 200, cancellationToken),
-            (AuditPageResponse entries) => entries.Entries);
-        if (page.Value is not { } entries) return null;
+        var page = await records.WhoViewedPageAsync(Http, DeskReading.Me(Http), client, after: null, count: 200, cancellationToken);
+        if (page.Problem is not null) return null;
+        var entries = page.Value.Entries;
         var partnership = await reader.PartnershipAsync(cancellationToken);
         var names = await DeskReading.PractitionersAsync(store, entries.Select(e => new OrganisationId(e.OrganisationId)).Distinct(), cancellationToken);
         return [.. entries.Select(e => new Viewing(e.At,
@@ -50,7 +49,7 @@ public sealed class PageClientTasks(IHttpContextAccessor accessor, ClientCommand
         var answer = await records.SubjectAccessAsync(Http, DeskReading.Me(Http), client, purpose, cancellationToken);
         return answer.Read is { } read
             ? DeskOutcome<SubjectAccessCopy>.Done(SubjectAccessWords.Copy(read))
-            : DeskReading.Outcome(Http, ApiProblems.From<Ok<SubjectAccessCopy>>(answer.Refusal!), (SubjectAccessCopy copy) => copy);
+            : DeskReading.Refusal<SubjectAccessCopy>(answer.Refusal!);
     }
 
     public async Task<DeskOutcome<InvolvementId>> EndInvolvementAsync(ClientId client, InvolvementId involvement, DateOnly? end, CancellationToken cancellationToken)

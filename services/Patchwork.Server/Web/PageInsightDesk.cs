@@ -5,7 +5,7 @@ using Patchwork.Web.Desk;
 
 namespace Patchwork.Server.Web;
 
-/// <summary>The insight page's desk: the API's read (<see cref="InsightReads"/>), so the page is refused and audited as the API is, channel web.</summary>
+/// <summary>The insight page's desk: the one read of the figures (<see cref="InsightReads"/>), so the page is refused and audited as the API is, channel web.</summary>
 public sealed class PageInsightDesk(IHttpContextAccessor accessor, InsightReads reads) : IInsightDesk
 {
     private HttpContext Http => DeskReading.Http(accessor);
@@ -21,7 +21,7 @@ public sealed class PageInsightDesk(IHttpContextAccessor accessor, InsightReads 
 
     public async Task<DeskOutcome<InsightView>> ReadAsync(string view, string? basis, int? year, string? purpose, CancellationToken cancellationToken)
     {
-        var (figures, refusal) = await reads.ReadAsync(Http, DeskReading.Me(Http), view, basis, year, purpose, cancellationToken);
-        return figures is not null ? DeskOutcome<InsightView>.Done(figures) : DeskReading.Outcome(Http, refusal!, (InsightView v) => v);
+        var figures = await reads.ReadAsync(Http, DeskReading.Me(Http), view, basis, year, purpose, cancellationToken);
+        return figures.Problem is { } refused ? DeskReading.Refusal<InsightView>(refused) : DeskOutcome<InsightView>.Done(figures.Value);
     }
 }

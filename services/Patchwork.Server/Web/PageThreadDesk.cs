@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Access;
 using Patchwork.Core.Clients;
@@ -12,7 +11,7 @@ using Patchwork.Web.Desk;
 
 namespace Patchwork.Server.Web;
 
-/// <summary>The pages' thread desk, made of <see cref="MessageThreads"/> (the API's handlers): the same policy, validation and audit.</summary>
+/// <summary>The pages' thread desk, made of <see cref="MessageThreads"/>'s reads and its write pipeline, as the API is: the same policy, validation and audit.</summary>
 public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads threads, ClientTeamReader reader, PolicyOptions policy,
     EventStore.EventStore store, TimeProvider clock, IServiceProvider services) : IThreadDesk
 {
@@ -22,7 +21,9 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
 
     public async Task<ThreadList?> ThreadsAsync(ClientId client, CancellationToken cancellationToken)
     {
-        if (Value<ThreadListResponse>(await threads.ListAsync(Http, Me, client, cancellationToken)) is not { } list) return null;
+        var listed = await threads.ThreadsOfAsync(Http, Me, client, cancellationToken);
+        if (listed.Problem is not null) return null;
+        var list = listed.Value;
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var names = await NamesAsync(partnership, cancellationToken);
         var me = (Actor.Practitioner)Me.Actor;
@@ -39,8 +40,10 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
 
     public async Task<ThreadPage?> ThreadAsync(ClientId client, Guid thread, CancellationToken cancellationToken)
     {
-        if (Value<ThreadResponse>(await threads.ReadAsync(Http, Me, client, new ThreadId(thread), cancellationToken)) is not { } read) return null;
-        await threads.MarkReadAsync(Http, Me, client, new ThreadId(thread), cancellationToken);
+        var opened = await threads.ThreadAsync(Http, Me, client, new ThreadId(thread), cancellationToken);
+        if (opened.Problem is not null) return null;
+        var read = opened.Value;
+        await threads.MarkAsReadAsync(Http, Me, client, new ThreadId(thread), cancellationToken);
         var names = await NamesAsync(await reader.PartnershipAsync(cancellationToken), cancellationToken);
         var me = ((Actor.Practitioner)Me.Actor).Id.Value;
         var now = clock.GetUtcNow();
@@ -64,9 +67,6 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
     public async Task<DeskOutcome<Guid>> WithdrawAsync(ClientId client, Guid thread, Guid message, CancellationToken cancellationToken) =>
         Outcome(await threads.CarryOutAsync(Http, Me, Withdrawing.UseCase(client, new ThreadId(thread), new MessageId(message), Me.Actor), cancellationToken),
             withdrawn => withdrawn.Message.Value);
-
-    private static T? Value<T>(IResult result) where T : class =>
-        DeskReading.Answer(result) is IValueHttpResult<T> { Value: { } value } and IStatusCodeHttpResult { StatusCode: < 300 } ? value : null;
 
     /// <summary>What became of a thread use case, as the page shows it: the id it made or acted on, or the refusal.</summary>
     private static DeskOutcome<Guid> Outcome<TEvent>(Result<TEvent> outcome, Func<TEvent, Guid> id) where TEvent : notnull =>

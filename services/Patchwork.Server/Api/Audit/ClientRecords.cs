@@ -35,6 +35,15 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
     {
         if (!AuditApi.TryReadCursor(cursor, out var after)) return ApiProblems.Invalid("cursor", "is not a cursor this API gave");
         if (limit is < 1 or > LargestPage) return ApiProblems.Invalid("limit", $"is between 1 and {LargestPage}");
+        var page = await WhoViewedPageAsync(http, caller, client, after, limit ?? DefaultPage, cancellationToken);
+        return page.Problem is { } problem ? ApiProblems.From<Ok<AuditPageResponse>>(problem) : TypedResults.Ok(page.Value);
+    }
+
+    /// <summary>The one "who viewed" read, for the API and the pages: <paramref name="count"/> entries after <paramref name="after"/>, audited.</summary>
+    public async Task<Result<AuditPageResponse>> WhoViewedPageAsync(HttpContext http, CurrentActor caller, ClientId client, Guid? after, int count,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
         var sharing = (await LoadAsync(client, cancellationToken))?.Sharing;
         var me = caller.Actor as Actor.Practitioner;
         var everything = me?.Holds(Roles.PartnershipAdmin) == true;
@@ -44,16 +53,15 @@ public sealed class ClientRecords(EventStore.EventStore store, AuditTrail trail,
         if (sharing is null || !(everything || ownOrganisation))
         {
             await audit.DeniedAsync(http, caller, "client.audit.read", client, sharing is null ? "NoSuchClient" : "NotEntitled");
-            return ApiProblems.NoSuchClient();
+            return Problem.NotFound("no such client");
         }
 
-        var count = limit ?? DefaultPage;
         var page = await trail.PageAsync(client, everything ? null : caller.Organisation, after, count + 1, cancellationToken);
         await audit.AllowedAsync(http, caller, "client.audit.read", client, everything ? "AllEntries" : "OwnOrganisationEntries");
         var detail = AuditDetails.For(caller);
         var justifications = await JustificationsAsync(client, cancellationToken);
-        return TypedResults.Ok(new AuditPageResponse([.. page.Take(count).Select(entry => AuditEntryResponse.For(entry, detail, justifications))],
-            page.Count > count ? AuditApi.Cursor(page[count - 1].Id) : null));
+        return new AuditPageResponse([.. page.Take(count).Select(entry => AuditEntryResponse.For(entry, detail, justifications))],
+            page.Count > count ? AuditApi.Cursor(page[count - 1].Id) : null);
     }
 
     /// <summary>

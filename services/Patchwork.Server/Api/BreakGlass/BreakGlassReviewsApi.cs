@@ -46,16 +46,28 @@ public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands co
     public async Task<Results<Ok<BreakGlassUsesResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor caller, string? state,
         CancellationToken cancellationToken)
     {
+        var uses = await UsesAsync(http, caller, state, cancellationToken);
+        return uses.Problem is { } problem ? ApiProblems.From<Ok<BreakGlassUsesResponse>>(problem) : TypedResults.Ok(new BreakGlassUsesResponse(uses.Value));
+    }
+
+    /// <summary>
+    /// The queue's one read, for the API and the pages: the uses by the DPO's organisation's practitioners in
+    /// <paramref name="state"/>, with their justifications, audited with the queue's purpose; to anyone else, "no such
+    /// review queue".
+    /// </summary>
+    public async Task<Result<IReadOnlyList<BreakGlassUseResponse>>> UsesAsync(HttpContext http, CurrentActor caller, string? state,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(caller);
         if (!AccessPolicy.ReviewsBreakGlass(caller.Actor) || caller.Actor is not Actor.Practitioner dpo)
         {
             await audit.DeniedAsync(http, caller, ReadAction, null, "NotEntitled", Purpose);
-            return TypedResults.Problem("no such review queue", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            return Problem.NotFound("no such review queue");
         }
         if (state is not (null or "pending" or "reviewed"))
         {
             await audit.DeniedAsync(http, caller, ReadAction, null, "Invalid:state", Purpose);
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = ["give pending or reviewed"] }, detail: "state: give pending or reviewed");
+            return Problem.Invalid("state", "give pending or reviewed");
         }
         var reviewed = state == "reviewed";
         var uses = new List<(ClientSharing Client, BreakGlassGrant Grant)>();
@@ -72,7 +84,7 @@ public sealed class BreakGlassReviews(ClientTeamReader reader, ClientCommands co
                 u.Grant.ExpiresAt, Justifications.Show(kept, u.Grant.Id.Value), Review(u.Grant))));
         }
         await audit.AllowedAsync(http, caller, ReadAction, null, "DataProtectionOfficer:" + (reviewed ? "reviewed" : "pending"), Purpose);
-        return TypedResults.Ok(new BreakGlassUsesResponse([.. answer.OrderByDescending(u => u.GrantedAt).ThenBy(u => u.Grant)]));
+        return answer.OrderByDescending(u => u.GrantedAt).ThenBy(u => u.Grant).ToList();
     }
 
     /// <summary>

@@ -18,22 +18,48 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     public async Task<Results<Created<RegisteredClientResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(HttpContext http, CurrentActor caller,
         RegisterClientRequest body, CancellationToken cancellationToken)
     {
-        if (services.GetService<ClientIdentityVault>() is not { } vault) return ApiProblems.Unavailable("the identity vault is not configured");
+        ArgumentNullException.ThrowIfNull(body);
+        if (services.GetService<ClientIdentityVault>() is null) return ApiProblems.Unavailable(NoVault);
         var references = body.LocalReference is { } reference ? new Dictionary<OrganisationId, string> { [caller.Organisation] = reference } : null;
-        var identity = ClientIdentity.Create(body.GivenNames, body.FamilyName, body.DateOfBirth, body.NhsNumber, body.Postcode, references,
-            Calendar.Today(clock.GetUtcNow()));
-        if (identity.Problem is { } invalid)
+        var registered = await RegisterAsync(http, caller, new NewIdentity(body.GivenNames, body.FamilyName, body.DateOfBirth, body.NhsNumber, body.Postcode, references,
+            body.CandidatesSeen), cancellationToken);
+        return registered.Problem switch
+        {
+            { Detail: LikelyMatchDetail } => LikelyMatch(),
+            { } problem => ApiProblems.From<Created<RegisteredClientResponse>>(problem),
+            null => TypedResults.Created($"/api/v1/clients/{registered.Value.Value}/team", new RegisteredClientResponse(registered.Value.Value)),
+        };
+    }
+
+    public const string NoVault = "the identity vault is not configured";
+
+    /// <summary>An identity to register, as any door reads it: the caller's organisation's local reference, if any, and whether the caller has seen the likely matches.</summary>
+    public sealed record NewIdentity(string? GivenNames, string? FamilyName, DateOnly? DateOfBirth, string? NhsNumber, string? Postcode,
+        IReadOnlyDictionary<OrganisationId, string>? References, bool CandidatesSeen);
+
+    /// <summary>
+    /// The one registration, for the API and the pages: the identity checked, stored in the vault unless it looks like
+    /// someone already registered (then a conflict whose detail is <see cref="LikelyMatchDetail"/>, and nothing of who), and
+    /// one audit entry. The caller checks the vault is configured.
+    /// </summary>
+    public async Task<Result<ClientId>> RegisterAsync(HttpContext http, CurrentActor caller, NewIdentity identity, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        var vault = services.GetRequiredService<ClientIdentityVault>();
+        var created = ClientIdentity.Create(identity.GivenNames, identity.FamilyName, identity.DateOfBirth, identity.NhsNumber, identity.Postcode,
+            identity.References, Calendar.Today(clock.GetUtcNow()));
+        if (created.Problem is { } invalid)
         {
             await audit.DeniedAsync(http, caller, "client.register", null, $"Invalid:{invalid.Field}");
-            return ApiProblems.From<Created<RegisteredClientResponse>>(invalid);
+            return invalid;
         }
 
         var client = ClientId.New();
-        var registered = await vault.RegisterAsync(client, identity.Value, body.CandidatesSeen, cancellationToken);
+        var registered = await vault.RegisterAsync(client, created.Value, identity.CandidatesSeen, cancellationToken);
         if (registered.Problem is { } problem)
         {
             await audit.DeniedAsync(http, caller, "client.register", null, problem.Kind.ToString());
-            return ApiProblems.From<Created<RegisteredClientResponse>>(problem);
+            return problem;
         }
         switch (registered.Value)
         {
@@ -42,10 +68,10 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
                 // "who viewed" shows that someone's registration was checked against this client.
                 foreach (var match in duplicates.Candidates.Select(c => c.Client).Distinct())
                     await audit.DeniedAsync(http, caller, "client.register", match, "LikelyDuplicate");
-                return LikelyMatch();
+                return Problem.Conflict(LikelyMatchDetail);
             default:
                 await audit.AllowedAsync(http, caller, "client.register", client, "AnyoneMayRegister");
-                return TypedResults.Created($"/api/v1/clients/{client.Value}/team", new RegisteredClientResponse(client.Value));
+                return client;
         }
     }
 
@@ -64,17 +90,13 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     public const string LikelyMatchDetail =
         "a likely match exists: search for the client, stating a purpose; if the search does not find them, register again with candidatesSeen";
 
-    public Task<Results<Ok<ClientSearchResponse>, ValidationProblem, ProblemHttpResult>> SearchAsync(HttpContext http, CurrentActor caller, ClientSearchQuery query,
-        CancellationToken cancellationToken) =>
-        SearchAsync(http, caller, query, null, null, cancellationToken);
-
     /// <summary>One page of matches (<paramref name="limit"/> up to 20, after the client <paramref name="after"/>); the Link header names the next.</summary>
     public async Task<Results<Ok<ClientSearchResponse>, ValidationProblem, ProblemHttpResult>> SearchAsync(HttpContext http, CurrentActor caller,
         ClientSearchQuery query, Guid? after, int? limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (!Paging.TryLimit(limit, ClientIdentityVault.LargestSearchPage, out var count, out var badLimit)) return badLimit!;
-        if (services.GetService<ClientIdentityVault>() is null) return ApiProblems.Unavailable("the identity vault is not configured");
+        if (services.GetService<ClientIdentityVault>() is null) return ApiProblems.Unavailable(NoVault);
         var found = await FindAsync(http, caller, query, after is { } last ? new ClientId(last) : null, count, cancellationToken);
         if (found.Problem is { } problem) return ApiProblems.From<Ok<ClientSearchResponse>>(problem);
         var (matches, more) = found.Value;
@@ -123,12 +145,8 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     public async Task<Results<Ok<TeamResponse>, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> TeamAsync(HttpContext http, CurrentActor caller,
         ClientId client, string? purpose, CancellationToken cancellationToken)
     {
-        // Every read of client data states its purpose (DESIGN.md §1 principle 3), recorded in the read's audit entry.
-        if (string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength)
-            return ApiProblems.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters");
-        if (Text.Optional(purpose, "purpose", MaxPurposeLength) is { } invalidPurpose)
-            return ApiProblems.Invalid(invalidPurpose.Field ?? "purpose", invalidPurpose.Detail);
-        if (await ReadTeamAsync(http, caller, client, purpose, TeamReadAction, cancellationToken) is not { } read) return ApiProblems.NoSuchClient();
+        if (TeamPurposeProblem(purpose) is { } invalidPurpose) return ApiProblems.Invalid(invalidPurpose.Field ?? "purpose", invalidPurpose.Detail);
+        if (await ReadTeamAsync(http, caller, client, purpose!, TeamReadAction, cancellationToken) is not { } read) return ApiProblems.NoSuchClient();
         var response = TeamResponse.From(read.Team, read.Partnership);
         // The view depends on the viewer and on the clock (a consent can lapse with no new event), so the tag is a hash of
         // exactly what this caller is shown: equal tags mean an identical answer, never a stale one.
@@ -141,6 +159,15 @@ public sealed class ClientReads(ClientTeamReader reader, PolicyOptions policy, T
     }
 
     public const string TeamReadAction = "client.team.read";
+
+    /// <summary>
+    /// Every read of client data states its purpose (DESIGN.md §1 principle 3), recorded in the read's audit entry: plain
+    /// text of 1 to <see cref="MaxPurposeLength"/> characters.
+    /// </summary>
+    public static Problem? TeamPurposeProblem(string? purpose) =>
+        string.IsNullOrWhiteSpace(purpose) || purpose.Length > MaxPurposeLength
+            ? Problem.Invalid("purpose", $"say why you are reading this client's team, in 1 to {MaxPurposeLength} characters")
+            : Text.Optional(purpose, "purpose", MaxPurposeLength);
 
     /// <summary>
     /// The one team read behind every door that shows a team (the API's, FHIR's CareTeam and Consent): the client's state,
