@@ -7,6 +7,9 @@ public enum ProblemKind
     Conflict,
     NotFound,
     Forbidden,
+
+    /// <summary>Something the act needs is not reachable now (a broker, a store this node was not given): try again later.</summary>
+    Unavailable,
 }
 
 /// <summary>
@@ -16,6 +19,22 @@ public enum ProblemKind
 public sealed record Problem(ProblemKind Kind, string Detail, string? Field = null)
 {
     public static Problem Invalid(string field, string reason) => new(ProblemKind.Invalid, reason, field);
+
+    /// <summary>
+    /// Several fields refused at once (an admin form checked whole), each with its reasons; <see cref="Field"/> and
+    /// <see cref="Detail"/> name the first, for a door that shows one.
+    /// </summary>
+    public static Problem Invalid(IReadOnlyDictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var (field, reasons) = errors.First();
+        return new Problem(ProblemKind.Invalid, reasons[0], field) { Errors = errors };
+    }
+
+    public static Problem Unavailable(string detail) => new(ProblemKind.Unavailable, detail);
+
+    /// <summary>Every refused field with its reasons, when more than one was checked; null for a single field's refusal.</summary>
+    public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
 
     public static Problem Conflict(string detail) => new(ProblemKind.Conflict, detail);
 

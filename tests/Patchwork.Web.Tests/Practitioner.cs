@@ -130,12 +130,28 @@ public static class Practitioner
         }
     }
 
-    /// <summary>On a phone with JavaScript, the navigation sits behind the Menu button.</summary>
+    /// <summary>
+    /// On a phone with JavaScript, the navigation sits behind the Menu button — once GOV.UK Frontend has started, which
+    /// can be after the page has loaded (its module is imported by an awaited import). Until then the Sign out button is
+    /// shown, and a click begun on it can find it hidden: so ask again, opening the menu whenever it hides the button.
+    /// </summary>
     public static async Task SignsOutAsync(this IPage page)
     {
         var menu = page.GetByRole(AriaRole.Button, new() { Name = "Menu" });
-        if (await menu.IsVisibleAsync()) await menu.ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        var signOut = page.GetByRole(AriaRole.Button, new() { Name = "Sign out" });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            if (await menu.IsVisibleAsync() && !await signOut.IsVisibleAsync()) await menu.ClickAsync();
+            try
+            {
+                await signOut.ClickAsync(new() { Timeout = 5_000 });
+                return;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>

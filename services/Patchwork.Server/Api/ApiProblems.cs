@@ -13,14 +13,16 @@ public static class ApiProblems
 {
     /// <summary>
     /// A domain refusal as the answer of an endpoint that succeeds with <typeparamref name="TSuccess"/>: 400 naming the
-    /// field, 403, 404 or 409.
+    /// field (or every field refused), 403, 404, 409 or 503.
     /// </summary>
     public static Results<TSuccess, ValidationProblem, ProblemHttpResult> From<TSuccess>(Problem problem) where TSuccess : IResult
     {
         ArgumentNullException.ThrowIfNull(problem);
         return problem.Kind switch
         {
+            ProblemKind.Invalid when problem.Errors is { } errors => TypedResults.ValidationProblem(errors),
             ProblemKind.Invalid => Invalid(problem.Field ?? "request", problem.Detail),
+            ProblemKind.Unavailable => Unavailable(problem.Detail),
             ProblemKind.Conflict => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict"),
             ProblemKind.NotFound => NotFound(problem.Detail),
             ProblemKind.Forbidden => Forbidden(problem.Detail),

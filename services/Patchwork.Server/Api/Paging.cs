@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
+using Patchwork.Core;
 
 namespace Patchwork.Server.Api;
 
@@ -37,7 +38,7 @@ public static class Paging
             var index = ordered.Select(id).ToList().IndexOf(last);
             if (index < 0)
             {
-                problem = ApiProblems.Invalid("after", "is not the id of an item in this list");
+                problem = ApiProblems.Invalid("after", NotInList);
                 return null;
             }
             start = index + 1;
@@ -46,6 +47,12 @@ public static class Paging
         if (start + count < ordered.Count) SetNext(http, id(page[^1]), count);
         return page;
     }
+
+    /// <summary>As <see cref="Page{T}(HttpContext, IReadOnlyList{T}, Func{T, Guid}, Guid?, int, out ValidationProblem?)"/>, with the refusal as a domain problem.</summary>
+    public static Result<List<T>> PageOf<T>(HttpContext http, IReadOnlyList<T> ordered, Func<T, Guid> id, Guid? after, int count) =>
+        Page(http, ordered, id, after, count, out _) is { } page ? page : Problem.Invalid("after", NotInList);
+
+    private const string NotInList = "is not the id of an item in this list";
 
     /// <summary>Names the next page in the <c>Link</c> header: this request's own URL with <c>after</c> and <c>limit</c> replaced.</summary>
     public static void SetNext(HttpContext http, Guid after, int count)

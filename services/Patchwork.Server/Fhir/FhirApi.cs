@@ -150,6 +150,7 @@ public static class FhirApi
         ProblemKind.Invalid => Invalid(field(problem.Field ?? "request"), problem.Detail),
         ProblemKind.NotFound => NoSuchPatient(),
         ProblemKind.Forbidden => Error(StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Forbidden, problem.Detail),
+        ProblemKind.Unavailable => Error(StatusCodes.Status503ServiceUnavailable, OperationOutcome.IssueType.Transient, problem.Detail),
         _ => Error(StatusCodes.Status409Conflict, OperationOutcome.IssueType.Conflict, problem.Detail),
     };
 

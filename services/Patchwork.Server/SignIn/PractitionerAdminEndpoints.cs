@@ -48,20 +48,50 @@ internal static class PractitionerAdminEndpoints
         Guid organisation, InvitationRequest body, ClaimsPrincipal user, HttpContext context, PractitionerAccounts accounts,
         PractitionerSignInOptions options, RequestAudit audit, Domain.PractitionerDirectory practitioners, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(body);
+        var sent = await InviteAsync(organisation, new Invitee(body.Name, body.Email, body.Roles, body.PractitionerId), user, context, accounts, options, audit,
+            practitioners, cancellationToken);
+        return sent.Problem switch
+        {
+            { Kind: ProblemKind.Forbidden } => TypedResults.Forbid(),
+            { Kind: ProblemKind.Conflict } taken => TypedResults.Problem(taken.Detail, statusCode: StatusCodes.Status409Conflict, title: "Already has an account or an invitation"),
+            { Errors: { } errors } => TypedResults.ValidationProblem(errors),
+            { } problem => TypedResults.Problem(problem.Detail, statusCode: StatusCodes.Status400BadRequest),
+            null => TypedResults.Created($"/api/v1/organisations/{organisation}/invitations/{sent.Value.InvitationId}", sent.Value),
+        };
+    }
+
+    /// <summary>Someone to invite, as any door reads them: the name, the address, the roles asked for, and an id from the organisation's register, if any.</summary>
+    public sealed record Invitee(string? Name, string? Email, IReadOnlyList<string>? Roles, Guid? PractitionerId);
+
+    /// <summary>
+    /// The one invitation, for the API and the admin pages: an admin of <paramref name="organisation"/> only; the form
+    /// checked whole, with no role granted that the admin does not hold (rule 13) and no other organisation's practitioner
+    /// taken over; one invitation per address. Every outcome audited.
+    /// </summary>
+    internal static async Task<Result<InvitationSent>> InviteAsync(Guid organisation, Invitee invitee, ClaimsPrincipal user, HttpContext context,
+        PractitionerAccounts accounts, PractitionerSignInOptions options, RequestAudit audit, Domain.PractitionerDirectory practitioners,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invitee);
+        ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(audit);
+        ArgumentNullException.ThrowIfNull(practitioners);
         const string action = "practitioner.invite";
         var caller = CurrentActor.From(user);
         if (SignedInPractitioner.From(user) is not { } admin || !admin.AdministersOrganisation(organisation))
         {
             if (caller is not null) await audit.DeniedAsync(context, caller, action, null, caller.Organisation.Value == organisation ? "NotOrganisationAdmin" : "OtherOrganisation");
-            return TypedResults.Forbid();
+            return Problem.Forbidden("only an organisation admin of this organisation invites its practitioners");
         }
 
         var errors = new Dictionary<string, string[]>();
-        var name = body.Name?.Trim() ?? "";
+        var name = invitee.Name?.Trim() ?? "";
         if (Text.Required(name, "name", 200) is not null) errors["name"] = ["Give the practitioner's name (at most 200 characters)."];
-        if (!PractitionerAccounts.IsEmail(body.Email) || !Text.IsPlain(body.Email)) errors["email"] = ["Give a valid email address."];
+        if (!PractitionerAccounts.IsEmail(invitee.Email) || !Text.IsPlain(invitee.Email)) errors["email"] = ["Give a valid email address."];
         var roles = Roles.Practitioner;
-        foreach (var requested in body.Roles ?? [])
+        foreach (var requested in invitee.Roles ?? [])
         {
             if (Enum.TryParse<Roles>(requested, ignoreCase: false, out var role) && role != Roles.None && Enum.IsDefined(role)) roles |= role;
             else errors["roles"] = [$"'{requested}' is not a role."];
@@ -72,26 +102,25 @@ internal static class PractitionerAdminEndpoints
             errors["roles"] = [$"You may grant only {string.Join(", ", PractitionerPrincipalFactory.RoleNames(grantable))}."];
         // An id names someone of the admin's own organisation's register, or no one yet: an account never takes over
         // another organisation's practitioner.
-        if (body.PractitionerId is { } named && !await practitioners.IsRegisteredToAsync(new PractitionerId(named), admin.Organisation, cancellationToken))
+        if (invitee.PractitionerId is { } named && !await practitioners.IsRegisteredToAsync(new PractitionerId(named), admin.Organisation, cancellationToken))
             errors["practitionerId"] = ["Is not a practitioner of your organisation; leave it out to invite someone new."];
         if (errors.Count > 0)
         {
             await audit.DeniedAsync(context, caller!, action, null, "Invalid:" + string.Join(',', errors.Keys));
-            return TypedResults.ValidationProblem(errors);
+            return Problem.Invalid(errors);
         }
 
         var linkBase = Hosting.PublicOrigin.For(options.PublicBaseUrl, context.RequestServices.GetRequiredService<IConfiguration>());
         var sent = await accounts.InviteAsync(new OrganisationId(organisation), admin.Practitioner,
-            new NewInvitation(body.PractitionerId is { } id ? new PractitionerId(id) : null, name, body.Email!, roles), linkBase, cancellationToken);
+            new NewInvitation(invitee.PractitionerId is { } id ? new PractitionerId(id) : null, name, invitee.Email!, roles), linkBase, cancellationToken);
         if (sent.Status == StatusCodes.Status409Conflict)
         {
             await audit.DeniedAsync(context, caller!, action, null, "AlreadyHasAccountOrInvitation");
-            return TypedResults.Problem(sent.Errors[0], statusCode: StatusCodes.Status409Conflict, title: "Already has an account or an invitation");
+            return Problem.Conflict(sent.Errors[0]);
         }
         var invitation = sent.Value!;
         await audit.AllowedAsync(context, caller!, action, null, "OrganisationAdmin:" + invitation.Practitioner.Value);
-        return TypedResults.Created($"/api/v1/organisations/{organisation}/invitations/{invitation.InvitationId}",
-            new InvitationSent(invitation.InvitationId, invitation.Practitioner.Value, invitation.ExpiresAt));
+        return new InvitationSent(invitation.InvitationId, invitation.Practitioner.Value, invitation.ExpiresAt);
     }
 
     /// <summary>Another organisation's practitioner is "not found": an admin learns nothing about accounts outside their own.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Core.Practitioners;
@@ -9,7 +8,7 @@ using Patchwork.Web.Desk;
 
 namespace Patchwork.Server.Web;
 
-/// <summary>What the pages' desks share: who is asking, reading the API's answers back, and naming practitioners.</summary>
+/// <summary>What the pages' desks share: who is asking, what became of a use case or a read as a page shows it, and naming practitioners.</summary>
 internal static class DeskReading
 {
     public static HttpContext Http(IHttpContextAccessor accessor) =>
@@ -17,25 +16,6 @@ internal static class DeskReading
 
     public static CurrentActor Me(HttpContext http) =>
         CurrentActor.From(http.User) ?? throw new InvalidOperationException("A desk page admitted someone who is not a practitioner.");
-
-    /// <summary>Reads an API answer back: its value, or a refusal naming the field the API named.</summary>
-    public static DeskOutcome<TOut> Outcome<TIn, TOut>(HttpContext http, IResult result, Func<TIn, TOut> value)
-    {
-        ArgumentNullException.ThrowIfNull(http);
-        http.Response.Headers.Remove("ETag");
-        return Answer(result) switch
-        {
-            IValueHttpResult<TIn> { Value: { } found } and IStatusCodeHttpResult { StatusCode: < 300 } => DeskOutcome<TOut>.Done(value(found)),
-            ValidationProblem { ProblemDetails.Errors: var errors } when errors.FirstOrDefault() is { Key: var field, Value: [var reason, ..] } =>
-                DeskOutcome<TOut>.Refused(new DeskRefusal(field, Capitalised(reason))),
-            ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-            ProblemHttpResult { ProblemDetails: var problem } => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(problem.Detail ?? problem.Title ?? "Refused"))
-            {
-                LikelyMatch = problem.Status == StatusCodes.Status409Conflict && problem.Detail == ClientReads.LikelyMatchDetail,
-            }),
-            var answer => throw new InvalidOperationException($"The API answered the page with {answer.GetType().Name}, which the desk does not read."),
-        };
-    }
 
     /// <summary>
     /// Hands a use case to the client's write pipeline as the signed-in practitioner, through the web channel, and reads what
@@ -81,9 +61,6 @@ internal static class DeskReading
             }),
         };
     }
-
-    /// <summary>The answer a handler gave inside its typed union (<c>Results&lt;…&gt;</c>), or the answer itself.</summary>
-    public static IResult Answer(IResult result) => result is INestedHttpResult nested ? Answer(nested.Result) : result;
 
     /// <summary>The practitioners of the given organisations, from each organisation's stream.</summary>
     public static async Task<ImmutableDictionary<PractitionerId, Practitioner>> PractitionersAsync(EventStore.EventStore store, IEnumerable<OrganisationId> organisations,

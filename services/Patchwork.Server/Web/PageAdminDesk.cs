@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Patchwork.Core;
 using Patchwork.Core.Clients;
 using Patchwork.Server.Api.Agreements;
@@ -13,9 +12,10 @@ using Patchwork.Web.Desk;
 namespace Patchwork.Server.Web;
 
 /// <summary>
-/// The admin pages' desk: the API's own handlers for invitations (<see cref="PractitionerAdminEndpoints"/>), partner systems
-/// (<see cref="PartnerSystemsApi"/>) and agreements (<see cref="PartnershipAgreements"/>), so each act is checked, refused
-/// and audited exactly as through the API, with channel "web".
+/// The admin pages' desk: the one handler of each act and read the API has too — invitations
+/// (<see cref="PractitionerAdminEndpoints.InviteAsync"/>), partner systems (<see cref="PartnerSystemsApi"/>) and agreements
+/// (<see cref="PartnershipAgreements"/>, whose acts are their slices' use cases) — so each is checked, refused and audited
+/// exactly as through the API, with channel "web".
 /// </summary>
 public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgreements agreements, ClientTeamReader reader, RequestAudit audit,
     IServiceProvider services) : IAdminDesk
@@ -36,22 +36,25 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
     public async Task<DeskOutcome<bool>> InviteAsync(NewPractitioner practitioner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(practitioner);
-        var sent = await PractitionerAdminEndpoints.Invite(Organisation,
-            new PractitionerAdminEndpoints.InvitationRequest(practitioner.Name, practitioner.Email, [.. practitioner.Roles], null), Http.User, Http,
+        var sent = await PractitionerAdminEndpoints.InviteAsync(Organisation,
+            new PractitionerAdminEndpoints.Invitee(practitioner.Name, practitioner.Email, [.. practitioner.Roles], null), Http.User, Http,
             services.GetRequiredService<PractitionerAccounts>(), services.GetRequiredService<PractitionerSignInOptions>(), audit,
             services.GetRequiredService<Domain.PractitionerDirectory>(), cancellationToken);
-        return sent.Result switch
+        return sent.Problem switch
         {
-            Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails> { Value: var problem } =>
-                DeskOutcome<bool>.Refused(new DeskRefusal("email", DeskReading.Capitalised(problem?.Detail ?? "This address already has an account"))),
-            ForbidHttpResult => DeskOutcome<bool>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-            var result => DeskReading.Outcome(Http, result, (PractitionerAdminEndpoints.InvitationSent _) => true),
+            { Kind: ProblemKind.Conflict } taken => DeskOutcome<bool>.Refused(new DeskRefusal("email", DeskReading.Capitalised(taken.Detail))),
+            { Kind: ProblemKind.Forbidden } => DeskOutcome<bool>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
+            _ => Outcome(sent, _ => true),
         };
     }
 
     public async Task<DeskOutcome<IReadOnlyList<AgreementSummary>>> AgreementsAsync(CancellationToken cancellationToken) =>
-        DeskReading.Outcome(Http, await agreements.ListAsync(Http, DeskReading.Me(Http), null, Api.Paging.LargestLimit, cancellationToken),
-            (List<AgreementView> views) => (IReadOnlyList<AgreementSummary>)[.. views.Select(Summary)]);
+        Outcome(await agreements.AgreementsAsync(Http, DeskReading.Me(Http), null, Api.Paging.LargestLimit, cancellationToken),
+            views => (IReadOnlyList<AgreementSummary>)[.. views.Select(Summary)]);
+
+    /// <summary>What one of the admin reads or acts answered, as the page shows it.</summary>
+    private static DeskOutcome<TOut> Outcome<T, TOut>(Result<T> answer, Func<T, TOut> value) =>
+        answer.Problem is { } problem ? DeskReading.Refusal<TOut>(problem) : DeskOutcome<TOut>.Done(value(answer.Value));
 
     public async Task<AgreementChoices> AgreementChoicesAsync(CancellationToken cancellationToken)
     {
@@ -90,8 +93,9 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         };
 
     public async Task<DeskOutcome<IReadOnlyList<PartnerSystemSummary>>> PartnerSystemsAsync(CancellationToken cancellationToken) =>
-        DeskReading.Outcome(Http, await PartnerSystemsApi.List(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
-            (List<PartnerSystemsApi.PartnerSystemView> views) => (IReadOnlyList<PartnerSystemSummary>)[.. views.OrderBy(v => v.Disabled).ThenByDescending(v => v.CreatedAt)
+        Outcome(await PartnerSystemsApi.ListAsync(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit,
+                cancellationToken),
+            views => (IReadOnlyList<PartnerSystemSummary>)[.. views.OrderBy(v => v.Disabled).ThenByDescending(v => v.CreatedAt)
                 .Select(v => new PartnerSystemSummary(v.PartnerSystemId, v.DisplayName, v.ClientId, v.Scopes, v.Authentication, v.Disabled, v.CreatedAt))]);
 
     public async Task<DeskOutcome<PartnerSystemCredentials>> RegisterPartnerSystemAsync(NewPartnerSystem system, CancellationToken cancellationToken)
@@ -109,21 +113,16 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
                 return DeskOutcome<PartnerSystemCredentials>.Refused(new DeskRefusal("publicJwk", "Paste the public key as a JSON Web Key, starting with {"));
             }
         }
-        var body = new PartnerSystemsApi.RegisterPartnerSystemBody(system.Name, [.. system.Scopes], jwk, system.ClientSecret);
-        var result = await PartnerSystemsApi.Register(Organisation, body, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit,
-            services.GetRequiredService<TokenOptions>(), cancellationToken);
-        return DeskReading.Outcome(Http, result, (PartnerSystemsApi.PartnerSystemCredentials made) => new PartnerSystemCredentials(
+        var made = await PartnerSystemsApi.RegisterAsync(Organisation, new PartnerSystemsApi.NewPartnerSystem(system.Name, [.. system.Scopes], jwk, system.ClientSecret),
+            Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, services.GetRequiredService<TokenOptions>(), cancellationToken);
+        return Outcome(made, made => new PartnerSystemCredentials(
             made.PartnerSystem.DisplayName, made.PartnerSystem.ClientId, made.TokenEndpoint, made.ClientSecret, made.Broker.Host, made.Broker.Port,
             made.Broker.VirtualHost, made.Broker.Username, made.Broker.Password, made.Broker.NoticeQueue, made.Broker.InboundExchange));
     }
 
     public async Task<DeskOutcome<bool>> RevokePartnerSystemAsync(Guid system, CancellationToken cancellationToken) =>
-        Done(await PartnerSystemsApi.Revoke(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken));
-
-    /// <summary>An answer with no body (204) as done; anything else as the API's refusal.</summary>
-    private DeskOutcome<bool> Done(IResult result) => DeskReading.Answer(result) is NoContent
-        ? DeskOutcome<bool>.Done(true)
-        : DeskReading.Outcome(Http, result, (object _) => true);
+        Outcome(await PartnerSystemsApi.RevokeAsync(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
+            _ => true);
 
     private static AgreementSummary Summary(AgreementView view)
     {

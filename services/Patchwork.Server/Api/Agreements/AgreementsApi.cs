@@ -26,25 +26,35 @@ public sealed class PartnershipAgreements(PartnershipCommandPipeline pipeline, C
     public async Task<Results<Ok<List<AgreementView>>, ValidationProblem, ProblemHttpResult>> ListAsync(HttpContext http, CurrentActor caller, Guid? after,
         int? limit, CancellationToken cancellationToken)
     {
+        if (!Paging.TryLimit(limit, Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
+        var listed = await AgreementsAsync(http, caller, after, count, cancellationToken);
+        return listed.Problem is { } problem ? ApiProblems.From<Ok<List<AgreementView>>>(problem) : TypedResults.Ok(listed.Value);
+    }
+
+    /// <summary>
+    /// The one read of the agreements, for the API and the admin pages: all of them to a partnership admin, its own
+    /// organisation's to an organisation admin or a DPO, <paramref name="count"/> after <paramref name="after"/>; audited.
+    /// </summary>
+    public async Task<Result<List<AgreementView>>> AgreementsAsync(HttpContext http, CurrentActor caller, Guid? after, int count, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(caller);
         const string action = "agreement.list";
-        if (!Paging.TryLimit(limit, Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
         var (seesAll, seesOwn) = caller.Actor is Actor.Practitioner p
             ? (p.Holds(Roles.PartnershipAdmin), p.Holds(Roles.OrganisationAdmin) || p.Holds(Roles.DataProtectionOfficer))
             : (false, false);
         if (!seesAll && !seesOwn)
         {
             await audit.DeniedAsync(http, caller, action, null, "NotAdministrator");
-            return ApiProblems.Forbidden("only partnership admins, organisation admins and data protection officers read sharing agreements");
+            return Problem.Forbidden("only partnership admins, organisation admins and data protection officers read sharing agreements");
         }
         var partnership = await reader.PartnershipAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var shown = partnership.Agreements.Values.Where(a => seesAll || a.Members.Contains(caller.Organisation))
             .OrderByDescending(a => a.IsActive(now)).ThenByDescending(a => a.Start).ThenBy(a => a.Name, StringComparer.Ordinal)
             .Select(a => View(a, partnership, now)).ToList();
-        if (Paging.Page(http, shown, a => a.AgreementId, after, count, out var badAfter) is not { } page) return badAfter!;
-        await audit.AllowedAsync(http, caller, action, null, seesAll ? "PartnershipAdmin" : "OwnOrganisation");
-        return TypedResults.Ok(page);
+        var page = Paging.PageOf(http, shown, a => a.AgreementId, after, count);
+        if (page.Problem is null) await audit.AllowedAsync(http, caller, action, null, seesAll ? "PartnershipAdmin" : "OwnOrganisation");
+        return page;
     }
 
     public async Task<Results<Created<AgreementView>, ValidationProblem, ProblemHttpResult>> MakeAsync(HttpContext http, CurrentActor caller,

@@ -40,19 +40,35 @@ internal static class PartnerSystemsApi
     internal static async Task<Results<Created<PartnerSystemCredentials>, ValidationProblem, ProblemHttpResult>> Register(Guid organisation, RegisterPartnerSystemBody? body, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, TokenOptions tokens, CancellationToken cancellationToken)
     {
+        var made = await RegisterAsync(organisation, new NewPartnerSystem(body?.DisplayName, body?.Scopes, body?.PublicJwk, body?.ClientSecret == true), user, http,
+            registry, audit, tokens, cancellationToken);
+        return made.Problem is { } problem ? ApiProblems.From<Created<PartnerSystemCredentials>>(problem)
+            : TypedResults.Created($"{ApiExtensions.Prefix}/organisations/{organisation}/partner-systems/{made.Value.PartnerSystem.PartnerSystemId}", made.Value);
+    }
+
+    /// <summary>A partner system to register, as any door reads it: its name, the scopes it may ask for, and how it authenticates.</summary>
+    public sealed record NewPartnerSystem(string? DisplayName, string[]? Scopes, JsonElement? PublicJwk, bool ClientSecret);
+
+    /// <summary>
+    /// The one registration, for the API and the admin pages: an admin of <paramref name="organisation"/> only; the form
+    /// checked whole; the credentials made once and answered with no-store. Every outcome audited.
+    /// </summary>
+    internal static async Task<Result<PartnerSystemCredentials>> RegisterAsync(Guid organisation, NewPartnerSystem system, ClaimsPrincipal user, HttpContext http,
+        PartnerSystemRegistry registry, RequestAudit audit, TokenOptions tokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(system);
         const string action = "partner-system.register";
         if (await RefusedAsync(organisation, user, http, audit, action) is { } refused) return refused;
         var caller = CurrentActor.From(user)!;
 
         var errors = new Dictionary<string, string[]>();
-        var name = body?.DisplayName?.Trim() ?? "";
+        var name = system.DisplayName?.Trim() ?? "";
         if (Text.Required(name, "displayName", 200) is not null) errors["displayName"] = ["Give the partner system's name (at most 200 characters)."];
-        var scopes = body?.Scopes ?? [];
+        var scopes = system.Scopes ?? [];
         if (scopes.Length == 0 || scopes.Any(scope => !PartnerScopes.IsKnown(scope)))
             errors["scopes"] = [$"Give one or more of: {string.Join(", ", PartnerScopes.All)}."];
-        var wantsSecret = body?.ClientSecret == true;
         string? jwk = null;
-        if (body?.PublicJwk is { ValueKind: not JsonValueKind.Null } given)
+        if (system.PublicJwk is { ValueKind: not JsonValueKind.Null } given)
         {
             if (given.ValueKind != JsonValueKind.Object) errors["publicJwk"] = ["A public JWK is a JSON object."];
             else
@@ -67,50 +83,71 @@ internal static class PartnerSystemsApi
                 }
             }
         }
-        if (jwk is null && !errors.ContainsKey("publicJwk") && !wantsSecret)
+        if (jwk is null && !errors.ContainsKey("publicJwk") && !system.ClientSecret)
             errors["publicJwk"] = ["Give a public JWK for private_key_jwt, or set clientSecret to true for a client secret."];
         if (errors.Count > 0)
         {
             await audit.DeniedAsync(http, caller, action, null, "Invalid:" + string.Join(',', errors.Keys));
-            return TypedResults.ValidationProblem(errors);
+            return Problem.Invalid(errors);
         }
 
         RegisteredPartnerSystem registered;
         try
         {
             registered = await registry.RegisterAsync(
-                new PartnerSystemRequest(new OrganisationId(organisation), name, scopes, jwk, wantsSecret), cancellationToken);
+                new PartnerSystemRequest(new OrganisationId(organisation), name, scopes, jwk, system.ClientSecret), cancellationToken);
         }
         catch (PartnerSystemUnavailable unavailable)
         {
             await audit.DeniedAsync(http, caller, action, null, "BrokerUnavailable");
             http.Response.Headers.RetryAfter = "30";
-            return ApiProblems.Unavailable(unavailable.Message);
+            return Problem.Unavailable(unavailable.Message);
         }
         await audit.AllowedAsync(http, caller, action, null, "OrganisationAdmin:" + registered.Client.ClientId.Value);
         // The secrets are in this response only: no cache, no proxy may keep it.
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Pragma = "no-cache";
         var broker = registered.Broker;
-        return TypedResults.Created($"{ApiExtensions.Prefix}/organisations/{organisation}/partner-systems/{registered.Client.ClientId.Value}",
-            new PartnerSystemCredentials(View(registered.Client), tokens.TokenEndpoint, registered.ClientSecret,
-                new BrokerConnection(registered.BrokerHost, registered.BrokerPort, broker.VirtualHost, broker.Username, broker.Password,
-                    broker.Names.NoticeQueue, broker.Names.InboundExchange)));
+        return new PartnerSystemCredentials(View(registered.Client), tokens.TokenEndpoint, registered.ClientSecret,
+            new BrokerConnection(registered.BrokerHost, registered.BrokerPort, broker.VirtualHost, broker.Username, broker.Password,
+                broker.Names.NoticeQueue, broker.Names.InboundExchange));
     }
 
     internal static async Task<Results<Ok<List<PartnerSystemView>>, ValidationProblem, ProblemHttpResult>> List(Guid organisation, Guid? after, int? limit,
         ClaimsPrincipal user, HttpContext http, PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
     {
-        const string action = "partner-system.list";
         if (!Api.Paging.TryLimit(limit, Api.Paging.LargestLimit, out var count, out var badLimit)) return badLimit!;
+        var listed = await ListAsync(organisation, after, count, user, http, registry, audit, cancellationToken);
+        return listed.Problem is { } problem ? ApiProblems.From<Ok<List<PartnerSystemView>>>(problem) : TypedResults.Ok(listed.Value);
+    }
+
+    /// <summary>The one list, for the API and the admin pages: an admin of <paramref name="organisation"/> only, <paramref name="count"/> after <paramref name="after"/>; audited.</summary>
+    internal static async Task<Result<List<PartnerSystemView>>> ListAsync(Guid organisation, Guid? after, int count, ClaimsPrincipal user, HttpContext http,
+        PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
+    {
+        const string action = "partner-system.list";
         if (await RefusedAsync(organisation, user, http, audit, action) is { } refused) return refused;
         var systems = await registry.ListAsync(new OrganisationId(organisation), cancellationToken);
-        if (Api.Paging.Page(http, systems.Select(View).ToList(), s => s.PartnerSystemId, after, count, out var badAfter) is not { } page) return badAfter!;
-        await audit.AllowedAsync(http, CurrentActor.From(user)!, action, null, "OrganisationAdmin");
-        return TypedResults.Ok(page);
+        var page = Api.Paging.PageOf(http, systems.Select(View).ToList(), s => s.PartnerSystemId, after, count);
+        if (page.Problem is null) await audit.AllowedAsync(http, CurrentActor.From(user)!, action, null, "OrganisationAdmin");
+        return page;
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
+        PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
+    {
+        var revoked = await RevokeAsync(organisation, partnerSystem, user, http, registry, audit, cancellationToken);
+        return revoked.Problem switch
+        {
+            { Kind: ProblemKind.Unavailable } problem => ApiProblems.Unavailable(problem.Detail),
+            { Kind: ProblemKind.NotFound } problem => ApiProblems.NotFound(problem.Detail),
+            { } problem => ApiProblems.Forbidden(problem.Detail),
+            null => TypedResults.NoContent(),
+        };
+    }
+
+    /// <summary>The one revocation, for the API and the admin pages: an admin of <paramref name="organisation"/> only, of its own systems; audited.</summary>
+    internal static async Task<Result<PartnerSystemId>> RevokeAsync(Guid organisation, Guid partnerSystem, ClaimsPrincipal user, HttpContext http,
         PartnerSystemRegistry registry, RequestAudit audit, CancellationToken cancellationToken)
     {
         const string action = "partner-system.revoke";
@@ -125,25 +162,24 @@ internal static class PartnerSystemsApi
         {
             await audit.DeniedAsync(http, caller, action, null, "BrokerUnavailable:" + partnerSystem);
             http.Response.Headers.RetryAfter = "30";
-            return ApiProblems.Unavailable(unavailable.Message);
+            return Problem.Unavailable(unavailable.Message);
         }
         if (!revoked)
         {
             await audit.DeniedAsync(http, caller, action, null, "NoSuchPartnerSystem:" + partnerSystem);
-            return ApiProblems.NotFound("no such partner system in this organisation");
+            return Problem.NotFound("no such partner system in this organisation");
         }
         await audit.AllowedAsync(http, caller, action, null, "OrganisationAdmin:" + partnerSystem);
-        return TypedResults.NoContent();
+        return new PartnerSystemId(partnerSystem);
     }
 
     /// <summary>Only an admin of the organisation in the path; anyone else is refused, and the refusal is audited.</summary>
-    private static async Task<ProblemHttpResult?> RefusedAsync(Guid organisation, ClaimsPrincipal user, HttpContext http, RequestAudit audit, string action)
+    private static async Task<Problem?> RefusedAsync(Guid organisation, ClaimsPrincipal user, HttpContext http, RequestAudit audit, string action)
     {
         if (SignedInPractitioner.From(user) is { } admin && admin.AdministersOrganisation(organisation)) return null;
         if (CurrentActor.From(user) is { } caller)
             await audit.DeniedAsync(http, caller, action, null, caller.Organisation.Value == organisation ? "NotOrganisationAdmin" : "OtherOrganisation");
-        return TypedResults.Problem("only an organisation admin of this organisation manages its partner systems",
-            statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        return Problem.Forbidden("only an organisation admin of this organisation manages its partner systems");
     }
 
     private static PartnerSystemView View(PartnerClient client)
