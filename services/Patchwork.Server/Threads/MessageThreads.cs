@@ -62,7 +62,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
     {
         var admitted = await AdmittedAsync(http, me, "thread.read", client, thread, cancellationToken);
         if (admitted.Problem is { } problem) return problem;
-        var (found, sharing, rule) = admitted.Value;
+        var (found, sharing, _, rule) = admitted.Value;
         var messages = await threads.MessagesAsync(found, cancellationToken);
         await audit.AllowedAsync(http, me, "thread.read", client, rule);
         return ThreadResponse.From(found, messages, sharing);
@@ -127,7 +127,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         {
             var admitted = await AdmitAsync(me, client, thread, cancellationToken);
             if (admitted.Thread is not { } entered) return await DeniedAsync(http, me, action, client, admitted.Reason!, admitted.Problem!);
-            var (found, sharing, rule) = entered;
+            var (found, sharing, partnership, rule) = entered;
             PostedMessage? message = null;
             if (useCase.Message is { } id)
             {
@@ -135,7 +135,7 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
                     return await DeniedAsync(http, me, action, client, "NoSuchMessage", Problem.NotFound("no such message in this thread"));
                 message = stored.Message;
             }
-            scene = new ThreadScene(sharing, await reader.PartnershipAsync(cancellationToken), found, rule, message, now, policy);
+            scene = new ThreadScene(sharing, partnership, found, rule, message, now, policy);
         }
         else
         {
@@ -162,19 +162,19 @@ public sealed class MessageThreads(EventStore.EventStore store, ThreadStore thre
         return decided;
     }
 
-    /// <summary>The thread, the client's state and the rule that lets the caller in; otherwise the reason it does not, and "no such thread".</summary>
-    private async Task<((MessageThread Thread, ClientSharing Sharing, string Rule)? Thread, string? Reason, Problem? Problem)> AdmitAsync(CurrentActor me,
+    /// <summary>The thread, the client's state, the partnership and the rule that lets the caller in; otherwise the reason it does not, and "no such thread".</summary>
+    private async Task<((MessageThread Thread, ClientSharing Sharing, Partnership Partnership, string Rule)? Thread, string? Reason, Problem? Problem)> AdmitAsync(CurrentActor me,
         ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
         var found = await threads.FindAsync(thread, cancellationToken);
         if (found is null || found.Client != client) return (null, "NoSuchThread", Problem.NotFound("no such thread"));
         var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
         var (rule, reason) = sharing is null ? (null, "NoSuchClient") : ThreadAccess.Admit(found, sharing, partnership, Caller(me), clock.GetUtcNow(), policy);
-        return rule is null ? (null, reason, Problem.NotFound("no such thread")) : ((found, sharing!, "Participant;" + reason), null, null);
+        return rule is null ? (null, reason, Problem.NotFound("no such thread")) : ((found, sharing!, partnership, "Participant;" + reason), null, null);
     }
 
     /// <summary>A read's admission: the thread, or "no such thread", audited.</summary>
-    private async Task<Result<(MessageThread Thread, ClientSharing Sharing, string Rule)>> AdmittedAsync(HttpContext http, CurrentActor me, string action,
+    private async Task<Result<(MessageThread Thread, ClientSharing Sharing, Partnership Partnership, string Rule)>> AdmittedAsync(HttpContext http, CurrentActor me, string action,
         ClientId client, ThreadId thread, CancellationToken cancellationToken)
     {
         var admitted = await AdmitAsync(me, client, thread, cancellationToken);

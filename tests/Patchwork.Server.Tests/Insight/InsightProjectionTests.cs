@@ -20,7 +20,7 @@ namespace Patchwork.Server.Tests.Insight;
 /// under the daemon, and the figures it keeps match, month by month, figures computed independently by plain LINQ over the
 /// same events; a rebuild from the log gives the same again. The history lies in 2019–2020, before anything the demo seeds.
 /// </summary>
-public sealed class InsightProjectionTests(ApiServer server) : IClassFixture<ApiServer>
+public sealed partial class InsightProjectionTests(ApiServer server) : IClassFixture<ApiServer>
 {
     private sealed record Generated(Guid Client, object Data, EventChannel Channel, DateTimeOffset At);
 
@@ -75,9 +75,16 @@ public sealed class InsightProjectionTests(ApiServer server) : IClassFixture<Api
             $"SELECT data::text FROM \"{server.Schema}\".mt_doc_insight_month UNION ALL SELECT data::text FROM \"{server.Schema}\".mt_doc_insight_client");
         await using var reader = await rows.ExecuteReaderAsync();
         while (await reader.ReadAsync())
+        {
+            // Ids are left out of the search: a random UUID's hex can hold "01632" (one in CI's run did), which is not a phone number.
+            var stored = Uuid().Replace(reader.GetString(0), "<id>");
             foreach (var identifying in new[] { "Ellie", "Whitfield", "Jayden", "Connor", "2011-04-17", "2016-09-02", "01632" })
-                reader.GetString(0).ShouldNotContain(identifying, Case.Insensitive);
+                stored.ShouldNotContain(identifying, Case.Insensitive);
+        }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex Uuid();
 
     private static async Task<Dictionary<string, InsightMonth>> ProjectedAsync(EventStore.EventStore store)
     {
