@@ -94,7 +94,8 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         if (ClientReads.TeamPurposeProblem(purpose) is not null || await reads.ReadTeamAsync(Http, Me, client, purpose, ClientReads.TeamReadAction, cancellationToken)
             is not { } read) return null;
         var seen = TeamResponse.From(read.Team, read.Partnership);
-        var (sharing, partnership) = await reader.LoadAsync(client, cancellationToken);
+        // The page shows the client as the team read found it: no second read that could disagree with the team shown.
+        var (sharing, partnership) = (read.Sharing, read.Partnership);
         var identity = services.GetService<ClientIdentityVault>() is { } vault ? await vault.ReadAsync(client, cancellationToken) : null;
         var names = await DeskReading.PractitionersAsync(store, seen.Involvements.Select(i => new OrganisationId(i.OrganisationId)).Distinct(), cancellationToken);
         var now = clock.GetUtcNow();
