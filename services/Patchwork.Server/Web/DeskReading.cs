@@ -47,6 +47,17 @@ internal static class DeskReading
         };
     }
 
+    /// <summary>What one handler shared with the API answered — a read, an admin act, a thread use case — as the page shows it.</summary>
+    public static DeskOutcome<TOut> Outcome<T, TOut>(Result<T> answer, Func<T, TOut> value)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        ArgumentNullException.ThrowIfNull(value);
+        return answer.Problem is { } problem ? Refusal<TOut>(problem) : DeskOutcome<TOut>.Done(value(answer.Value));
+    }
+
+    /// <summary>A page that finds or registers clients on a node given no identity vault: refused with the API's reason (503 there).</summary>
+    public static DeskOutcome<TOut> NoVault<TOut>() => DeskOutcome<TOut>.Refused(new DeskRefusal(null, Capitalised(ClientReads.NoVault)));
+
     /// <summary>A decision's refusal as a page shows it: the field it names, "not found", or the reason (and whether it is a likely match).</summary>
     public static DeskOutcome<TOut> Refusal<TOut>(Problem problem)
     {

@@ -44,17 +44,13 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         {
             { Kind: ProblemKind.Conflict } taken => DeskOutcome<bool>.Refused(new DeskRefusal("email", DeskReading.Capitalised(taken.Detail))),
             { Kind: ProblemKind.Forbidden } => DeskOutcome<bool>.Refused(new DeskRefusal(null, "Not found", NotFound: true)),
-            _ => Outcome(sent, _ => true),
+            _ => DeskReading.Outcome(sent, _ => true),
         };
     }
 
     public async Task<DeskOutcome<IReadOnlyList<AgreementSummary>>> AgreementsAsync(CancellationToken cancellationToken) =>
-        Outcome(await agreements.AgreementsAsync(Http, DeskReading.Me(Http), null, Api.Paging.LargestLimit, cancellationToken),
+        DeskReading.Outcome(await agreements.AgreementsAsync(Http, DeskReading.Me(Http), null, Api.Paging.LargestLimit, cancellationToken),
             views => (IReadOnlyList<AgreementSummary>)[.. views.Select(Summary)]);
-
-    /// <summary>What one of the admin reads or acts answered, as the page shows it.</summary>
-    private static DeskOutcome<TOut> Outcome<T, TOut>(Result<T> answer, Func<T, TOut> value) =>
-        answer.Problem is { } problem ? DeskReading.Refusal<TOut>(problem) : DeskOutcome<TOut>.Done(value(answer.Value));
 
     public async Task<AgreementChoices> AgreementChoicesAsync(CancellationToken cancellationToken)
     {
@@ -93,7 +89,7 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         };
 
     public async Task<DeskOutcome<IReadOnlyList<PartnerSystemSummary>>> PartnerSystemsAsync(CancellationToken cancellationToken) =>
-        Outcome(await PartnerSystemsApi.ListAsync(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit,
+        DeskReading.Outcome(await PartnerSystemsApi.ListAsync(Organisation, null, Api.Paging.LargestLimit, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit,
                 cancellationToken),
             views => (IReadOnlyList<PartnerSystemSummary>)[.. views.OrderBy(v => v.Disabled).ThenByDescending(v => v.CreatedAt)
                 .Select(v => new PartnerSystemSummary(v.PartnerSystemId, v.DisplayName, v.ClientId, v.Scopes, v.Authentication, v.Disabled, v.CreatedAt))]);
@@ -115,13 +111,13 @@ public sealed class PageAdminDesk(IHttpContextAccessor accessor, PartnershipAgre
         }
         var made = await PartnerSystemsApi.RegisterAsync(Organisation, new PartnerSystemsApi.NewPartnerSystem(system.Name, [.. system.Scopes], jwk, system.ClientSecret),
             Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, services.GetRequiredService<TokenOptions>(), cancellationToken);
-        return Outcome(made, made => new PartnerSystemCredentials(
+        return DeskReading.Outcome(made, made => new PartnerSystemCredentials(
             made.PartnerSystem.DisplayName, made.PartnerSystem.ClientId, made.TokenEndpoint, made.ClientSecret, made.Broker.Host, made.Broker.Port,
             made.Broker.VirtualHost, made.Broker.Username, made.Broker.Password, made.Broker.NoticeQueue, made.Broker.InboundExchange));
     }
 
     public async Task<DeskOutcome<bool>> RevokePartnerSystemAsync(Guid system, CancellationToken cancellationToken) =>
-        Outcome(await PartnerSystemsApi.RevokeAsync(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
+        DeskReading.Outcome(await PartnerSystemsApi.RevokeAsync(Organisation, system, Http.User, Http, services.GetRequiredService<PartnerSystemRegistry>(), audit, cancellationToken),
             _ => true);
 
     private static AgreementSummary Summary(AgreementView view)

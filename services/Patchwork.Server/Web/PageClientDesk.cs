@@ -58,10 +58,9 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
         ArgumentNullException.ThrowIfNull(search);
         var query = new ClientSearchQuery(search.NhsNumber, search.FamilyName, search.DateOfBirth?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             search.Postcode, null, search.Purpose);
-        if (services.GetService<ClientIdentityVault>() is null) return DeskOutcome<IReadOnlyList<ClientMatch>>.Refused(new DeskRefusal(null, DeskReading.Capitalised(ClientReads.NoVault)));
+        if (services.GetService<ClientIdentityVault>() is null) return DeskReading.NoVault<IReadOnlyList<ClientMatch>>();
         var searched = await reads.FindAsync(Http, Me, query, null, Math.Min(Api.Paging.DefaultLimit, ClientIdentityVault.LargestSearchPage), cancellationToken);
-        var found = searched.Problem is { } problem ? DeskReading.Refusal<IReadOnlyList<ClientMatch>>(problem)
-            : DeskOutcome<IReadOnlyList<ClientMatch>>.Done([.. searched.Value.Matches.Select(m => Match(SearchMatchResponse.From(m)))]);
+        var found = DeskReading.Outcome(searched, page => (IReadOnlyList<ClientMatch>)[.. page.Matches.Select(m => Match(SearchMatchResponse.From(m)))]);
         // The search's purpose is the purpose of opening what it found: kept for each match, so the client page carries it.
         if (found.Value is { Count: > 0 } matches)
             await purposes.KeepAsync(MyId, [.. matches.Select(m => m.Client)], search.Purpose!.Trim(), cancellationToken);
@@ -71,10 +70,10 @@ public sealed class PageClientDesk(IHttpContextAccessor accessor, ClientReads re
     public async Task<DeskOutcome<ClientId>> RegisterAsync(NewClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
-        if (services.GetService<ClientIdentityVault>() is null) return DeskOutcome<ClientId>.Refused(new DeskRefusal(null, DeskReading.Capitalised(ClientReads.NoVault)));
+        if (services.GetService<ClientIdentityVault>() is null) return DeskReading.NoVault<ClientId>();
         var made = await reads.RegisterAsync(Http, Me, new ClientReads.NewIdentity(client.GivenNames, client.FamilyName, client.DateOfBirth, client.NhsNumber,
             client.Postcode, null, client.CandidatesSeen), cancellationToken);
-        var registered = made.Problem is { } problem ? DeskReading.Refusal<ClientId>(problem) : DeskOutcome<ClientId>.Done(made.Value);
+        var registered = DeskReading.Outcome(made, client => client);
         if (registered.Succeeded) await purposes.KeepAsync(MyId, [registered.Value!], ReadPurposes.Registered, cancellationToken);
         return registered;
     }

@@ -22,6 +22,6 @@ public sealed class PageInsightDesk(IHttpContextAccessor accessor, InsightReads 
     public async Task<DeskOutcome<InsightView>> ReadAsync(string view, string? basis, int? year, string? purpose, CancellationToken cancellationToken)
     {
         var figures = await reads.ReadAsync(Http, DeskReading.Me(Http), view, basis, year, purpose, cancellationToken);
-        return figures.Problem is { } refused ? DeskReading.Refusal<InsightView>(refused) : DeskOutcome<InsightView>.Done(figures.Value);
+        return DeskReading.Outcome(figures, view => view);
     }
 }

@@ -57,20 +57,16 @@ public sealed class PageThreadDesk(IHttpContextAccessor accessor, MessageThreads
     }
 
     public async Task<DeskOutcome<Guid>> StartAsync(ClientId client, IReadOnlyList<Guid> participants, string? message, CancellationToken cancellationToken) =>
-        Outcome(await threads.CarryOutAsync(Http, Me, Starting.UseCase(new StartThread(ThreadId.New(), client, MessageId.New(), [.. participants.Select(p => new PractitionerId(p))]),
+        DeskReading.Outcome(await threads.CarryOutAsync(Http, Me, Starting.UseCase(new StartThread(ThreadId.New(), client, MessageId.New(), [.. participants.Select(p => new PractitionerId(p))]),
             message, Me.Actor), cancellationToken), started => started.Thread.Value);
 
     public async Task<DeskOutcome<Guid>> ReplyAsync(ClientId client, Guid thread, string? body, CancellationToken cancellationToken) =>
-        Outcome(await threads.CarryOutAsync(Http, Me, Posting.UseCase(client, new PostMessage(new ThreadId(thread), MessageId.New(), body ?? ""), Me.Actor), cancellationToken),
+        DeskReading.Outcome(await threads.CarryOutAsync(Http, Me, Posting.UseCase(client, new PostMessage(new ThreadId(thread), MessageId.New(), body ?? ""), Me.Actor), cancellationToken),
             posted => posted.Message.Value);
 
     public async Task<DeskOutcome<Guid>> WithdrawAsync(ClientId client, Guid thread, Guid message, CancellationToken cancellationToken) =>
-        Outcome(await threads.CarryOutAsync(Http, Me, Withdrawing.UseCase(client, new ThreadId(thread), new MessageId(message), Me.Actor), cancellationToken),
+        DeskReading.Outcome(await threads.CarryOutAsync(Http, Me, Withdrawing.UseCase(client, new ThreadId(thread), new MessageId(message), Me.Actor), cancellationToken),
             withdrawn => withdrawn.Message.Value);
-
-    /// <summary>What became of a thread use case, as the page shows it: the id it made or acted on, or the refusal.</summary>
-    private static DeskOutcome<Guid> Outcome<TEvent>(Result<TEvent> outcome, Func<TEvent, Guid> id) where TEvent : notnull =>
-        outcome.Problem is { } problem ? DeskReading.Refusal<Guid>(problem) : DeskOutcome<Guid>.Done(id(outcome.Value));
 
     private Task<System.Collections.Immutable.ImmutableDictionary<PractitionerId, Core.Practitioners.Practitioner>> NamesAsync(Partnership partnership,
         CancellationToken cancellationToken) => DeskReading.PractitionersAsync(store, partnership.Organisations.Keys, cancellationToken);
